@@ -1,0 +1,199 @@
+"""The layer store: built layers as RFC 7946 GeoJSON files with a JSON metadata sidecar.
+
+A layer ``<id>`` is two files in :func:`gisapp.paths.layers_dir`:
+
+* ``<id>.geojson``: a FeatureCollection in WGS 84 lon/lat, written by GDAL's GeoJSON driver
+  (through pyogrio) with ``RFC7946=YES`` (right-hand rule, no ``crs`` member) and 7 decimals
+  (about 1 cm);
+* ``<id>.meta.json``: :class:`LayerMeta` (title, source, licence, datum, geometry basis …).
+
+Writes are atomic (temporary file + :func:`os.replace`), so a failed build or upload never
+leaves a half-written layer behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pyogrio
+
+from gisapp import paths
+from gisapp.crs import WGS84, to_wgs84
+from gisapp.errors import InputError, LayerNotFound
+
+COORDINATE_PRECISION = 7
+LAYER_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+@dataclass
+class LayerMeta:
+    """Metadata of one layer, stored as ``<id>.meta.json``.
+
+    Attributes:
+        id: layer id (lower-case letters, digits and ``-``).
+        title: Chinese title shown first in the UI.
+        title_en: English title.
+        kind: ``base`` | ``towns`` | ``structure`` | ``control_line`` | ``upload``.
+        geometry_type: ``Polygon``/``MultiPolygon`` mix is reported as ``Polygon``; or ``Point``, ``LineString``.
+        source: where the geometry comes from (package and version, or construction).
+        licence: licence of the source data.
+        datum: CRS of the file and how the source datum was handled.
+        geometry_basis: ``official`` | ``schematic`` | ``illustrative`` for the layer as a whole.
+        description: how the layer was made, in a sentence or two.
+        plan: plan file the layer encodes (for structures), else ``""``.
+        structure: the structure's name in the plan's words, else ``""``.
+        notes: further caveats (list of sentences).
+        extra: any other key/value a builder wants to record (e.g. area scaling).
+    """
+
+    id: str
+    title: str
+    title_en: str
+    kind: str
+    geometry_type: str
+    source: str
+    licence: str
+    datum: str
+    geometry_basis: str
+    description: str
+    plan: str = ""
+    structure: str = ""
+    notes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    feature_count: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the metadata as a JSON-serialisable dict."""
+        return asdict(self)
+
+
+def check_layer_id(layer_id: str) -> str:
+    """Validate a layer id; return it unchanged.
+
+    Raises:
+        InputError: code ``invalid_layer_id`` when it is not ``[a-z0-9][a-z0-9-]{0,63}``.
+    """
+    if not LAYER_ID_RE.match(layer_id):
+        raise InputError(
+            f"invalid layer id {layer_id!r}: use lower-case letters, digits and '-'",
+            code="invalid_layer_id",
+        )
+    return layer_id
+
+
+def geojson_path(layer_id: str, directory: Path | None = None) -> Path:
+    """Return the path of ``<id>.geojson`` in ``directory`` (default: the layer store)."""
+    return (directory or paths.layers_dir()) / f"{check_layer_id(layer_id)}.geojson"
+
+
+def meta_path(layer_id: str, directory: Path | None = None) -> Path:
+    """Return the path of ``<id>.meta.json`` in ``directory`` (default: the layer store)."""
+    return (directory or paths.layers_dir()) / f"{check_layer_id(layer_id)}.meta.json"
+
+
+def _atomic_target(path: Path) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)  # GDAL refuses to overwrite an existing GeoJSON file
+    return Path(tmp)
+
+
+def write_geojson(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    """Write ``gdf`` as RFC 7946 GeoJSON to ``path`` atomically.
+
+    Args:
+        gdf: features in any CRS; transformed to WGS 84 lon/lat.
+        path: destination ``.geojson`` file; replaced only once the new file is complete.
+
+    Raises:
+        InputError: code ``missing_crs`` when ``gdf`` has no CRS.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _atomic_target(path)
+    try:
+        pyogrio.write_dataframe(
+            to_wgs84(gdf),
+            tmp,
+            driver="GeoJSON",
+            layer_options={
+                "RFC7946": "YES",
+                "COORDINATE_PRECISION": str(COORDINATE_PRECISION),
+                "WRITE_NAME": "NO",
+            },
+        )
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_json(data: Any, path: Path) -> None:
+    """Write ``data`` as pretty UTF-8 JSON (sorted keys, Chinese kept) to ``path`` atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _atomic_target(path)
+    try:
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", "utf-8")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_layer(gdf: gpd.GeoDataFrame, meta: LayerMeta, directory: Path | None = None) -> Path:
+    """Store a layer: ``<id>.geojson`` (RFC 7946, WGS 84) and ``<id>.meta.json``.
+
+    Args:
+        gdf: the features; any CRS (transformed to EPSG:4326).
+        meta: the layer's metadata; ``feature_count`` is filled in here.
+        directory: target directory (default: the layer store).
+
+    Returns:
+        the path of the GeoJSON file.
+    """
+    directory = directory or paths.layers_dir()
+    meta.feature_count = len(gdf)
+    out = geojson_path(meta.id, directory)
+    write_geojson(gdf, out)
+    write_json(meta.to_dict(), meta_path(meta.id, directory))
+    return out
+
+
+def read_layer(layer_id: str, directory: Path | None = None) -> gpd.GeoDataFrame:
+    """Read a stored layer as a GeoDataFrame in EPSG:4326.
+
+    Raises:
+        LayerNotFound: when ``<id>.geojson`` is not in the store (HTTP 404).
+    """
+    path = geojson_path(layer_id, directory)
+    if not path.exists():
+        raise LayerNotFound(layer_id)
+    gdf = pyogrio.read_dataframe(path)
+    return gdf.set_crs(WGS84, allow_override=True)
+
+
+def read_meta(layer_id: str, directory: Path | None = None) -> LayerMeta:
+    """Read a layer's metadata.
+
+    Raises:
+        LayerNotFound: when ``<id>.meta.json`` is not in the store (HTTP 404).
+    """
+    path = meta_path(layer_id, directory)
+    if not path.exists():
+        raise LayerNotFound(layer_id)
+    return LayerMeta(**json.loads(path.read_text("utf-8")))
+
+
+def list_layers(directory: Path | None = None) -> list[LayerMeta]:
+    """Return the metadata of every layer in the store, sorted by id."""
+    directory = directory or paths.layers_dir()
+    return [
+        read_meta(p.name.removesuffix(".meta.json"), directory)
+        for p in sorted(directory.glob("*.meta.json"))
+    ]

@@ -1,0 +1,104 @@
+"""JSON API (``/api``): layers, GeoJSON export, metrics, red-line accounting, parcel overlap."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from gisapp import service
+from gisapp.errors import InputError
+from gisapp.export import layer_geojson, to_csv, to_geojson
+from gisapp.layerstore import check_layer_id, list_layers, read_meta
+
+api = Blueprint("api", __name__)
+
+GEOJSON_MIME = "application/geo+json"
+CSV_MIME = "text/csv; charset=utf-8"
+
+
+def _csv_response(text: str, filename: str) -> Response:
+    return Response(text, mimetype=CSV_MIME, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _bom() -> bool:
+    return request.args.get("bom", "0") in ("1", "true", "yes")
+
+
+@api.get("/health")
+def health():  # type: ignore[no-untyped-def]
+    """Liveness probe: ``{"status": "ok", "layers": n}``."""
+    return jsonify({"status": "ok", "layers": len(list_layers())})
+
+
+@api.get("/layers")
+def layers():  # type: ignore[no-untyped-def]
+    """Every layer's metadata with links to its GeoJSON and metrics."""
+    out = []
+    for meta in list_layers():
+        d = meta.to_dict()
+        d["links"] = {
+            "geojson": url_for("api.layer_geojson_route", layer_id=meta.id),
+            "metadata": url_for("api.layer_meta", layer_id=meta.id),
+            "metrics": url_for("api.metrics", layer_id=meta.id),
+        }
+        out.append(d)
+    return jsonify({"layers": out})
+
+
+@api.get("/layers/<layer_id>")
+def layer_meta(layer_id: str):  # type: ignore[no-untyped-def]
+    """One layer's metadata (404 JSON for an unknown id)."""
+    return jsonify(read_meta(check_layer_id(layer_id)).to_dict())
+
+
+@api.get("/layers/<layer_id>.geojson")
+def layer_geojson_route(layer_id: str) -> Response:
+    """The layer as RFC 7946 GeoJSON (``application/geo+json``)."""
+    text = layer_geojson(check_layer_id(layer_id))
+    headers = {"Content-Disposition": f'inline; filename="{layer_id}.geojson"'}
+    return Response(text, mimetype=GEOJSON_MIME, headers=headers)
+
+
+@api.get("/metrics/<layer_id>")
+def metrics(layer_id: str):  # type: ignore[no-untyped-def]
+    """Area per feature (km², 公顷, 亩; planar EPSG:4547 and geodesic). ``?format=csv`` for CSV."""
+    result = service.layer_metrics(check_layer_id(layer_id))
+    if request.args.get("format") == "csv":
+        import pandas as pd
+
+        return _csv_response(to_csv(pd.DataFrame(result["features"]), bom=_bom()), f"{layer_id}-metrics.csv")
+    return jsonify(result)
+
+
+@api.get("/redline/report")
+def redline_report():  # type: ignore[no-untyped-def]
+    """The red line against its floor (不少于 250 km²), per town and per zone of ``?structure=``."""
+    structure = request.args.get("structure", service.DEFAULT_STRUCTURE)
+    return jsonify(service.redline_accounting(check_layer_id(structure) if structure else None))
+
+
+@api.post("/overlap")
+def overlap():  # type: ignore[no-untyped-def]
+    """Overlap parcels (GeoJSON body, or a multipart field ``file``) with the red line.
+
+    ``?format=geojson`` returns the per-parcel FeatureCollection; ``?format=csv`` a CSV table;
+    default JSON ``{summary, input_crs, repairs, …, parcels: FeatureCollection}``.
+    """
+    if request.files:
+        upload = request.files.get("file")
+        if upload is None:
+            raise InputError("multipart upload needs a field named 'file'", code="missing_file")
+        data = upload.read()
+    else:
+        data = request.get_data(cache=False)
+    if not data:
+        raise InputError("empty request body: send GeoJSON parcels", code="empty_input")
+    result, info = service.overlap_check(data)
+    fmt = request.args.get("format", "json")
+    if fmt == "csv":
+        return _csv_response(to_csv(result, bom=_bom()), "overlap.csv")
+    import json
+
+    fc = json.loads(to_geojson(result))
+    if fmt == "geojson":
+        return Response(json.dumps(fc, ensure_ascii=False), mimetype=GEOJSON_MIME)
+    return jsonify({**info, "parcels": fc})
