@@ -1,0 +1,267 @@
+"""The ``gisapp`` command line: a thin layer over :mod:`gisapp.service` and the core.
+
+Exit codes: 0 success; 2 bad input (one line on stderr, no traceback); 1 unexpected error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from gisapp.errors import InputError
+
+EXIT_INPUT = 2
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        print(f"wrote {output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _read_input(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"no such file: {path}", code="missing_file")
+    return p.read_bytes()
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """``gisapp build [--keep-towns]``: (re)build every bundled layer into layers/."""
+    from gisapp.build import build_all
+
+    build_all(keep_towns=args.keep_towns)
+    return 0
+
+
+def cmd_layers(args: argparse.Namespace) -> int:
+    """``gisapp layers``: list the layers with basis and feature count."""
+    from gisapp.layerstore import list_layers
+
+    metas = list_layers()
+    if args.json:
+        _write(json.dumps([m.to_dict() for m in metas], ensure_ascii=False, indent=2), None)
+        return 0
+    for m in metas:
+        print(f"{m.id:28} {m.geometry_basis:12} {m.feature_count:5}  {m.title}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """``gisapp export LAYER [-o FILE]``: the layer as RFC 7946 GeoJSON."""
+    from gisapp.export import layer_geojson
+    from gisapp.layerstore import check_layer_id
+
+    _write(layer_geojson(check_layer_id(args.layer)), args.output)
+    return 0
+
+
+def _table(rows: list[dict[str, Any]], cols: list[str]) -> str:
+    lines = ["\t".join(cols)]
+    lines += ["\t".join(str(r.get(c, "")) for c in cols) for r in rows]
+    return "\n".join(lines)
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    """``gisapp metrics LAYER [--format table|json|csv]``: area per feature."""
+    import pandas as pd
+
+    from gisapp import service
+    from gisapp.export import to_csv
+    from gisapp.layerstore import check_layer_id
+
+    result = service.layer_metrics(check_layer_id(args.layer))
+    if args.format == "json":
+        _write(json.dumps(result, ensure_ascii=False, indent=2), args.output)
+    elif args.format == "csv":
+        _write(to_csv(pd.DataFrame(result["features"]), bom=args.bom), args.output)
+    else:
+        if result["illustrative"]:
+            print("示意数据 ILLUSTRATIVE layer: figures are not official")
+        cols = ["id", "name", "area_km2", "area_ha", "area_mu", "geodesic_area_m2", "planar_vs_geodesic_pct"]
+        _write(_table(result["features"], cols), args.output)
+    return 0
+
+
+def cmd_redline_report(args: argparse.Namespace) -> int:
+    """``gisapp redline report [--structure ID] [--format table|json]``: total vs 250 km², per town/zone."""
+    from gisapp import service
+
+    r = service.redline_accounting(args.structure or None)
+    if args.format == "json":
+        _write(json.dumps(r, ensure_ascii=False, indent=2), args.output)
+        return 0
+    t = r["target"]
+    out = []
+    if r["illustrative"]:
+        out.append(f"!! {r['warning']}")
+    out.append(f"layer {r['layer']} ({r['geometry_basis']}), {r['block_count']} blocks")
+    out.append(f"target: 不少于 {t['value_km2']:g} km² — “{t['sentence']}” ({t['plan']} line {t['line']})")
+    tot = r["total"]
+    out.append(f"total: {tot['area_km2']:.4f} km² = {tot['area_ha']:.2f} 公顷 = {tot['area_mu']:.1f} 亩")
+    d = r["difference_km2"]
+    out.append(f"{'surplus' if d >= 0 else 'shortfall'}: {abs(d):.4f} km² ({'meets' if r['meets_target'] else 'below'} target)")
+    out.append("\nby town:")
+    out.append(_table(r["by_town"], ["town", "area_km2", "area_mu", "share_of_town_pct", "share_of_line_pct"]))
+    if r["by_zone"]:
+        out.append(f"\nby zone of {r['structure']}:")
+        out.append(_table(r["by_zone"], ["zone", "role", "area_km2", "area_mu", "share_of_zone_pct"]))
+    _write("\n".join(out), args.output)
+    return 0
+
+
+def cmd_redline_import(args: argparse.Namespace) -> int:
+    """``gisapp redline import FILE [--id-field F] [--tier-field F]``: store an official red line."""
+    from gisapp.layerstore import write_layer
+    from gisapp.redline import import_redline
+
+    gdf, meta = import_redline(Path(args.file), args.id_field, args.tier_field)
+    write_layer(gdf, meta)
+    print(f"{meta.id}: {len(gdf)} official blocks imported from {args.file}")
+    return 0
+
+
+def cmd_overlap(args: argparse.Namespace) -> int:
+    """``gisapp overlap PARCELS [--format json|geojson|csv] [-o FILE]``: parcels vs the red line."""
+    from gisapp import service
+    from gisapp.export import to_csv, to_geojson
+
+    result, info = service.overlap_check(_read_input(args.parcels))
+    if args.format == "csv":
+        _write(to_csv(result, bom=args.bom), args.output)
+    elif args.format == "geojson":
+        _write(to_geojson(result), args.output)
+    else:
+        _write(json.dumps({**info, "parcels": json.loads(to_geojson(result))}, ensure_ascii=False, indent=2), args.output)
+    for msg in info["repairs"]:
+        print(f"repaired: {msg}", file=sys.stderr)
+    return 0
+
+
+def cmd_towns_replace(args: argparse.Namespace) -> int:
+    """``gisapp towns replace FILE [--name-field F]``: use an official 镇街 layer; rebuild dependents."""
+    from gisapp import paths
+    from gisapp.build import build_dependents
+    from gisapp.layerstore import read_layer, write_layer
+    from gisapp.towns import LAYER_ID, replace_towns
+
+    gdf, meta = replace_towns(Path(args.file), args.name_field)
+    write_layer(gdf, meta)
+    print(f"{LAYER_ID}: {len(gdf)} official units from {args.file}")
+    build_dependents(read_layer(LAYER_ID), paths.layers_dir(), print)
+    return 0
+
+
+def cmd_towns_check(args: argparse.Namespace) -> int:
+    """``gisapp towns check``: gaps, overlaps, seats and area fit of the stored town layer."""
+    from gisapp.layerstore import read_layer
+    from gisapp.towns import LAYER_ID, check_tessellation
+
+    towns = read_layer(LAYER_ID)
+    city = read_layer("base-city")
+    check = check_tessellation(towns, city[city["name"] == "中山市"])
+    worst = max(check.area_deviation.items(), key=lambda kv: abs(kv[1]))
+    print(f"gap {check.gap_km2:.6f} km², overlap {check.overlap_km2:.6f} km²")
+    print(f"seats outside their cell: {', '.join(check.seats_outside) or 'none'}")
+    print(f"largest area deviation from target: {worst[0]} {worst[1] * 100:+.3f} %")
+    ok = check.gap_km2 <= 0.01 and check.overlap_km2 <= 0.01 and not check.seats_outside and abs(worst[1]) <= 0.03
+    return 0 if ok else 1
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """``gisapp serve [--host H] [--port P] [--tiles none|osm]``: start the map server."""
+    from gisapp.web import create_app
+
+    app = create_app({"GISAPP_TILES": args.tiles})
+    print(f"gisapp map server: http://{args.host}:{args.port}/   (API: http://{args.host}:{args.port}/api/layers)", flush=True)
+    from werkzeug.serving import run_simple
+
+    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``gisapp`` command."""
+    p = argparse.ArgumentParser(prog="gisapp", description="Planning-zone GIS: layers, metrics, overlap, export, map server")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("build", help="rebuild the bundled layers into layers/")
+    s.add_argument("--keep-towns", action="store_true", help="keep the stored town layer (e.g. an official one)")
+    s.set_defaults(func=cmd_build)
+
+    s = sub.add_parser("layers", help="list layers")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_layers)
+
+    s = sub.add_parser("export", help="export a layer as RFC 7946 GeoJSON")
+    s.add_argument("layer")
+    s.add_argument("-o", "--output")
+    s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("metrics", help="area per feature (km², 公顷, 亩)")
+    s.add_argument("layer")
+    s.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    s.add_argument("--bom", action="store_true", help="CSV with a UTF-8 BOM (for Excel)")
+    s.add_argument("-o", "--output")
+    s.set_defaults(func=cmd_metrics)
+
+    rl = sub.add_parser("redline", help="industrial land protection red line").add_subparsers(dest="redline_cmd", required=True)
+    s = rl.add_parser("report", help="total vs the 250 km² floor, per town and zone")
+    s.add_argument("--structure", default="zs-services-structure", help="structure layer for the per-zone table ('' for none)")
+    s.add_argument("--format", choices=["table", "json"], default="table")
+    s.add_argument("-o", "--output")
+    s.set_defaults(func=cmd_redline_report)
+    s = rl.add_parser("import", help="replace the illustrative red line with an official file")
+    s.add_argument("file")
+    s.add_argument("--id-field")
+    s.add_argument("--tier-field")
+    s.set_defaults(func=cmd_redline_import)
+
+    s = sub.add_parser("overlap", help="overlap parcels (GeoJSON file or '-') with the red line")
+    s.add_argument("parcels")
+    s.add_argument("--format", choices=["json", "geojson", "csv"], default="json")
+    s.add_argument("--bom", action="store_true")
+    s.add_argument("-o", "--output")
+    s.set_defaults(func=cmd_overlap)
+
+    tw = sub.add_parser("towns", help="Zhongshan 镇街 layer").add_subparsers(dest="towns_cmd", required=True)
+    s = tw.add_parser("replace", help="replace the schematic towns with an official layer")
+    s.add_argument("file")
+    s.add_argument("--name-field", default="name")
+    s.set_defaults(func=cmd_towns_replace)
+    s = tw.add_parser("check", help="check the tessellation (gaps, overlaps, seats, areas)")
+    s.set_defaults(func=cmd_towns_check)
+
+    s = sub.add_parser("serve", help="start the map server")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=5000)
+    s.add_argument("--tiles", choices=["none", "osm"], default="none", help="online base map (default none: offline)")
+    s.set_defaults(func=cmd_serve)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code (0 ok, 2 bad input, 1 unexpected error)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except InputError as exc:
+        print(f"gisapp: error: {exc.message}", file=sys.stderr)
+        return EXIT_INPUT
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # last resort: one line, no traceback
+        print(f"gisapp: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+import json
+import shutil
+
+import pytest
+
+from gisapp import paths
+from gisapp.cli import main
+from gisapp.layerstore import read_layer, read_meta
+from tests.helpers import ZHONGSHANGANG, feature_collection, square_4547
+
+
+@pytest.fixture()
+def store(tmp_path, monkeypatch):
+    """A copy of the bundled layer store the test may change."""
+    dst = tmp_path / "layers"
+    shutil.copytree(paths.layers_dir(), dst)
+    monkeypatch.setenv("GISAPP_LAYERS_DIR", str(dst))
+    return dst
+
+
+def test_layers_and_export(capsys):
+    assert main(["layers"]) == 0
+    assert "zs-towns" in capsys.readouterr().out
+    assert main(["export", "zs-services-structure"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert len(doc["features"]) == 6 and "crs" not in doc
+
+
+def test_metrics_table_and_csv(capsys, tmp_path):
+    assert main(["metrics", "zs-industrial-redline"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("示意数据 ILLUSTRATIVE") and "ZS-IL-01" in out
+    target = tmp_path / "m.csv"
+    assert main(["metrics", "zs-towns", "--format", "csv", "--bom", "-o", str(target)]) == 0
+    assert target.read_text("utf-8").startswith("\ufeffid,")
+
+
+def test_redline_report_prints_target_and_shortfall(capsys):
+    assert main(["redline", "report"]) == 0
+    out = capsys.readouterr().out
+    assert "划定不少于250平方公里的工业用地保护红线" in out and "shortfall" in out and "ILLUSTRATIVE" in out
+    assert "西北部生产性服务业标杆区" in out
+
+
+def test_overlap_cli(capsys, tmp_path):
+    path = tmp_path / "p.geojson"
+    path.write_text(json.dumps(feature_collection([square_4547(*ZHONGSHANGANG, 100, dx=-50, dy=-50)], crs="EPSG:4547")))
+    assert main(["overlap", str(path), "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("parcel_id,") and ",10000.0," in lines[1]
+
+
+def test_bad_input_exits_2_with_one_line(capsys, tmp_path):
+    bad = tmp_path / "bad.geojson"
+    bad.write_text("{")
+    assert main(["overlap", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gisapp: error: not valid JSON") and err.count("\n") == 1
+    assert main(["overlap", str(tmp_path / "missing.geojson")]) == 2
+    assert main(["metrics", "nope"]) == 2
+
+
+def test_towns_check_passes_on_bundled_data(capsys):
+    assert main(["towns", "check"]) == 0
+    assert "seats outside their cell: none" in capsys.readouterr().out
+
+
+def test_towns_replace_rebuilds_structures(store, tmp_path, capsys):
+    official = read_layer("zs-towns")[["name", "geometry"]].to_crs("EPSG:4547")
+    src = tmp_path / "official.gpkg"
+    official.to_file(src, driver="GPKG")
+    assert main(["towns", "replace", str(src)]) == 0
+    assert read_meta("zs-towns").geometry_basis == "official"
+    structure = read_layer("zs-services-structure").set_index("name")
+    assert structure.loc["西北部生产性服务业标杆区", "geometry_basis"] == "official"
+    assert "zs-services-structure" in capsys.readouterr().out
+
+
+def test_redline_import_replaces_the_illustrative_layer(store, tmp_path, capsys):
+    import geopandas as gpd
+
+    blocks = gpd.GeoDataFrame({"BH": ["A1", "A2"], "JB": ["一级", "二级"]},
+                              geometry=[square_4547(*ZHONGSHANGANG, 1000), square_4547(113.25, 22.67, 1000)], crs="EPSG:4547")
+    src = tmp_path / "redline.gpkg"
+    blocks.to_file(src, driver="GPKG")
+    assert main(["redline", "import", str(src), "--id-field", "BH", "--tier-field", "JB"]) == 0
+    assert read_meta("zs-industrial-redline").geometry_basis == "official"
+    capsys.readouterr()
+    assert main(["redline", "report", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["illustrative"] is False and report["total"]["area_km2"] == pytest.approx(2.0, abs=1e-4)
+    assert main(["redline", "import", str(src), "--id-field", "NOPE"]) == 2
