@@ -40,7 +40,9 @@ def build_dependents(towns: gpd.GeoDataFrame, directory: Path, log: Callable[[st
         write_layer(gdf, meta, directory)
         written.append(meta.id)
         log(f"{meta.id}: {len(gdf)} features from zones/{path.name}")
-    keep_official = geojson_path(REDLINE_ID, directory).exists() and read_meta(REDLINE_ID, directory).geometry_basis == "official"
+    keep_official = (
+        geojson_path(REDLINE_ID, directory).exists() and read_meta(REDLINE_ID, directory).geometry_basis == "official"
+    )
     if keep_official:
         log(f"{REDLINE_ID}: official layer kept")
     else:

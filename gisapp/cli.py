@@ -108,7 +108,9 @@ def cmd_redline_report(args: argparse.Namespace) -> int:
     tot = r["total"]
     out.append(f"total: {tot['area_km2']:.4f} km² = {tot['area_ha']:.2f} 公顷 = {tot['area_mu']:.1f} 亩")
     d = r["difference_km2"]
-    out.append(f"{'surplus' if d >= 0 else 'shortfall'}: {abs(d):.4f} km² ({'meets' if r['meets_target'] else 'below'} target)")
+    out.append(
+        f"{'surplus' if d >= 0 else 'shortfall'}: {abs(d):.4f} km² ({'meets' if r['meets_target'] else 'below'} target)"
+    )
     out.append("\nby town:")
     out.append(_table(r["by_town"], ["town", "area_km2", "area_mu", "share_of_town_pct", "share_of_line_pct"]))
     if r["by_zone"]:
@@ -140,7 +142,9 @@ def cmd_overlap(args: argparse.Namespace) -> int:
     elif args.format == "geojson":
         _write(to_geojson(result), args.output)
     else:
-        _write(json.dumps({**info, "parcels": json.loads(to_geojson(result))}, ensure_ascii=False, indent=2), args.output)
+        _write(
+            json.dumps({**info, "parcels": json.loads(to_geojson(result))}, ensure_ascii=False, indent=2), args.output
+        )
     for msg in info["repairs"]:
         print(f"repaired: {msg}", file=sys.stderr)
     return 0
@@ -181,7 +185,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gisapp.web import create_app
 
     app = create_app({"GISAPP_TILES": args.tiles})
-    print(f"gisapp map server: http://{args.host}:{args.port}/   (API: http://{args.host}:{args.port}/api/layers)", flush=True)
+    print(
+        f"gisapp map server: http://{args.host}:{args.port}/   (API: http://{args.host}:{args.port}/api/layers)",
+        flush=True,
+    )
     from werkzeug.serving import run_simple
 
     run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
@@ -190,7 +197,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``gisapp`` command."""
-    p = argparse.ArgumentParser(prog="gisapp", description="Planning-zone GIS: layers, metrics, overlap, export, map server")
+    p = argparse.ArgumentParser(
+        prog="gisapp", description="Planning-zone GIS: layers, metrics, overlap, export, map server"
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("build", help="rebuild the bundled layers into layers/")
@@ -213,9 +222,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output")
     s.set_defaults(func=cmd_metrics)
 
-    rl = sub.add_parser("redline", help="industrial land protection red line").add_subparsers(dest="redline_cmd", required=True)
+    rl = sub.add_parser("redline", help="industrial land protection red line").add_subparsers(
+        dest="redline_cmd", required=True
+    )
     s = rl.add_parser("report", help="total vs the 250 km² floor, per town and zone")
-    s.add_argument("--structure", default="zs-services-structure", help="structure layer for the per-zone table ('' for none)")
+    s.add_argument(
+        "--structure", default="zs-services-structure", help="structure layer for the per-zone table ('' for none)"
+    )
     s.add_argument("--format", choices=["table", "json"], default="table")
     s.add_argument("-o", "--output")
     s.set_defaults(func=cmd_redline_report)
@@ -245,6 +258,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=5000)
     s.add_argument("--tiles", choices=["none", "osm"], default="none", help="online base map (default none: offline)")
     s.set_defaults(func=cmd_serve)
+
+    from gisapp.extensions import extension_modules
+
+    for module in extension_modules("cli_"):
+        module.register(sub)
     return p
 
 

@@ -49,8 +49,10 @@ def parse_crs(value: object) -> CRS:
 
 def is_geographic_wgs84_like(crs: CRS) -> bool:
     """Return True for WGS 84 or CGCS2000 geographic CRSs (treated as the same datum here)."""
-    return crs.is_geographic and crs.equals(CRS(WGS84), ignore_axis_order=True) or (
-        crs.is_geographic and crs.equals(CRS(CGCS2000), ignore_axis_order=True)
+    return (
+        crs.is_geographic
+        and crs.equals(CRS(WGS84), ignore_axis_order=True)
+        or (crs.is_geographic and crs.equals(CRS(CGCS2000), ignore_axis_order=True))
     )
 
 
@@ -93,10 +95,7 @@ def geodesic_area_m2(geoms: gpd.GeoSeries) -> np.ndarray:
     """
     lonlat = geoms.to_crs(WGS84) if CRS(geoms.crs) != CRS(WGS84) else geoms
     return np.array(
-        [
-            abs(GEOD.geometry_area_perimeter(g)[0]) if g is not None and not g.is_empty else 0.0
-            for g in lonlat
-        ]
+        [abs(GEOD.geometry_area_perimeter(g)[0]) if g is not None and not g.is_empty else 0.0 for g in lonlat]
     )
 
 

@@ -193,7 +193,4 @@ def read_meta(layer_id: str, directory: Path | None = None) -> LayerMeta:
 def list_layers(directory: Path | None = None) -> list[LayerMeta]:
     """Return the metadata of every layer in the store, sorted by id."""
     directory = directory or paths.layers_dir()
-    return [
-        read_meta(p.name.removesuffix(".meta.json"), directory)
-        for p in sorted(directory.glob("*.meta.json"))
-    ]
+    return [read_meta(p.name.removesuffix(".meta.json"), directory) for p in sorted(directory.glob("*.meta.json"))]

@@ -53,9 +53,7 @@ def area_table(gdf: gpd.GeoDataFrame, label_field: str = "name") -> pd.DataFrame
                 "name": str(gdf[label_field].iloc[i]) if label_field in gdf else "",
                 **area_fields(float(planar[i])),
                 "geodesic_area_m2": round(float(geodesic[i]), 2),
-                "planar_vs_geodesic_pct": round(float((planar[i] / geodesic[i] - 1) * 100), 5)
-                if geodesic[i]
-                else 0.0,
+                "planar_vs_geodesic_pct": round(float((planar[i] / geodesic[i] - 1) * 100), 5) if geodesic[i] else 0.0,
             }
         )
     return pd.DataFrame(rows)

@@ -49,7 +49,9 @@ def _crs_of(doc: dict[str, Any]) -> tuple[Any, str]:
     try:
         name = member["properties"]["name"]
     except (KeyError, TypeError) as exc:
-        raise InputError("the 'crs' member must be {\"type\": \"name\", \"properties\": {\"name\": …}}", code="unknown_crs") from exc
+        raise InputError(
+            'the \'crs\' member must be {"type": "name", "properties": {"name": …}}', code="unknown_crs"
+        ) from exc
     crs = parse_crs(name)
     return crs, crs.to_string()
 
@@ -111,7 +113,11 @@ def parse_geojson_parcels(data: bytes | str) -> ParcelInput:
             fixed = shapely.make_valid(geom)
             polys = [g for g in getattr(fixed, "geoms", [fixed]) if g.geom_type in ("Polygon", "MultiPolygon")]
             if not polys:
-                raise InputError(f"parcel {pid}: invalid geometry ({reason}) cannot be repaired into a polygon", code="invalid_geometry", status=422)
+                raise InputError(
+                    f"parcel {pid}: invalid geometry ({reason}) cannot be repaired into a polygon",
+                    code="invalid_geometry",
+                    status=422,
+                )
             geom = shapely.union_all(polys)
             repairs.append(f"parcel {pid}: {reason}; repaired with make_valid into a {geom.geom_type}")
         geoms.append(geom)

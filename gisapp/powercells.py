@@ -103,9 +103,7 @@ def reattach_fragments(cells: list[BaseGeometry], seeds: np.ndarray) -> list[Bas
     for frag in orphans:
         shared = [frag.boundary.intersection(m.boundary).length if not m.is_empty else 0.0 for m in main]
         extra[int(np.argmax(shared))].append(frag)
-    return [
-        shapely.union_all([main[i], *extra[i]]) if extra[i] else main[i] for i in range(len(cells))
-    ]
+    return [shapely.union_all([main[i], *extra[i]]) if extra[i] else main[i] for i in range(len(cells))]
 
 
 def attach_seeds(cells: list[BaseGeometry], seeds: np.ndarray, width: float = 300.0) -> list[BaseGeometry]:

@@ -127,7 +127,9 @@ def illustrative_redline(towns: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, Lay
     return gdf, meta
 
 
-def import_redline(path: Path, id_field: str | None = None, tier_field: str | None = None) -> tuple[gpd.GeoDataFrame, LayerMeta]:
+def import_redline(
+    path: Path, id_field: str | None = None, tier_field: str | None = None
+) -> tuple[gpd.GeoDataFrame, LayerMeta]:
     """Read an official red-line layer from a file (GeoJSON, GeoPackage, Shapefile …).
 
     Args:

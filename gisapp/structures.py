@@ -194,7 +194,9 @@ def compile_structure(path: Path, towns: gpd.GeoDataFrame) -> tuple[gpd.GeoDataF
         source=f"compiled from zones/{path.name}; geometry from the town layer",
         licence="plan text: public government document; compilation ours",
         datum="WGS 84 (EPSG:4326); areas planar in EPSG:4547",
-        geometry_basis="official" if bases == ["official"] else ("illustrative" if "illustrative" in bases and len(bases) == 1 else "schematic"),
+        geometry_basis="official"
+        if bases == ["official"]
+        else ("illustrative" if "illustrative" in bases and len(bases) == 1 else "schematic"),
         description=f"{data['structure']} — {data['section']} ({data['plan']}).",
         plan=data["plan"],
         structure=data["structure"],

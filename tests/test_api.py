@@ -92,8 +92,11 @@ def test_overlap_geojson_csv_and_multipart(client):
     r = client.post("/api/overlap?format=csv&bom=1", data=data)
     lines = r.data.decode("utf-8").splitlines()
     assert lines[0].startswith("\ufeffparcel_id,") and "overlap_mu" in lines[0] and len(lines) == 3
-    r = client.post("/api/overlap", data={"file": (io.BytesIO(data.encode()), "parcels.geojson")},
-                    content_type="multipart/form-data")
+    r = client.post(
+        "/api/overlap",
+        data={"file": (io.BytesIO(data.encode()), "parcels.geojson")},
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 200 and r.json["summary"]["parcel_count"] == 2
 
 
@@ -103,7 +106,11 @@ def test_overlap_geojson_csv_and_multipart(client):
         (b"{oops", 400, "invalid_geojson"),
         (b"", 400, "empty_input"),
         (b'{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}', 422, "outside_work_area"),
-        (json.dumps(feature_collection([square_4547(113.4, 22.5, 10)], crs="EPSG:123456")).encode(), 400, "unknown_crs"),
+        (
+            json.dumps(feature_collection([square_4547(113.4, 22.5, 10)], crs="EPSG:123456")).encode(),
+            400,
+            "unknown_crs",
+        ),
         ("\xff\xfe".encode("latin-1"), 400, "invalid_geojson"),
     ],
 )
@@ -113,7 +120,10 @@ def test_overlap_bad_input_is_a_4xx_json(client, body, status, code):
 
 
 def test_self_intersecting_parcel_is_repaired_not_a_500(client):
-    bow = {"type": "Polygon", "coordinates": [[[113.40, 22.50], [113.41, 22.51], [113.41, 22.50], [113.40, 22.51], [113.40, 22.50]]]}
+    bow = {
+        "type": "Polygon",
+        "coordinates": [[[113.40, 22.50], [113.41, 22.51], [113.41, 22.50], [113.40, 22.51], [113.40, 22.50]]],
+    }
     r = client.post("/api/overlap", data=json.dumps(bow))
     assert r.status_code == 200 and "Self-intersection" in r.json["repairs"][0]
 

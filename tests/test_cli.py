@@ -79,8 +79,11 @@ def test_towns_replace_rebuilds_structures(store, tmp_path, capsys):
 def test_redline_import_replaces_the_illustrative_layer(store, tmp_path, capsys):
     import geopandas as gpd
 
-    blocks = gpd.GeoDataFrame({"BH": ["A1", "A2"], "JB": ["一级", "二级"]},
-                              geometry=[square_4547(*ZHONGSHANGANG, 1000), square_4547(113.25, 22.67, 1000)], crs="EPSG:4547")
+    blocks = gpd.GeoDataFrame(
+        {"BH": ["A1", "A2"], "JB": ["一级", "二级"]},
+        geometry=[square_4547(*ZHONGSHANGANG, 1000), square_4547(113.25, 22.67, 1000)],
+        crs="EPSG:4547",
+    )
     src = tmp_path / "redline.gpkg"
     blocks.to_file(src, driver="GPKG")
     assert main(["redline", "import", str(src), "--id-field", "BH", "--tier-field", "JB"]) == 0

@@ -10,8 +10,18 @@ from tests.helpers import ZHONGSHANGANG, square_4547
 
 
 def _meta(basis: str) -> LayerMeta:
-    return LayerMeta(id="rl", title="", title_en="", kind="control_line", geometry_type="Polygon", source="",
-                     licence="", datum="", geometry_basis=basis, description="")
+    return LayerMeta(
+        id="rl",
+        title="",
+        title_en="",
+        kind="control_line",
+        geometry_type="Polygon",
+        source="",
+        licence="",
+        datum="",
+        geometry_basis=basis,
+        description="",
+    )
 
 
 def test_area_table_hand_computed_square():
@@ -62,8 +72,14 @@ def test_bundled_redline_is_illustrative_and_short_of_the_target():
     assert r["meets_target"] is False
     assert r["difference_km2"] == pytest.approx(r["total"]["area_km2"] - 250, abs=1e-6)
     zones = {z["zone"]: z for z in r["by_zone"]}
-    assert set(zones) == {"翠亨新区", "岐江新城", "东部两业融合创新示范区", "西北部生产性服务业标杆区",
-                          "南部产城融合优先发展区", "中部科技创新深度合作区"}
+    assert set(zones) == {
+        "翠亨新区",
+        "岐江新城",
+        "东部两业融合创新示范区",
+        "西北部生产性服务业标杆区",
+        "南部产城融合优先发展区",
+        "中部科技创新深度合作区",
+    }
     town_sum = sum(t["area_m2"] for t in r["by_town"])
     assert town_sum == pytest.approx(r["total"]["area_m2"], rel=1e-6)
 

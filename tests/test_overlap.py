@@ -25,8 +25,11 @@ def test_hand_computed_overlaps_in_epsg_4547(towns):
     inside = square_4547(*ZHONGSHANGANG, 100, dx=100, dy=100)  # 1 ha, fully inside
     half = square_4547(*ZHONGSHANGANG, 200, dx=900, dy=100)  # 4 ha, half inside
     outside = square_4547(*ZHONGSHANGANG, 100, dx=2000)
-    doc = feature_collection([inside, half, outside], crs="EPSG:4547",
-                             props=[{"parcel_id": "in"}, {"parcel_id": "half"}, {"parcel_id": "out"}])
+    doc = feature_collection(
+        [inside, half, outside],
+        crs="EPSG:4547",
+        props=[{"parcel_id": "in"}, {"parcel_id": "half"}, {"parcel_id": "out"}],
+    )
     parsed = parse_geojson_parcels(json.dumps(doc))
     assert parsed.crs == "EPSG:4547"
     result, summary = overlap_parcels(parsed.parcels, _block(), towns)
@@ -53,7 +56,10 @@ def test_same_parcel_in_4326_gives_the_same_overlap(towns):
 
 
 def test_bow_tie_is_repaired_and_reported():
-    bow = {"type": "Polygon", "coordinates": [[[113.40, 22.50], [113.41, 22.51], [113.41, 22.50], [113.40, 22.51], [113.40, 22.50]]]}
+    bow = {
+        "type": "Polygon",
+        "coordinates": [[[113.40, 22.50], [113.41, 22.51], [113.41, 22.50], [113.40, 22.51], [113.40, 22.50]]],
+    }
     parsed = parse_geojson_parcels(json.dumps(bow))
     assert len(parsed.repairs) == 1 and "Self-intersection" in parsed.repairs[0]
     geom = parsed.parcels.geometry.iloc[0]
@@ -67,9 +73,18 @@ def test_bow_tie_is_repaired_and_reported():
         ('{"type": "FeatureCollection"}', "invalid_geojson"),
         ('{"type": "FeatureCollection", "features": []}', "empty_input"),
         ('{"type": "Point", "coordinates": [113.4, 22.5]}', "invalid_geojson"),
-        ('{"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": [[113.4, 22.5], [113.5, 22.5]]}}', "not_polygons"),
-        ('{"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[[1, 2]]]}}', "invalid_geojson"),
-        ('{"type": "Polygon", "coordinates": [[[22.5, 113.4], [22.6, 113.4], [22.6, 113.5], [22.5, 113.4]]]}', "outside_work_area"),
+        (
+            '{"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": [[113.4, 22.5], [113.5, 22.5]]}}',
+            "not_polygons",
+        ),
+        (
+            '{"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[[1, 2]]]}}',
+            "invalid_geojson",
+        ),
+        (
+            '{"type": "Polygon", "coordinates": [[[22.5, 113.4], [22.6, 113.4], [22.6, 113.5], [22.5, 113.4]]]}',
+            "outside_work_area",
+        ),
     ],
 )
 def test_bad_input_gets_a_specific_error(doc, code):

@@ -11,9 +11,24 @@ from gisapp.structures import DefinitionError, compile_structure, load_definitio
 
 ZONE_FILE = paths.zones_dir() / "zhongshan-services-2021-2025.yaml"
 PROPERTIES = {
-    "id", "name", "name_en", "role", "role_zh", "plan", "plan_title", "structure", "section", "plan_line",
-    "sentence", "member_towns", "geometry_basis", "geometry_method", "basis_note", "uncertainty_m",
-    "stated_area_km2", "area_km2",
+    "id",
+    "name",
+    "name_en",
+    "role",
+    "role_zh",
+    "plan",
+    "plan_title",
+    "structure",
+    "section",
+    "plan_line",
+    "sentence",
+    "member_towns",
+    "geometry_basis",
+    "geometry_method",
+    "basis_note",
+    "uncertainty_m",
+    "stated_area_km2",
+    "area_km2",
 }
 
 
@@ -41,7 +56,16 @@ def test_two_cores_and_four_zones(structure):
 
 def test_zone_members_are_exactly_the_plans_town_lists(structure):
     members = {n: set(m.split("、")) for n, m in structure["member_towns"].items()}
-    assert members["西北部生产性服务业标杆区"] == {"小榄镇", "东凤镇", "古镇镇", "黄圃镇", "三角镇", "南头镇", "横栏镇", "阜沙镇"}
+    assert members["西北部生产性服务业标杆区"] == {
+        "小榄镇",
+        "东凤镇",
+        "古镇镇",
+        "黄圃镇",
+        "三角镇",
+        "南头镇",
+        "横栏镇",
+        "阜沙镇",
+    }
     assert members["南部产城融合优先发展区"] == {"坦洲镇", "三乡镇", "神湾镇"}
     assert members["中部科技创新深度合作区"] == {"南区街道", "大涌镇", "板芙镇"}
     # 火炬开发区全域 = 中山港街道 + 民众街道 (Torch plan line 130 / 专栏3)
@@ -96,7 +120,9 @@ def test_bad_definitions_name_the_file_and_element(tmp_path, towns):
     path.write_text(path.read_text("utf-8").replace("[坦洲镇, 三乡镇, 神湾镇]", "[坦洲镇, 东升镇]"), "utf-8")
     with pytest.raises(DefinitionError) as e:
         compile_structure(path, towns)
-    assert "bad.yaml" in e.value.message and "south-city-industry-zone" in e.value.message and "东升镇" in e.value.message
+    assert (
+        "bad.yaml" in e.value.message and "south-city-industry-zone" in e.value.message and "东升镇" in e.value.message
+    )
     path.write_text("id: x\nplan: p\n", "utf-8")
     with pytest.raises(DefinitionError, match="missing key 'structure'"):
         load_definition(path)

@@ -7,7 +7,23 @@ from gisapp.layerstore import read_layer, read_meta
 from gisapp.towns import check_tessellation, load_town_facts, replace_towns
 
 SUBDISTRICTS = {"石岐街道", "东区街道", "西区街道", "南区街道", "五桂山街道", "中山港街道", "民众街道", "南朗街道"}
-TOWNS = {"小榄镇", "黄圃镇", "南头镇", "东凤镇", "阜沙镇", "三角镇", "港口镇", "沙溪镇", "大涌镇", "古镇镇", "横栏镇", "坦洲镇", "三乡镇", "板芙镇", "神湾镇"}
+TOWNS = {
+    "小榄镇",
+    "黄圃镇",
+    "南头镇",
+    "东凤镇",
+    "阜沙镇",
+    "三角镇",
+    "港口镇",
+    "沙溪镇",
+    "大涌镇",
+    "古镇镇",
+    "横栏镇",
+    "坦洲镇",
+    "三乡镇",
+    "板芙镇",
+    "神湾镇",
+}
 
 
 @pytest.fixture(scope="module")

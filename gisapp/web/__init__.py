@@ -49,6 +49,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(api, url_prefix="/api")
     app.register_blueprint(mapview)
+    from gisapp.extensions import extension_modules
+
+    for module in extension_modules("routes_", "gisapp.web"):
+        app.register_blueprint(module.blueprint, url_prefix=getattr(module, "URL_PREFIX", None))
 
     @app.errorhandler(InputError)
     def _input_error(exc: InputError):  # type: ignore[no-untyped-def]
@@ -61,7 +65,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             body = {"error": "too_large", "message": f"upload larger than the {limit} MB limit"}
             return jsonify(body), 413
         if request.path.startswith("/api/"):
-            return jsonify({"error": (exc.name or "error").lower().replace(" ", "_"), "message": exc.description}), exc.code
+            return jsonify(
+                {"error": (exc.name or "error").lower().replace(" ", "_"), "message": exc.description}
+            ), exc.code
         return exc
 
     @app.errorhandler(Exception)
