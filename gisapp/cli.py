@@ -17,7 +17,8 @@ from gisapp.errors import InputError
 EXIT_INPUT = 2
 
 
-def _write(text: str, output: str | None) -> None:
+def write_output(text: str, output: str | None) -> None:
+    """Write ``text`` to the file ``output`` (UTF-8), or to stdout when ``output`` is None."""
     if output:
         Path(output).write_text(text, encoding="utf-8")
         print(f"wrote {output}", file=sys.stderr)
@@ -25,7 +26,8 @@ def _write(text: str, output: str | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def _read_input(path: str) -> bytes:
+def read_input(path: str) -> bytes:
+    """Read a file's bytes (``-`` = stdin); raise InputError ``missing_file`` when absent."""
     if path == "-":
         return sys.stdin.buffer.read()
     p = Path(path)
@@ -48,19 +50,10 @@ def cmd_layers(args: argparse.Namespace) -> int:
 
     metas = list_layers()
     if args.json:
-        _write(json.dumps([m.to_dict() for m in metas], ensure_ascii=False, indent=2), None)
+        write_output(json.dumps([m.to_dict() for m in metas], ensure_ascii=False, indent=2), None)
         return 0
     for m in metas:
         print(f"{m.id:28} {m.geometry_basis:12} {m.feature_count:5}  {m.title}")
-    return 0
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    """``gisapp export LAYER [-o FILE]``: the layer as RFC 7946 GeoJSON."""
-    from gisapp.export import layer_geojson
-    from gisapp.layerstore import check_layer_id
-
-    _write(layer_geojson(check_layer_id(args.layer)), args.output)
     return 0
 
 
@@ -80,14 +73,14 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
     result = service.layer_metrics(check_layer_id(args.layer))
     if args.format == "json":
-        _write(json.dumps(result, ensure_ascii=False, indent=2), args.output)
+        write_output(json.dumps(result, ensure_ascii=False, indent=2), args.output)
     elif args.format == "csv":
-        _write(to_csv(pd.DataFrame(result["features"]), bom=args.bom), args.output)
+        write_output(to_csv(pd.DataFrame(result["features"]), bom=args.bom), args.output)
     else:
         if result["illustrative"]:
             print("示意数据 ILLUSTRATIVE layer: figures are not official")
         cols = ["id", "name", "area_km2", "area_ha", "area_mu", "geodesic_area_m2", "planar_vs_geodesic_pct"]
-        _write(_table(result["features"], cols), args.output)
+        write_output(_table(result["features"], cols), args.output)
     return 0
 
 
@@ -97,7 +90,7 @@ def cmd_redline_report(args: argparse.Namespace) -> int:
 
     r = service.redline_accounting(args.structure or None)
     if args.format == "json":
-        _write(json.dumps(r, ensure_ascii=False, indent=2), args.output)
+        write_output(json.dumps(r, ensure_ascii=False, indent=2), args.output)
         return 0
     t = r["target"]
     out = []
@@ -116,7 +109,7 @@ def cmd_redline_report(args: argparse.Namespace) -> int:
     if r["by_zone"]:
         out.append(f"\nby zone of {r['structure']}:")
         out.append(_table(r["by_zone"], ["zone", "role", "area_km2", "area_mu", "share_of_zone_pct"]))
-    _write("\n".join(out), args.output)
+    write_output("\n".join(out), args.output)
     return 0
 
 
@@ -128,25 +121,6 @@ def cmd_redline_import(args: argparse.Namespace) -> int:
     gdf, meta = import_redline(Path(args.file), args.id_field, args.tier_field)
     write_layer(gdf, meta)
     print(f"{meta.id}: {len(gdf)} official blocks imported from {args.file}")
-    return 0
-
-
-def cmd_overlap(args: argparse.Namespace) -> int:
-    """``gisapp overlap PARCELS [--format json|geojson|csv] [-o FILE]``: parcels vs the red line."""
-    from gisapp import service
-    from gisapp.export import to_csv, to_geojson
-
-    result, info = service.overlap_check(_read_input(args.parcels))
-    if args.format == "csv":
-        _write(to_csv(result, bom=args.bom), args.output)
-    elif args.format == "geojson":
-        _write(to_geojson(result), args.output)
-    else:
-        _write(
-            json.dumps({**info, "parcels": json.loads(to_geojson(result))}, ensure_ascii=False, indent=2), args.output
-        )
-    for msg in info["repairs"]:
-        print(f"repaired: {msg}", file=sys.stderr)
     return 0
 
 
@@ -210,11 +184,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_layers)
 
-    s = sub.add_parser("export", help="export a layer as RFC 7946 GeoJSON")
-    s.add_argument("layer")
-    s.add_argument("-o", "--output")
-    s.set_defaults(func=cmd_export)
-
     s = sub.add_parser("metrics", help="area per feature (km², 公顷, 亩)")
     s.add_argument("layer")
     s.add_argument("--format", choices=["table", "json", "csv"], default="table")
@@ -237,13 +206,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--id-field")
     s.add_argument("--tier-field")
     s.set_defaults(func=cmd_redline_import)
-
-    s = sub.add_parser("overlap", help="overlap parcels (GeoJSON file or '-') with the red line")
-    s.add_argument("parcels")
-    s.add_argument("--format", choices=["json", "geojson", "csv"], default="json")
-    s.add_argument("--bom", action="store_true")
-    s.add_argument("-o", "--output")
-    s.set_defaults(func=cmd_overlap)
 
     tw = sub.add_parser("towns", help="Zhongshan 镇街 layer").add_subparsers(dest="towns_cmd", required=True)
     s = tw.add_parser("replace", help="replace the schematic towns with an official layer")

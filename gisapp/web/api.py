@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from gisapp import service
-from gisapp.errors import InputError
-from gisapp.export import layer_geojson, to_csv, to_geojson
+from gisapp.export import layer_geojson, to_csv
 from gisapp.layerstore import check_layer_id, list_layers, read_meta
 
 api = Blueprint("api", __name__)
@@ -74,31 +73,3 @@ def redline_report():  # type: ignore[no-untyped-def]
     """The red line against its floor (不少于 250 km²), per town and per zone of ``?structure=``."""
     structure = request.args.get("structure", service.DEFAULT_STRUCTURE)
     return jsonify(service.redline_accounting(check_layer_id(structure) if structure else None))
-
-
-@api.post("/overlap")
-def overlap():  # type: ignore[no-untyped-def]
-    """Overlap parcels (GeoJSON body, or a multipart field ``file``) with the red line.
-
-    ``?format=geojson`` returns the per-parcel FeatureCollection; ``?format=csv`` a CSV table;
-    default JSON ``{summary, input_crs, repairs, …, parcels: FeatureCollection}``.
-    """
-    if request.files:
-        upload = request.files.get("file")
-        if upload is None:
-            raise InputError("multipart upload needs a field named 'file'", code="missing_file")
-        data = upload.read()
-    else:
-        data = request.get_data(cache=False)
-    if not data:
-        raise InputError("empty request body: send GeoJSON parcels", code="empty_input")
-    result, info = service.overlap_check(data)
-    fmt = request.args.get("format", "json")
-    if fmt == "csv":
-        return _csv_response(to_csv(result, bom=_bom()), "overlap.csv")
-    import json
-
-    fc = json.loads(to_geojson(result))
-    if fmt == "geojson":
-        return Response(json.dumps(fc, ensure_ascii=False), mimetype=GEOJSON_MIME)
-    return jsonify({**info, "parcels": fc})
