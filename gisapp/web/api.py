@@ -14,11 +14,13 @@ GEOJSON_MIME = "application/geo+json"
 CSV_MIME = "text/csv; charset=utf-8"
 
 
-def _csv_response(text: str, filename: str) -> Response:
+def csv_response(text: str, filename: str) -> Response:
+    """A CSV download response (``text/csv; charset=utf-8``, attachment ``filename``)."""
     return Response(text, mimetype=CSV_MIME, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def _bom() -> bool:
+def want_bom() -> bool:
+    """True when the request asks for a UTF-8 BOM (``?bom=1``), for Excel."""
     return request.args.get("bom", "0") in ("1", "true", "yes")
 
 
@@ -64,7 +66,7 @@ def metrics(layer_id: str):  # type: ignore[no-untyped-def]
     if request.args.get("format") == "csv":
         import pandas as pd
 
-        return _csv_response(to_csv(pd.DataFrame(result["features"]), bom=_bom()), f"{layer_id}-metrics.csv")
+        return csv_response(to_csv(pd.DataFrame(result["features"]), bom=want_bom()), f"{layer_id}-metrics.csv")
     return jsonify(result)
 
 

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from gisapp import service
 from gisapp.errors import InputError
 from gisapp.export import to_csv, to_geojson
-from gisapp.web.api import GEOJSON_MIME, _bom, _csv_response
+from gisapp.web.api import GEOJSON_MIME, csv_response, want_bom
 
 URL_PREFIX = "/api"
 blueprint = Blueprint("overlap", __name__)
@@ -34,7 +34,7 @@ def overlap():  # type: ignore[no-untyped-def]
     result, info = service.overlap_check(data)
     fmt = request.args.get("format", "json")
     if fmt == "csv":
-        return _csv_response(to_csv(result, bom=_bom()), "overlap.csv")
+        return csv_response(to_csv(result, bom=want_bom()), "overlap.csv")
     fc = json.loads(to_geojson(result))
     if fmt == "geojson":
         return Response(json.dumps(fc, ensure_ascii=False), mimetype=GEOJSON_MIME)
