@@ -43,3 +43,28 @@ def area_fields(m2: float, prefix: str = "area", digits: int = 4) -> dict[str, f
         f"{prefix}_ha": round(m2_to_ha(m2), digits),
         f"{prefix}_mu": round(m2_to_mu(m2), digits),
     }
+
+
+#: Square metres per unit, for thresholds and user-reported figures (``m2``, ``ha`` = 公顷, ``km2``, ``mu`` = 亩).
+M2_PER_UNIT: dict[str, float] = {"m2": 1.0, "ha": M2_PER_HA, "km2": M2_PER_KM2, "mu": M2_PER_MU}
+
+
+def to_m2(value: float, unit: str) -> float:
+    """Convert an area in ``unit`` (``m2``, ``ha``, ``km2``, ``mu``) to square metres.
+
+    Args:
+        value: the area.
+        unit: one of :data:`M2_PER_UNIT` (亩 = exactly 10000/15 m²).
+
+    Returns:
+        the area in m².
+
+    Raises:
+        KeyError: for an unknown unit (callers validate units when they read them).
+    """
+    return value * M2_PER_UNIT[unit]
+
+
+def from_m2(m2: float, unit: str) -> float:
+    """Convert square metres to ``unit`` (``m2``, ``ha``, ``km2``, ``mu``); see :func:`to_m2`."""
+    return m2 / M2_PER_UNIT[unit]

@@ -1,0 +1,199 @@
+"""Control-line accounting over HTTP: the metrics page ``GET /accounting`` and JSON/CSV endpoints
+under ``/api/accounting`` (thin over :mod:`gisapp.accounting.service` and :mod:`gisapp.zonalstats`).
+
+Endpoints:
+
+* ``GET /accounting[?rules=&structure=&margin=]``: the page (tables, bar chart per unit, rule
+  results with citations, progress form, adjustment tool);
+* ``GET|POST /api/accounting/report[?rules=&structure=&margin=&format=csv&table=&bom=1]``: the
+  report; a POST body ``{"progress": {…}, "landuse": GeoJSON, "class_field": …, "dictionary": …,
+  "industrial_codes": […], "line": GeoJSON}`` adds reported figures, a land-use layer or a line;
+* ``POST /api/accounting/adjust[?rules=&margin=&format=csv&bom=1]``: body ``{"remove_ids",
+  "remove", "add"}``; nothing is stored;
+* ``POST /api/accounting/compare[?rules=&format=csv&bom=1]``: body = GeoJSON of the new version;
+* ``POST /api/accounting/zonal?zones=LAYER&mode=categorical|continuous[&band=&nodata=&format=csv]``:
+  multipart field ``file`` = the raster;
+* ``GET /api/accounting/rulesets``, ``GET /api/accounting/dictionaries``.
+
+Errors are JSON 4xx (``{"error", "message"}``) through the app's InputError handler.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template, request
+
+from gisapp.accounting import rules as rules_mod
+from gisapp.accounting import service
+from gisapp.accounting.tabular import TABLES, csv_text, report_rows, with_warning
+from gisapp.errors import InputError, LayerNotFound
+from gisapp.layerstore import check_layer_id, read_layer
+from gisapp.web.api import csv_response, want_bom
+
+blueprint = Blueprint("accounting", __name__)
+
+#: The page loads nothing but these, all from this server.
+CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'"
+
+
+def _ruleset_arg() -> str:
+    return request.args.get("rules", rules_mod.DEFAULT_RULESET)
+
+
+def _margin_arg() -> float | None:
+    value = request.args.get("margin")
+    if value in (None, ""):
+        return None
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise InputError(f"margin must be a number, not {value!r}", code="invalid_margin") from exc
+
+
+def _structure_arg() -> str | None:
+    if "structure" not in request.args:
+        return None
+    value = request.args["structure"]
+    return check_layer_id(value) if value else ""
+
+
+def _json_body() -> dict[str, Any]:
+    data = request.get_data(cache=True)
+    if not data:
+        return {}
+    try:
+        body = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"the request body is not valid JSON: {exc}", code="invalid_json") from exc
+    if not isinstance(body, dict):
+        raise InputError("the request body must be a JSON object", code="invalid_json")
+    return body
+
+
+def _geojson(value: Any) -> str | None:
+    return None if value in (None, "", {}) else json.dumps(value)
+
+
+@blueprint.get("/accounting")
+def page() -> Response:
+    """The metrics page of a rule set's control line (server-rendered; JS for the forms)."""
+    ruleset = rules_mod.load_ruleset(_ruleset_arg())
+    try:
+        r = service.report(ruleset.id, structure_id=_structure_arg(), margin_pct=_margin_arg())
+    except LayerNotFound as exc:
+        if exc.message != f"unknown layer '{ruleset.line_layer}'":
+            raise
+        html = render_template(
+            "accounting/missing.html", ruleset=ruleset, message=exc.message, default_title="中山市工业用地保护红线"
+        )
+        resp = Response(html, status=404, mimetype="text/html")
+        resp.headers["Content-Security-Policy"] = CSP
+        return resp
+    html = render_template(
+        "accounting/page.html",
+        r=r,
+        ruleset=ruleset,
+        rulesets=service.ruleset_index(),
+        max_unit_ha=max([u["planar_ha"] for u in r["by_unit"]] or [1.0]) or 1.0,
+    )
+    resp = Response(html, mimetype="text/html")
+    resp.headers["Content-Security-Policy"] = CSP
+    return resp
+
+
+@blueprint.route("/api/accounting/report", methods=["GET", "POST"])
+def report():  # type: ignore[no-untyped-def]
+    """The report as JSON, or one table as CSV (``?format=csv&table=units|tiers|zones|rules|…``)."""
+    body = _json_body() if request.method == "POST" else {}
+    progress = body.get("progress") or {}
+    if not isinstance(progress, dict):
+        raise InputError("'progress' must be an object {metric: value}", code="invalid_progress")
+    codes = body.get("industrial_codes")
+    r = service.report(
+        _ruleset_arg(),
+        structure_id=_structure_arg(),
+        margin_pct=_margin_arg(),
+        progress=progress,
+        line=_geojson(body.get("line")),
+        landuse_data=_geojson(body.get("landuse")),
+        class_field=body.get("class_field"),
+        dictionary_id=body.get("dictionary"),
+        industrial_codes=[str(c) for c in codes] if isinstance(codes, list) else None,
+    )
+    if request.args.get("format") == "csv":
+        table = request.args.get("table", "units")
+        if table not in TABLES:
+            raise InputError(f"table must be one of {', '.join(TABLES)}", code="invalid_table")
+        return csv_response(csv_text(report_rows(r, table), want_bom()), f"accounting-{table}.csv")
+    return jsonify(r)
+
+
+@blueprint.post("/api/accounting/adjust")
+def adjust():  # type: ignore[no-untyped-def]
+    """What a 占补平衡 proposal would do; the stored layer is not changed."""
+    data = request.get_data(cache=True)
+    if not data:
+        raise InputError("empty request body: send a proposal {remove_ids, remove, add}", code="empty_input")
+    r = service.adjust(_ruleset_arg(), data, margin_pct=_margin_arg())
+    if request.args.get("format") == "csv":
+        return csv_response(csv_text(with_warning(r, r["changes"]["by_unit"]), want_bom()), "adjustment.csv")
+    return jsonify(r)
+
+
+@blueprint.post("/api/accounting/compare")
+def compare():  # type: ignore[no-untyped-def]
+    """Compare a new version of the line (GeoJSON body) with the stored one."""
+    data = request.get_data(cache=True)
+    if not data:
+        raise InputError("empty request body: send the new version as GeoJSON", code="empty_input")
+    r = service.compare(_ruleset_arg(), data)
+    if request.args.get("format") == "csv":
+        return csv_response(csv_text(with_warning(r, r["by_unit"]), want_bom()), "compare.csv")
+    return jsonify(r)
+
+
+@blueprint.post("/api/accounting/zonal")
+def zonal():  # type: ignore[no-untyped-def]
+    """Raster statistics per zone of a stored layer; the raster is the multipart field ``file``."""
+    from gisapp.zonalstats import flatten, zonal_stats
+
+    upload = request.files.get("file")
+    if upload is None:
+        raise InputError("send the raster as a multipart field named 'file'", code="missing_file")
+    zones = read_layer(check_layer_id(request.args.get("zones", "zs-towns")))
+    try:
+        band = int(request.args.get("band", 1))
+        nodata = float(request.args["nodata"]) if request.args.get("nodata") else None
+    except ValueError as exc:
+        raise InputError("band must be an integer and nodata a number", code="invalid_parameter") from exc
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "raster.tif"
+        upload.save(path)
+        r = zonal_stats(
+            path,
+            zones,
+            mode=request.args.get("mode", "categorical"),
+            label_field=request.args.get("label_field", "name"),
+            band=band,
+            nodata=nodata,
+        )
+    r["raster"]["path"] = upload.filename or "upload"
+    if request.args.get("format") == "csv":
+        return csv_response(csv_text(flatten(r), want_bom()), "zonal.csv")
+    return jsonify(r)
+
+
+@blueprint.get("/api/accounting/rulesets")
+def rulesets():  # type: ignore[no-untyped-def]
+    """Every rule set with its cited rules."""
+    return jsonify({"rulesets": service.ruleset_index()})
+
+
+@blueprint.get("/api/accounting/dictionaries")
+def dictionaries():  # type: ignore[no-untyped-def]
+    """Every land-use dictionary: identity, sources, class counts by verification status."""
+    return jsonify({"dictionaries": service.dictionary_index()})
