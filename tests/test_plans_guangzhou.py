@@ -1,0 +1,84 @@
+"""广州市服务业发展"十四五"规划 §五 "一核两带三区多点" and 专栏3/6/7: counts, the 81 km² core, provenance."""
+
+import pytest
+
+from gisapp import paths
+from gisapp.crs import PROJECTED
+from gisapp.layerstore import read_layer, read_meta
+from gisapp.structures import load_definition
+from gisapp.validate import list_items_in_text
+
+ZONE = paths.zones_dir() / "guangzhou-services-2021-2025.yaml"
+
+
+@pytest.fixture(scope="module")
+def definition():
+    return load_definition(ZONE)
+
+
+@pytest.fixture(scope="module")
+def layer():
+    return read_layer("gz-services-structure").set_index("name")
+
+
+def test_counts_per_list(definition):
+    counts = {e["list"]: len(e["items"]) for e in definition["inventory"]}
+    col12 = {k.split()[1]: v for k, v in counts.items() if k.startswith("专栏12")}
+    assert col12 == {
+        "越秀区": 4, "海珠区": 3, "荔湾区": 3, "天河区": 4, "白云区": 4, "黄埔区": 3,
+        "花都区": 3, "番禺区": 3, "南沙区": 6, "从化区": 2, "增城区": 2,
+    }  # fmt: skip
+    assert sum(col12.values()) == 37
+    assert counts["专栏3 特大型物流枢纽(5个)"] == 5 and counts["专栏3 大型物流枢纽(10个)"] == 10
+    assert counts["专栏3 节点型物流枢纽"] == 3
+    assert sum(v for k, v in counts.items() if k.startswith("专栏6")) == 24
+    assert counts["专栏7 会展场馆"] == 3
+    assert counts["一核 三片区"] == 3 and counts["三区"] == 3
+    assert counts["沿江文旅商务产业集聚带 节点"] == 8 and counts["东南部科创服务业集聚带 节点"] == 8
+
+
+def test_column_12_lists_equal_the_plan_text(definition):
+    plan = paths.plans_dir() / definition["plan"]
+    if not plan.exists():
+        pytest.skip("plan text not available")
+    lines = plan.read_text("utf-8").splitlines()
+    for entry in definition["inventory"]:
+        if entry.get("split"):
+            parsed = list_items_in_text(lines, *entry["lines"], drop=entry.get("drop"))
+            assert parsed == [i.replace(" ", "") for i in entry["items"]], entry["list"]
+
+
+def test_one_core_is_81_km2_within_10_percent(layer, definition):
+    fig = next(f for f in definition["figures"] if f["id"] == "one-core-area")
+    assert fig["stated_area_km2"] == 81
+    cores = layer[layer["group"] == "一核"].to_crs(PROJECTED)
+    assert set(cores.index) == {"琶洲核心区（含广州大学城）", "广州国际金融城片区", "鱼珠片区"}
+    assert cores.loc["琶洲核心区（含广州大学城）", "area_km2"] == pytest.approx(48, rel=0.002)
+    assert cores.loc["广州国际金融城片区", "area_km2"] == pytest.approx(8, rel=0.002)
+    assert cores.loc["鱼珠片区", "area_km2"] == pytest.approx(25, rel=0.002)
+    total = cores.geometry.union_all().area / 1e6
+    assert abs(total - 81) / 81 < 0.10
+    assert (cores["geometry_basis"] == "illustrative").all()
+    districts = read_layer("base-district").set_index("name").to_crs(PROJECTED)
+    pazhou = cores.loc["琶洲核心区（含广州大学城）", "geometry"]
+    within = districts.loc[["海珠区", "番禺区"]].geometry.union_all()
+    assert pazhou.difference(within).area < 1.0
+
+
+def test_belts_and_zones(layer):
+    belts = layer[layer["role"] == "belt"]
+    assert set(belts.index) == {"沿江文旅商务产业集聚带", "东南部科创服务业集聚带"}
+    assert (belts["width_m"] == 4000).all() and (belts["geometry_basis"] == "illustrative").all()
+    assert layer.loc["南沙粤港澳全面合作示范区", "member_districts"] == "南沙区"
+    assert layer.loc["南沙粤港澳全面合作示范区", "geometry_basis"] == "schematic"
+    assert layer.loc["广州南站商务区", "geometry"].geom_type == "Point"
+
+
+def test_drawn_and_unplaced_and_provenance(layer):
+    meta = read_meta("gz-services-structure")
+    assert meta.extra["elements"] == 94 and len(layer) == 63 and len(meta.extra["unplaced"]) == 31
+    assert all(u["reason"] and u["sentence"] for u in meta.extra["unplaced"])
+    for col in ("plan", "section", "sentence", "geometry_basis", "geometry_method", "uncertainty_m", "role"):
+        assert layer[col].notna().all() and (layer[col].astype(str) != "").all(), col
+    assert set(layer["plan"]) == {"guangzhou-services-2021-2025.txt"}
+    assert (layer["uncertainty_m"] > 0).all()
