@@ -22,7 +22,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gisapp.crs import GEOD, PROJECTED, WGS84
+from gisapp.crs import PROJECTED
 from gisapp.units import area_fields
 
 METHOD_PLANAR = "planar: CGCS2000 / 3-degree Gauss-Kruger CM 114E (EPSG:4547)"
@@ -53,12 +53,7 @@ def ellipsoidal_m2(geoms_4547: np.ndarray | list[shapely.Geometry]) -> np.ndarra
     arr = np.asarray(geoms_4547, dtype=object)
     if arr.size == 0:
         return np.zeros(0)
-    lonlat = gpd.GeoSeries(list(arr), crs=PROJECTED).to_crs(WGS84)
-    out = np.zeros(len(lonlat))
-    for i, g in enumerate(lonlat):
-        if g is not None and not g.is_empty and g.geom_type in ("Polygon", "MultiPolygon", "GeometryCollection"):
-            out[i] = abs(GEOD.geometry_area_perimeter(g)[0])
-    return out
+    return geodesic_area_m2(gpd.GeoSeries(list(arr), crs=PROJECTED))
 
 
 def planar_m2(geoms_4547: np.ndarray | list[shapely.Geometry]) -> np.ndarray:
