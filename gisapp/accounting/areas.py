@@ -22,7 +22,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gisapp.crs import PROJECTED
+from gisapp.crs import PROJECTED, geodesic_area_m2
 from gisapp.units import area_fields
 
 METHOD_PLANAR = "planar: CGCS2000 / 3-degree Gauss-Kruger CM 114E (EPSG:4547)"
