@@ -155,7 +155,7 @@ def cmd_towns_check(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """``gisapp serve [--host H] [--port P] [--tiles none|osm]``: start the map server."""
+    """``gisapp serve [--host H] [--port P] [--tiles none|osm|tianditu|amap]``: start the map server."""
     from gisapp.web import create_app
 
     app = create_app({"GISAPP_TILES": args.tiles})
@@ -218,7 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="start the map server")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=5000)
-    s.add_argument("--tiles", choices=["none", "osm"], default="none", help="online base map (default none: offline)")
+    s.add_argument(
+        "--tiles",
+        choices=["none", "osm", "tianditu", "amap"],
+        default="none",
+        help="default base map (none: offline; tianditu needs GISAPP_TIANDITU_KEY; amap shifts layers to GCJ-02)",
+    )
     s.set_defaults(func=cmd_serve)
 
     from gisapp.extensions import extension_modules

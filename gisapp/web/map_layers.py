@@ -1,0 +1,376 @@
+"""Display data of the map: every drawn layer of the store, served by bounding box and zoom.
+
+The page embeds no feature: the browser asks ``/api/map/layers/<id>/features?bbox=…&zoom=…``
+(:mod:`gisapp.web.routes_mapdata`) and gets the features whose envelope meets the box, simplified
+for that zoom (Douglas-Peucker, half a screen pixel; parts smaller than a pixel dropped) and
+rounded to the precision the zoom can show. The full-precision geometry stays in the store and is
+what every export, area and overlap uses.
+
+A :class:`StoreView` holds the layers of one store directory; :func:`store_view` returns the
+cached one and rebuilds it when a layer file changes (:func:`store_stamp`). Feature ids shown to the
+browser are the layer's own ``id`` property when every one is safe (:data:`SAFE_ID_RE`) and unique,
+else ``feature-<n>`` (row number).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely import STRtree
+
+from gisapp import paths
+from gisapp.errors import InputError, LayerNotFound
+from gisapp.layerstore import LayerMeta, check_layer_id, list_layers, read_layer
+from gisapp.web import map_styles as st
+from gisapp.web.map_text import tooltip_html
+
+log = logging.getLogger(__name__)
+
+#: Feature ids used as they are (else ``feature-<n>``): they end up in CSS classes and URLs.
+SAFE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+
+#: Zoom levels served (a request's zoom is clamped to this range).
+MIN_ZOOM, MAX_ZOOM = 3, 18
+#: From this zoom on, geometries are served unsimplified (tolerance under 5 cm).
+FULL_DETAIL_ZOOM = 17
+
+
+def store_stamp(directory: Path) -> int:
+    """Return a number that changes whenever a layer of the store changes.
+
+    Args:
+        directory: the layer store.
+
+    Returns:
+        the largest ``st_mtime_ns`` of the directory and its ``*.geojson``/``*.meta.json`` files plus
+        their number (so that a deletion counts too); 0 when the store does not exist.
+    """
+    if not directory.is_dir():
+        return 0
+    stamps = []
+    for f in [directory, *directory.glob("*.geojson"), *directory.glob("*.meta.json")]:
+        try:
+            stamps.append(f.stat().st_mtime_ns)
+        except FileNotFoundError:  # removed while we looked
+            continue
+    return max(stamps, default=0) + len(stamps)
+
+
+def tolerance_deg(zoom: int) -> float:
+    """Simplification tolerance (degrees) for a zoom level: half a 256-px tile pixel at the equator.
+
+    Args:
+        zoom: Web Mercator zoom level.
+
+    Returns:
+        ``0.5 * 360 / (256 * 2**zoom)``; 0 from :data:`FULL_DETAIL_ZOOM` on.
+    """
+    if zoom >= FULL_DETAIL_ZOOM:
+        return 0.0
+    return 0.5 * 360.0 / (256 * 2**zoom)
+
+
+def decimals_for(zoom: int) -> int:
+    """Decimals kept in served coordinates at a zoom: enough for a tenth of a pixel, 4 to 7."""
+    px = 360.0 / (256 * 2**zoom)
+    return int(min(7, max(4, math.ceil(-math.log10(px / 10)))))
+
+
+def _to_python(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _drop_small_parts(geom: shapely.Geometry, min_size: float) -> shapely.Geometry:
+    """Drop polygon parts whose envelope is smaller than ``min_size`` in both directions (keep the largest)."""
+    if min_size <= 0 or geom.geom_type != "MultiPolygon":
+        return geom
+    parts = list(geom.geoms)
+    kept = []
+    for p in parts:
+        minx, miny, maxx, maxy = p.bounds
+        if maxx - minx >= min_size or maxy - miny >= min_size:
+            kept.append(p)
+    if not kept:
+        kept = [max(parts, key=lambda p: p.area)]
+    return shapely.MultiPolygon(kept) if len(kept) > 1 else kept[0]
+
+
+@dataclass
+class DisplayLayer:
+    """One stored layer prepared for display.
+
+    Attributes:
+        meta: the layer's metadata.
+        ids: display id per row (see module docstring).
+        props: the stored properties per row (Python values, NaN as ``None``).
+        geoms: full-precision geometries (EPSG:4326) per row.
+        tree: spatial index over ``geoms``.
+        order: row numbers in drawing order (largest first, so small features stay clickable).
+        static_props: per row, what the browser gets besides the geometry: ``id``, ``geometry_basis``,
+            ``role``, ``style`` (Leaflet options) and, for clickable kinds, ``tooltip`` (escaped HTML).
+    """
+
+    meta: LayerMeta
+    ids: list[str]
+    props: list[dict[str, Any]]
+    geoms: np.ndarray
+    tree: STRtree
+    order: list[int]
+    static_props: list[dict[str, Any]]
+    index: dict[str, int] = field(default_factory=dict)
+    projected: np.ndarray | None = None  # geometries in EPSG:4547, filled by gisapp.web.map_details
+    _by_zoom: dict[int, list[str]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def bounds(self) -> list[float] | None:
+        """``[minx, miny, maxx, maxy]`` of the layer (lon/lat), or None when it is empty."""
+        if not len(self.geoms):
+            return None
+        b = shapely.total_bounds(self.geoms)
+        return [round(float(v), 6) for v in b]
+
+    def feature_bounds(self, row: int) -> list[float]:
+        """``[minx, miny, maxx, maxy]`` of one row's geometry."""
+        return [round(float(v), 6) for v in self.geoms[row].bounds]
+
+    @property
+    def outline_only(self) -> bool:
+        """Whether the layer is drawn as outlines only (base boundaries): served as clipped boundary lines."""
+        return self.meta.kind == "base"
+
+    def _display_geoms(self, zoom: int) -> list[shapely.Geometry]:
+        """Geometries simplified and rounded for ``zoom`` (outline-only layers as boundary lines)."""
+        tol = tolerance_deg(zoom)
+        scale = 10 ** decimals_for(zoom)
+        out = []
+        for geom in self.geoms:
+            g = geom
+            if g.geom_type.endswith("Polygon"):
+                g = _drop_small_parts(g, 2 * tol) if tol else g
+                if self.outline_only:
+                    g = g.boundary
+            if tol and not g.geom_type.endswith("Point"):
+                g = shapely.simplify(g, tol, preserve_topology=True)
+            out.append(shapely.transform(g, lambda c: np.round(c * scale) / scale))
+        return out
+
+    def _cached(self, zoom: int) -> list[Any]:
+        with self._lock:
+            cached = self._by_zoom.get(zoom)
+            if cached is None:
+                geoms = self._display_geoms(zoom)
+                if self.outline_only:  # clipped per request: keep the geometries
+                    cached = geoms
+                else:
+                    cached = [self._dump(i, g) for i, g in enumerate(geoms)]
+                self._by_zoom[zoom] = cached
+            return cached
+
+    def _dump(self, row: int, geom: shapely.Geometry) -> str:
+        feature = {
+            "type": "Feature",
+            "id": self.ids[row],
+            "properties": self.static_props[row],
+            "geometry": shapely.geometry.mapping(geom),
+        }
+        return json.dumps(feature, ensure_ascii=False, separators=(",", ":"))
+
+    def features_json(self, bbox: tuple[float, float, float, float] | None, zoom: int) -> tuple[str, int]:
+        """Return the features meeting ``bbox`` at ``zoom`` as a GeoJSON FeatureCollection text.
+
+        Args:
+            bbox: ``(minx, miny, maxx, maxy)`` in lon/lat, or None for every feature.
+            zoom: Web Mercator zoom (clamped to :data:`MIN_ZOOM` … :data:`MAX_ZOOM`).
+
+        Returns:
+            ``(text, count)``: the FeatureCollection (features in drawing order) and its length.
+            Features of outline-only layers (base boundaries) are their boundary lines clipped to
+            ``bbox`` (lines, so the clip adds no edge); other features come whole.
+        """
+        zoom = int(min(MAX_ZOOM, max(MIN_ZOOM, zoom)))
+        cached = self._cached(zoom)
+        if bbox is None:
+            rows = self.order
+        else:
+            hits = set(self.tree.query(shapely.box(*bbox)).tolist())
+            rows = [i for i in self.order if i in hits]
+        if self.outline_only:
+            parts = []
+            for i in rows:
+                g = cached[i] if bbox is None else shapely.clip_by_rect(cached[i], *bbox)
+                if not g.is_empty:
+                    parts.append(self._dump(i, g))
+        else:
+            parts = [cached[i] for i in rows]
+        return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}", len(parts)
+
+    def row(self, feature_id: str) -> int:
+        """Return the row of a display id.
+
+        Raises:
+            InputError: code ``feature_not_found`` (HTTP 404) for an unknown id.
+        """
+        try:
+            return self.index[feature_id]
+        except KeyError:
+            raise InputError(
+                f"layer {self.meta.id!r} has no feature {feature_id!r}", code="feature_not_found", status=404
+            ) from None
+
+
+def _display_layer(meta: LayerMeta, directory: Path) -> DisplayLayer:
+    gdf = read_layer(meta.id, directory)
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].reset_index(drop=True)
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    records = [{k: _to_python(v) for k, v in r.items()} for r in gdf.drop(columns=gdf.geometry.name).to_dict("records")]
+    raw_ids = [str(r.get("id")) for r in records]
+    usable = all(SAFE_ID_RE.match(i) for i in raw_ids) and len(set(raw_ids)) == len(raw_ids)
+    ids = raw_ids if usable else [f"feature-{i}" for i in range(len(records))]
+    spec = st.kind_spec(meta.kind)
+    areas = shapely.area(geoms) if len(geoms) else np.zeros(0)  # degrees², only to order the drawing
+    order = sorted(range(len(records)), key=lambda i: -areas[i])
+    static = []
+    for i, props in enumerate(records):
+        basis = st.basis_of(props, meta)
+        role = st.role_of(props)
+        out: dict[str, Any] = {"id": ids[i], "geometry_basis": basis}
+        if meta.kind == "structure":
+            out["role"] = role
+        style = st.feature_style(meta.kind, basis, role, ids[i], geoms[i].geom_type)
+        style["className"] += f" gisapp-layer-{st.css_ident(meta.id)}"
+        out["style"] = style
+        if spec.interactive:
+            note = props.get("role_zh") or props.get("block_id") or ""
+            if basis != "official":
+                note = " · ".join(x for x in (note, "示意" if basis == "schematic" else "示意，非官方") if x)
+            out["tooltip"] = str(tooltip_html(props.get("name") or props.get("block_id"), props.get("name_en"), note))
+        static.append(out)
+    return DisplayLayer(
+        meta=meta,
+        ids=ids,
+        props=records,
+        geoms=geoms,
+        tree=STRtree(geoms),
+        order=order,
+        static_props=static,
+        index={fid: i for i, fid in enumerate(ids)},
+    )
+
+
+class StoreView:
+    """The drawn layers of one store directory, loaded lazily and kept in memory.
+
+    Args:
+        directory: the layer store.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.metas: list[LayerMeta] = sorted(
+            (m for m in list_layers(directory) if st.is_drawn(m)),
+            key=lambda m: (st.kind_spec(m.kind).order, m.id),
+        )
+        self._by_id = {m.id: m for m in self.metas}
+        self._layers: dict[str, DisplayLayer] = {}
+        self._lock = threading.Lock()
+
+    def layer(self, layer_id: str) -> DisplayLayer:
+        """Return one drawn layer, loading it on first use.
+
+        Raises:
+            InputError: ``invalid_layer_id`` for a malformed id.
+            LayerNotFound: when the store has no such drawn layer, or its GeoJSON is missing (HTTP 404).
+        """
+        check_layer_id(layer_id)
+        meta = self._by_id.get(layer_id)
+        if meta is None:
+            raise LayerNotFound(layer_id)
+        with self._lock:
+            layer = self._layers.get(layer_id)
+            if layer is None:
+                layer = _display_layer(meta, self.directory)
+                self._layers[layer_id] = layer
+        return layer
+
+    def layers(self) -> Iterable[DisplayLayer]:
+        """Yield every drawn layer whose GeoJSON can be read (a missing file is logged and skipped)."""
+        for meta in self.metas:
+            try:
+                yield self.layer(meta.id)
+            except LayerNotFound:
+                log.warning("layer %s has metadata but no GeoJSON; not drawn", meta.id)
+
+
+_VIEWS: dict[str, tuple[int, StoreView]] = {}
+_VIEWS_LOCK = threading.Lock()
+
+
+def store_view(directory: Path | None = None) -> StoreView:
+    """Return the (cached) :class:`StoreView` of a store, rebuilt when its files change.
+
+    Args:
+        directory: the layer store (default :func:`gisapp.paths.layers_dir`).
+    """
+    directory = (directory or paths.layers_dir()).resolve()
+    stamp = store_stamp(directory)
+    key = str(directory)
+    with _VIEWS_LOCK:
+        cached = _VIEWS.get(key)
+        if cached and cached[0] == stamp:
+            return cached[1]
+    view = StoreView(directory)
+    with _VIEWS_LOCK:
+        if len(_VIEWS) > 8:
+            _VIEWS.clear()
+        _VIEWS[key] = (stamp, view)
+    return view
+
+
+def clear_views() -> None:
+    """Forget every cached :class:`StoreView` (tests; after bulk changes)."""
+    with _VIEWS_LOCK:
+        _VIEWS.clear()
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """Parse a ``bbox`` query value ``minlon,minlat,maxlon,maxlat``.
+
+    Args:
+        text: the value, or None/empty for "no box".
+
+    Returns:
+        the box, or None.
+
+    Raises:
+        InputError: ``invalid_bbox`` (HTTP 400) when it is not four finite numbers with min ≤ max
+            inside lon −180…180 and lat −90…90.
+    """
+    if text is None or not text.strip():
+        return None
+    try:
+        vals = [float(v) for v in text.split(",")]
+    except ValueError:
+        vals = []
+    if len(vals) != 4 or not all(math.isfinite(v) for v in vals):
+        raise InputError("bbox must be four numbers: minlon,minlat,maxlon,maxlat", code="invalid_bbox")
+    minx, miny, maxx, maxy = vals
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise InputError(
+            "bbox must be minlon,minlat,maxlon,maxlat within lon -180..180, lat -90..90", code="invalid_bbox"
+        )
+    return minx, miny, maxx, maxy

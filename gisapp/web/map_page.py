@@ -1,0 +1,166 @@
+"""The map page's HTML: a small shell (``templates/map/page.html``) plus a JSON configuration.
+
+The page holds no feature: it names the layers (tree, legend, styles), the base maps and the
+API the browser calls (``/api/map/…``, :mod:`gisapp.web.routes_mapdata`). The configuration is a
+``<script type="application/json">`` data block written once by Jinja's ``tojson`` (which escapes
+``<``, ``>``, ``&`` and ``'``), so no layer text is ever executed or evaluated as a template; the
+application code is static (``static/js/map/``), which lets the CSP forbid inline scripts.
+Every script and stylesheet comes from ``/static/`` (:mod:`gisapp.web.assets`).
+
+The rendered page is cached per (store, store state, default base map, 天地图 key).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+
+from gisapp import paths
+from gisapp.web import map_styles as st
+from gisapp.web.assets import APP_JS, VENDOR_CSS, VENDOR_JS, app_modules
+from gisapp.web.map_basemaps import BaseMap, base_maps, default_base_map
+from gisapp.web.map_layers import StoreView, store_stamp, store_view
+from gisapp.web.map_legend import defs_html, layer_entry, layer_tree, legend_html
+
+PAGE_TITLE = "珠三角规划空间结构地图 · Planning-zone GIS"
+TITLE_ZH, TITLE_EN = "珠三角规划空间结构地图", "Planning-zone GIS"
+
+#: Centre used when the layer store is empty (中山市, lat/lon).
+DEFAULT_CENTRE = (22.52, 113.39)
+
+#: CGCS2000 / 3-degree Gauss-Kruger CM 114E, as proj4js reads it (same as PROJ's EPSG:4547).
+EPSG_4547 = "+proj=tmerc +lat_0=0 +lon_0=114 +k=1 +x_0=500000 +y_0=0 +ellps=GRS80 +units=m +no_defs"
+
+#: The JSON API the page calls (``{layer}``, ``{id}``, ``{name}`` are filled in by the browser).
+API = {
+    "features": "/api/map/layers/{layer}/features",
+    "details": "/api/map/layers/{layer}/features/{id}",
+    "feature_geojson": "/api/map/layers/{layer}/features/{id}.geojson",
+    "layer_geojson": "/api/layers/{layer}.geojson",
+    "search": "/api/map/search",
+    "place": "/api/map/places/{name}",
+    "overlap": "/api/overlap",
+}
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(paths.templates_dir())),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def home_bounds(view: StoreView) -> list[list[float]] | None:
+    """``[[south, west], [north, east]]`` of the non-base layers (all layers if there are only base layers)."""
+    layers = list(view.layers())
+    focus = [lyr.bounds for lyr in layers if lyr.meta.kind != "base" and lyr.bounds]
+    chosen = focus or [lyr.bounds for lyr in layers if lyr.bounds]
+    if not chosen:
+        return None
+    b = np.array(chosen)
+    return [[float(b[:, 1].min()), float(b[:, 0].min())], [float(b[:, 3].max()), float(b[:, 2].max())]]
+
+
+def page_config(view: StoreView, maps: list[BaseMap], default_map: str) -> dict[str, Any]:
+    """The configuration the page's script reads (JSON-ready).
+
+    Args:
+        view: the store view; maps: the base maps offered; default_map: the id selected at start.
+
+    Returns:
+        ``{"title", "layers" [layer entries], "tree", "panes", "basemaps", "default_basemap",
+        "home", "centre", "api", "epsg4547", "roles", "bases"}``.
+    """
+    layers = [layer_entry(layer) for layer in view.layers()]
+    panes = {}
+    for entry in layers:
+        panes[entry["pane"]] = {"name": entry["pane"], "z_index": entry["z_index"], "interactive": entry["interactive"]}
+    return {
+        "title": {"zh": TITLE_ZH, "en": TITLE_EN},
+        "layers": layers,
+        "tree": layer_tree(view),
+        "panes": sorted(panes.values(), key=lambda p: p["z_index"]),
+        "basemaps": [m.to_dict() for m in maps],
+        "default_basemap": default_map,
+        "home": home_bounds(view),
+        "centre": list(DEFAULT_CENTRE),
+        "api": API,
+        "epsg4547": EPSG_4547,
+        "roles": {k: {"colour": c, "zh": zh, "en": en} for k, (c, zh, en) in st.ROLES.items()},
+        "bases": {k: {"zh": zh, "en": en} for k, (zh, en, _) in st.BASES.items()},
+    }
+
+
+def render_page(view: StoreView, maps: list[BaseMap], default_map: str) -> str:
+    """Render the whole page (``templates/map/page.html``).
+
+    Args:
+        view: the store view; maps: the base maps offered; default_map: the id selected at start.
+
+    Returns:
+        the HTML document (text); every layer text in it is escaped.
+    """
+    return _TEMPLATES.get_template("map/page.html").render(
+        page_title=PAGE_TITLE,
+        title_zh=TITLE_ZH,
+        title_en=TITLE_EN,
+        vendor_css=[url for _, url in VENDOR_CSS],
+        vendor_js=[url for _, url in VENDOR_JS],
+        app_js=APP_JS,
+        app_modules=app_modules(),
+        config=page_config(view, maps, default_map),
+        legend=legend_html(view),
+        about=_TEMPLATES.get_template("map/header.html").render(
+            layers=[lyr.meta for lyr in view.layers()], basis_labels=st.BASIS_LABELS
+        ),
+        defs=defs_html(),
+        basemaps=maps,
+        default_map=default_map,
+    )
+
+
+_CACHE: dict[tuple[str, int, str, str], str] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def templates_stamp() -> int:
+    """Largest modification time (ns) of ``templates/map/*.html``, so edited templates re-render."""
+    return max((f.stat().st_mtime_ns for f in (paths.templates_dir() / "map").glob("*.html")), default=0)
+
+
+def map_page_html(tiles: str = "none", directory: Path | None = None, tianditu: str = "") -> str:
+    """Return the map page's HTML, from the cache when nothing it depends on has changed.
+
+    Args:
+        tiles: the default base map (``GISAPP_TILES``: ``none``, ``osm``, ``tianditu``, ``amap``;
+            anything else starts offline, see :func:`gisapp.web.map_basemaps.default_base_map`).
+        directory: the layer store (default :func:`gisapp.paths.layers_dir`).
+        tianditu: the 天地图 key (``""``: 天地图 is not offered).
+
+    Returns:
+        the complete HTML document (UTF-8 text).
+    """
+    directory = (directory or paths.layers_dir()).resolve()
+    key = (str(directory), store_stamp(directory) + templates_stamp(), tiles, tianditu)
+    with _CACHE_LOCK:
+        html = _CACHE.get(key)
+    if html is not None:
+        return html
+    maps = base_maps(tianditu)
+    html = render_page(store_view(directory), maps, default_base_map(tiles, maps))
+    with _CACHE_LOCK:
+        if len(_CACHE) >= 8:
+            _CACHE.clear()
+        _CACHE[key] = html
+    return html
+
+
+def clear_cache() -> None:
+    """Empty the rendered-page cache (for tests and after bulk layer changes)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()

@@ -1,0 +1,204 @@
+"""How the map draws features: roles (colour), geometry bases (line style), kinds (panes, order).
+
+Honesty of geometry (``../shared/DESIGN.md``): official features are drawn solid, schematic ones
+dashed, illustrative ones dotted with a hatched fill (SVG patterns from ``templates/map/defs.html``),
+and a feature whose basis is missing or unknown is drawn as illustrative, never as official.
+
+Every layer kind of the store is drawn; kinds not listed in :data:`KIND_SPECS` (a new kind added by
+another capability) get :data:`OTHER_KIND` (neutral colour, clickable). Only ``upload`` layers
+(user files kept for analysis) are left off the map.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gisapp.layerstore import LayerMeta
+
+#: Roles of spatial-structure features: key -> (colour, Chinese, English), in legend order.
+ROLES: dict[str, tuple[str, str, str]] = {
+    "core": ("#e6550d", "核心", "core"),
+    "axis": ("#6a3d9a", "轴", "axis"),
+    "corridor": ("#b15928", "廊", "corridor"),
+    "belt": ("#1b9e77", "带", "belt"),
+    "zone": ("#2b6cb0", "区", "zone"),
+    "node": ("#d81b60", "节点", "node"),
+    "platform": ("#8c6d1f", "平台", "platform"),
+}
+OTHER_ROLE = ("#616161", "其他", "other")
+
+#: Role groups of the legend (the field's terms, ../shared/DESIGN.md "Words").
+ROLE_GROUPS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("core", "核 / 心", "core / centre", ("core",)),
+    ("linear", "轴 / 廊 / 带", "axis / corridor / belt", ("axis", "corridor", "belt")),
+    ("zone", "区 / 片区 / 组团", "zone / sub-area / cluster", ("zone",)),
+    ("node", "点 / 节点 / 平台 / 基地 / 园区", "node / platform / base / park", ("node", "platform")),
+)
+
+#: Geometry bases: key -> (Chinese, English, SVG dash array or None), most certain first.
+BASES: dict[str, tuple[str, str, str | None]] = {
+    "official": ("官方边界 · 实线", "official · solid", None),
+    "schematic": ("示意范围 · 虚线", "schematic · dashed", "8 5"),
+    "illustrative": ("示意图形，非官方 · 点线、斜线", "illustrative, not official · dotted, hatched", "1 5"),
+}
+BASIS_LABELS = {key: f"{zh} / {en}" for key, (zh, en, _) in BASES.items()}
+
+BASE_COLOUR = "#8a8a8a"
+TOWN_COLOUR = "#555555"
+CONTROL_COLOUR = "#d7191c"
+NEUTRAL_COLOUR = "#444444"
+OTHER_COLOUR = "#00838f"
+
+#: Hatch patterns (SVG ``<pattern id="gisapp-hatch-<key>">``) by key.
+HATCHES: dict[str, str] = {
+    **{k: v[0] for k, v in ROLES.items()},
+    "other": OTHER_ROLE[0],
+    "control": CONTROL_COLOUR,
+    "neutral": NEUTRAL_COLOUR,
+    "layer": OTHER_COLOUR,
+}
+
+#: Kinds of layer never drawn on the map.
+HIDDEN_KINDS = frozenset({"upload"})
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """How one kind of layer is displayed.
+
+    Attributes:
+        pane: Leaflet pane (fixes the stacking order whatever the user toggles).
+        z_index: the pane's z-index (Leaflet's overlay pane is 400, popups 700).
+        order: drawing order of the kind in the layer list (bottom first).
+        interactive: whether features take clicks (details panel) and show a tooltip.
+        css: CSS class of the layer's SVG paths.
+        zh, en: the kind's name in the layer tree.
+    """
+
+    pane: str
+    z_index: int
+    order: int
+    interactive: bool
+    css: str
+    zh: str
+    en: str
+
+
+KIND_SPECS: dict[str, KindSpec] = {
+    "base": KindSpec("gisapp-base", 390, 0, False, "gisapp-base", "底图边界", "base boundaries"),
+    "towns": KindSpec("gisapp-towns", 410, 1, True, "gisapp-town", "镇街", "towns and subdistricts"),
+    "structure": KindSpec("gisapp-structures", 420, 2, True, "gisapp-structure", "空间结构", "spatial structure"),
+    "control_line": KindSpec("gisapp-control-lines", 440, 4, True, "gisapp-control-line", "控制线", "control line"),
+}
+OTHER_KIND = KindSpec("gisapp-other", 430, 3, True, "gisapp-other-layer", "其他图层", "other layer")
+
+
+def kind_spec(kind: str) -> KindSpec:
+    """Return the display spec of a layer kind (:data:`OTHER_KIND` for a kind not in :data:`KIND_SPECS`)."""
+    return KIND_SPECS.get(kind, OTHER_KIND)
+
+
+def is_drawn(meta: LayerMeta) -> bool:
+    """Whether the map draws a layer (every kind but :data:`HIDDEN_KINDS`)."""
+    return meta.kind not in HIDDEN_KINDS
+
+
+def basis_of(props: Mapping[str, Any], meta: LayerMeta) -> str:
+    """Return a feature's geometry basis: its own ``geometry_basis``, else the layer's.
+
+    Args:
+        props: the feature's properties; meta: its layer's metadata.
+
+    Returns:
+        ``official`` | ``schematic`` | ``illustrative``; anything else (missing, misspelt) is
+        ``illustrative``, so that nothing unknown is presented as official.
+    """
+    basis = str(props.get("geometry_basis") or meta.geometry_basis or "").strip().lower()
+    return basis if basis in BASES else "illustrative"
+
+
+def role_of(props: Mapping[str, Any]) -> str:
+    """Return a feature's role key (a key of :data:`ROLES`, or ``"other"``)."""
+    role = str(props.get("role") or "").strip().lower()
+    return role if role in ROLES else "other"
+
+
+def css_ident(value: Any) -> str:
+    """Return ``value`` with every character outside ``[A-Za-z0-9_-]`` replaced by ``_`` (for CSS classes)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", str(value))
+
+
+def feature_style(kind: str, basis: str, role: str, feature_id: str, geometry_type: str = "Polygon") -> dict[str, Any]:
+    """Return the Leaflet path style of one feature.
+
+    Args:
+        kind: layer kind (unknown kinds are styled as :data:`OTHER_KIND`).
+        basis: ``official`` | ``schematic`` | ``illustrative``.
+        role: a key of :data:`ROLES` or ``"other"`` (used for structures only).
+        feature_id: the feature's id; it becomes the CSS class ``gisapp-fid-<id>``.
+        geometry_type: ``Polygon``/``MultiPolygon``, ``LineString``/``MultiLineString`` or ``Point``;
+            lines get no fill, points a ``radius`` (drawn as circle markers).
+
+    Returns:
+        Leaflet path options (``color``, ``weight``, ``dashArray``, ``fill``, ``fillOpacity``,
+        ``className`` …). ``className`` always holds ``gisapp-feature``, the kind's class
+        (e.g. ``gisapp-structure``), ``gisapp-geom-<basis>``, ``gisapp-fid-<id>`` and, for
+        illustrative polygons, ``gisapp-hatch-<key>`` (the hatched fill).
+
+    Raises:
+        KeyError: for a ``basis`` not in :data:`BASES`.
+    """
+    spec = kind_spec(kind)
+    dash = BASES[basis][2]
+    classes = ["gisapp-feature", spec.css, f"gisapp-geom-{basis}", f"gisapp-fid-{css_ident(feature_id)}"]
+    hatch: str | None = None
+    if kind == "base":
+        style: dict[str, Any] = {"color": BASE_COLOUR, "weight": 0.8, "opacity": 0.9, "fill": False}
+        style["interactive"] = False
+    elif kind == "towns":
+        style = {"color": TOWN_COLOUR, "weight": 1.0, "opacity": 0.8, "fill": True, "fillColor": TOWN_COLOUR}
+        style["fillOpacity"] = 0.0
+    elif kind == "structure":
+        colour = ROLES.get(role, OTHER_ROLE)[0]
+        classes.append(f"gisapp-role-{role}")
+        style = {"color": colour, "weight": 2.0, "opacity": 0.95, "fill": True, "fillColor": colour, "fillOpacity": 0.2}
+        if basis == "illustrative":
+            style["fillOpacity"] = 0.55
+            hatch = role if role in HATCHES else "other"
+    elif kind == "control_line":
+        style = {"color": CONTROL_COLOUR, "weight": 1.8, "opacity": 1.0, "fill": True, "fillColor": CONTROL_COLOUR}
+        style["fillOpacity"] = 0.3
+        if basis == "illustrative":
+            style["fillOpacity"] = 0.7
+            hatch = "control"
+    else:
+        style = {"color": OTHER_COLOUR, "weight": 1.6, "opacity": 0.9, "fill": True, "fillColor": OTHER_COLOUR}
+        style["fillOpacity"] = 0.15
+        if basis == "illustrative":
+            style["fillOpacity"] = 0.5
+            hatch = "layer"
+    if dash:
+        style["dashArray"] = dash
+        if basis == "illustrative":
+            style["lineCap"] = "round"
+            style["weight"] = style["weight"] + 0.7
+    if geometry_type.endswith("LineString"):
+        style["fill"] = False
+        style["weight"] = style["weight"] + 2.0
+        hatch = None
+    elif geometry_type.endswith("Point"):
+        # long dashes on a circle this small read as a flower: finer dashes, same meaning
+        style.update(radius=6, fillOpacity=0.7, weight=2.0)
+        style.pop("lineCap", None)
+        if basis == "schematic":
+            style["dashArray"] = "3 2"
+        elif basis == "illustrative":
+            style.update(dashArray="1 3", fillOpacity=0.35)
+        hatch = None
+    if hatch:
+        classes.append(f"gisapp-hatch-{hatch}")
+    style["className"] = " ".join(classes)
+    return style

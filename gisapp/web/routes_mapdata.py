@@ -1,0 +1,153 @@
+"""The JSON API of the map page (``/api/map``): features by bounding box, details, search.
+
+| method and path | returns |
+|---|---|
+| ``GET /api/map/layers`` | the layer tree and every drawn layer's display entry |
+| ``GET /api/map/layers/<id>/features?bbox=W,S,E,N&zoom=Z`` | GeoJSON of the features meeting the box, simplified for zoom Z |
+| ``GET /api/map/layers/<id>/features/<fid>`` | details of one feature (escaped HTML, box, name) |
+| ``GET /api/map/layers/<id>/features/<fid>.geojson`` | the feature at full precision, RFC 7946 |
+| ``GET /api/map/search?q=…&limit=N`` | towns, districts, places, zones by Chinese name or pinyin |
+| ``GET /api/map/places/<name>`` | details of a gazetteer place |
+
+Errors are JSON (``{"error", "message"}``): 400 ``invalid_bbox``/``invalid_layer_id``, 404
+``layer_not_found``/``feature_not_found``/``place_not_found``.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from gisapp.errors import InputError
+from gisapp.search import SearchIndex, feature_entries, load_places, place_entries
+from gisapp.web.map_details import feature_details, place_details
+from gisapp.web.map_layers import StoreView, parse_bbox, store_view
+from gisapp.web.map_legend import layer_entry, layer_tree
+from gisapp.web.map_page import API
+from gisapp.web.mapview import layers_directory
+
+URL_PREFIX = "/api/map"
+blueprint = Blueprint("mapdata", __name__)
+
+GEOJSON_MIME = "application/geo+json"
+MAX_SEARCH = 50
+
+_INDEX: dict[int, tuple[StoreView, SearchIndex, dict[str, Any]]] = {}
+_INDEX_LOCK = threading.Lock()
+
+
+def _view() -> StoreView:
+    return store_view(layers_directory())
+
+
+def search_index(view: StoreView) -> tuple[SearchIndex, dict[str, Any]]:
+    """The search index of a store view (built once per view) and the gazetteer places it holds.
+
+    Args:
+        view: the store view.
+
+    Returns:
+        ``(index, places by name)``.
+    """
+    with _INDEX_LOCK:
+        cached = _INDEX.get(id(view))
+        if cached and cached[0] is view:
+            return cached[1], cached[2]
+    entries = []
+    for layer in view.layers():
+        rows = ((layer.ids[i], layer.props[i], layer.feature_bounds(i)) for i in range(len(layer.ids)))
+        entries += feature_entries(layer.meta.id, layer.meta.kind, rows)
+    places = load_places()
+    entries += place_entries(places)
+    index = SearchIndex(entries)
+    with _INDEX_LOCK:
+        if len(_INDEX) > 8:
+            _INDEX.clear()
+        _INDEX[id(view)] = (view, index, places)
+    return index, places
+
+
+def _zoom() -> int:
+    try:
+        return int(float(request.args.get("zoom", "12")))
+    except ValueError:
+        raise InputError("zoom must be a number", code="invalid_zoom") from None
+
+
+@blueprint.get("/layers")
+def layers():  # type: ignore[no-untyped-def]
+    """The layer tree (grouped by plan and structure) and every drawn layer's display entry."""
+    view = _view()
+    return jsonify({"tree": layer_tree(view), "layers": [layer_entry(layer) for layer in view.layers()]})
+
+
+@blueprint.get("/layers/<layer_id>/features")
+def features(layer_id: str) -> Response:
+    """Features of a layer meeting ``bbox`` (all without it), simplified for ``zoom`` (default 12)."""
+    layer = _view().layer(layer_id)
+    text, count = layer.features_json(parse_bbox(request.args.get("bbox")), _zoom())
+    resp = Response(text, mimetype=GEOJSON_MIME)
+    resp.headers["X-Feature-Count"] = str(count)
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+def _links(layer_id: str, feature_id: str, polygons: bool) -> dict[str, str]:
+    links = {
+        "feature_geojson": API["feature_geojson"].replace("{layer}", layer_id).replace("{id}", feature_id),
+        "layer_geojson": API["layer_geojson"].replace("{layer}", layer_id),
+    }
+    if polygons:
+        links["layer_metrics_csv"] = f"/api/metrics/{layer_id}?format=csv&bom=1"
+    return links
+
+
+@blueprint.get("/layers/<layer_id>/features/<feature_id>")
+def details(layer_id: str, feature_id: str):  # type: ignore[no-untyped-def]
+    """Details of one feature: ``{layer, id, name, name_en, kind, basis, bbox, html}`` (escaped HTML)."""
+    if feature_id.endswith(".geojson"):
+        return feature_geojson(layer_id, feature_id.removesuffix(".geojson"))
+    view = _view()
+    layer = view.layer(layer_id)
+    row = layer.row(feature_id)
+    polygons = all(g.geom_type.endswith("Polygon") for g in layer.geoms)
+    return jsonify(feature_details(view, layer_id, layer.ids[row], _links(layer_id, feature_id, polygons)))
+
+
+def feature_geojson(layer_id: str, feature_id: str) -> Response:
+    """One feature at full precision as an RFC 7946 FeatureCollection (download)."""
+    from gisapp.export import to_geojson
+    from gisapp.layerstore import read_layer
+
+    view = _view()
+    layer = view.layer(layer_id)
+    row = layer.row(feature_id)
+    gdf = read_layer(layer_id, view.directory)
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].reset_index(drop=True)
+    text = to_geojson(gdf.iloc[[row]])
+    headers = {"Content-Disposition": f'attachment; filename="{layer_id}-{feature_id}.geojson"'}
+    return Response(text, mimetype=GEOJSON_MIME, headers=headers)
+
+
+@blueprint.get("/search")
+def search():  # type: ignore[no-untyped-def]
+    """``{"query", "results": [{name, name_en, kind, kind_zh, kind_en, layer, id, bbox, context}]}``."""
+    q = request.args.get("q", "")[:100]
+    try:
+        limit = max(1, min(MAX_SEARCH, int(request.args.get("limit", "10"))))
+    except ValueError:
+        raise InputError("limit must be an integer", code="invalid_limit") from None
+    index, _ = search_index(_view())
+    return jsonify({"query": q, "results": [e.to_dict() for e in index.search(q, limit)]})
+
+
+@blueprint.get("/places/<name>")
+def place(name: str):  # type: ignore[no-untyped-def]
+    """Details of a gazetteer place (same shape as a feature's details; ``layer`` is ``""``)."""
+    view = _view()
+    _, places = search_index(view)
+    if name not in places:
+        raise InputError(f"no place named {name!r} in the gazetteer", code="place_not_found", status=404)
+    return jsonify(place_details(places[name], view))

@@ -1,0 +1,172 @@
+"""Write screenshots of the map's main views to ``screenshots/`` (see ``screenshots/README.md``).
+
+Starts the app on the bundled layers (127.0.0.1, a free port), drives Debian's chromium with
+Playwright, blocks every request that leaves 127.0.0.1, and saves one PNG per view:
+
+``map.png`` first view · ``map-search.png`` search "小榄" · ``map-details.png`` a zone's details ·
+``map-measure.png`` distance measured · ``map-overlap.png`` overlap check of a drawn polygon ·
+``map-compare.png`` two plans side by side · ``map-en.png`` English UI.
+
+Run: ``python scripts/screenshots.py [--out DIR]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from gisapp.web import create_app  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TO_PAGE_JS = """
+(points) => {
+    const map = window.gisapp.map, box = map.getContainer().getBoundingClientRect();
+    return points.map(([lat, lon]) => {
+        const p = map.latLngToContainerPoint([lat, lon]);
+        return [box.left + p.x, box.top + p.y];
+    });
+}
+"""
+
+
+class Shooter:
+    """One browser page on the app; ``shot(name)`` saves a PNG."""
+
+    def __init__(self, browser, base: str, out: Path) -> None:  # type: ignore[no-untyped-def]
+        self.browser = browser
+        self.base = base
+        self.out = out
+        self.outside: list[str] = []
+        self.context = None
+        self.page = None
+
+    def open(self, hash_: str = "") -> object:
+        if self.context is not None:
+            self.context.close()
+        self.context = self.browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+        page = self.context.new_page()
+        page.route("**/*", self._route)
+        page.goto(f"{self.base}/{hash_}", wait_until="load")
+        page.wait_for_selector("body[data-ready=true]", state="attached", timeout=30_000)
+        self.page = page
+        return page
+
+    def _route(self, route) -> None:  # type: ignore[no-untyped-def]
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1", "data:", "blob:")):
+            route.continue_()
+        else:
+            self.outside.append(url)
+            route.abort()
+
+    def idle(self) -> None:
+        self.page.evaluate("() => window.gisapp.idle()")
+        self.page.wait_for_timeout(300)
+
+    def shot(self, name: str) -> None:
+        path = self.out / name
+        self.page.screenshot(path=str(path))
+        print(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
+
+    def close(self) -> None:
+        if self.context is not None:
+            self.context.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the screenshots; return 1 if the page tried to leave 127.0.0.1."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "screenshots", help="output directory")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    from playwright.sync_api import sync_playwright
+
+    server = make_server("127.0.0.1", 0, create_app({"TESTING": True}), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+            s = Shooter(browser, base, args.out)
+
+            s.open()
+            s.idle()
+            s.shot("map.png")
+
+            page = s.open()
+            page.locator("#gisapp-search-input").fill("小榄")
+            page.locator("#gisapp-search-results li.gisapp-search-hit").first.wait_for(state="visible")
+            page.wait_for_timeout(200)
+            s.shot("map-search.png")
+            page.locator("#gisapp-search-input").press("Enter")
+            page.locator("#gisapp-details .gisapp-details").wait_for(state="visible")
+            s.idle()
+            s.shot("map-search-result.png")
+
+            page = s.open("#z=10&c=22.62,113.33&l=zs-services-structure,zs-towns,zs-industrial-redline,base-city")
+            page.locator("#gisapp-search-input").fill("西北部生产性服务业标杆区")
+            page.locator("#gisapp-search-results li.gisapp-search-hit").first.wait_for(state="visible")
+            page.locator("#gisapp-search-input").press("Enter")
+            page.locator(".gisapp-sentence").wait_for(state="visible")
+            s.idle()
+            s.shot("map-details.png")
+
+            page = s.open("#z=12&c=22.54,113.44&l=zs-towns,zs-services-structure,base-city")
+            (xa, ya), (xb, yb) = page.evaluate(TO_PAGE_JS, [[22.51682, 113.38521], [22.5646, 113.487]])
+            page.locator('#gisapp-tools button[data-tool="distance"]').click()
+            for x, y in ((xa, ya), (xb, yb), (xb, yb)):
+                page.mouse.click(x, y)
+            page.locator('.gisapp-measure-value[data-final="true"]').wait_for(state="visible")
+            page.mouse.move(xa + 120, ya + 200)
+            s.shot("map-measure.png")
+
+            page = s.open("#z=13&c=22.678,113.231&l=zs-industrial-redline,zs-towns,base-city")
+            d = 0.008
+            corners = [[22.678 - d, 113.231 - d], [22.678 - d, 113.231 + d], [22.678 + d, 113.231 + d]]
+            corners.append([22.678 + d, 113.231 - d * 0.5])
+            pts = page.evaluate(TO_PAGE_JS, corners)
+            page.locator('#gisapp-tools button[data-tool="overlap"]').click()
+            for x, y in [*pts, pts[0]]:
+                page.mouse.click(x, y)
+            page.locator(".gisapp-overlap-result").wait_for(state="visible")
+            s.shot("map-overlap.png")
+
+            page = s.open("#z=9&c=22.8,113.5")
+            page.locator('#gisapp-tools button[data-tool="compare"]').click()
+            s.idle()
+            s.shot("map-compare.png")
+
+            page = s.open("#lang=en")
+            page.locator("#gisapp-search-input").fill("cuiheng")
+            page.locator("#gisapp-search-results li.gisapp-search-hit").first.wait_for(state="visible")
+            page.locator("#gisapp-search-input").press("Enter")
+            page.locator("#gisapp-details .gisapp-details").wait_for(state="visible")
+            s.idle()
+            s.shot("map-en.png")
+            s.close()
+            browser.close()
+    finally:
+        server.shutdown()
+    if s.outside:
+        print(f"requests outside 127.0.0.1 were blocked: {s.outside}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

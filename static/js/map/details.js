@@ -1,0 +1,120 @@
+// The details panel: escaped HTML from /api/map/layers/<id>/features/<fid> (or a gazetteer place),
+// the selected feature outlined on the map, its links to member towns and related features.
+
+/* global L */
+
+const HALO = { color: '#ffd400', weight: 7, opacity: 0.9, fill: false, interactive: false };
+
+export class Details {
+  /**
+   * @param {object} app  {config, map, layers, datum, state, search}
+   */
+  constructor(app) {
+    this.app = app;
+    this.panel = document.getElementById('gisapp-details');
+    this.body = document.getElementById('gisapp-details-body');
+    this.current = null;
+    this.halo = L.layerGroup().addTo(app.map);
+    if (!app.map.getPane('gisapp-selection')) {
+      app.map.createPane('gisapp-selection').style.zIndex = '450';
+      app.map.getPane('gisapp-selection').style.pointerEvents = 'none';
+    }
+    document.getElementById('gisapp-details-close').addEventListener('click', () => this.close());
+    this.body.addEventListener('click', (e) => {
+      const go = e.target.closest('.gisapp-goto');
+      if (go) {
+        app.search.go(go.dataset.query);
+        return;
+      }
+      const open = e.target.closest('.gisapp-open');
+      if (open) {
+        app.layers.setVisible(open.dataset.layer, true);
+        this.open(open.dataset.layer, open.dataset.id, { zoom: true });
+      }
+    });
+  }
+
+  async _fetch(url) {
+    const r = await fetch(url);
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    return r.json();
+  }
+
+  _show(data) {
+    this.body.innerHTML = data.html; // escaped by the server (templates/map/details.html)
+    this.panel.hidden = false;
+    this.body.scrollTop = 0;
+    this.data = data;
+  }
+
+  /** Open the details of a layer's feature; zoom: fit the map to it. */
+  async open(layerId, featureId, { zoom = false } = {}) {
+    const api = this.app.config.api.details
+      .replace('{layer}', encodeURIComponent(layerId))
+      .replace('{id}', encodeURIComponent(featureId));
+    let data;
+    try {
+      data = await this._fetch(api);
+    } catch (err) {
+      this.body.textContent = `要素不存在 / feature not found: ${layerId}/${featureId}`;
+      this.panel.hidden = false;
+      return null;
+    }
+    this.current = { layer: layerId, id: featureId };
+    this._show(data);
+    if (zoom) await this.zoomTo(data.bbox);
+    this.highlight();
+    this.app.state.schedule();
+    return data;
+  }
+
+  /** Open the details of a gazetteer place (a point). */
+  async openPlace(name, { zoom = false } = {}) {
+    let data;
+    try {
+      data = await this._fetch(this.app.config.api.place.replace('{name}', encodeURIComponent(name)));
+    } catch (err) {
+      return null;
+    }
+    this.current = { place: name };
+    this._show(data);
+    if (zoom) await this.zoomTo(data.bbox, 14);
+    this.highlight();
+    this.app.state.schedule();
+    return data;
+  }
+
+  async zoomTo(bbox, maxZoom = 13) {
+    const bounds = this.app.datum.bboxToDisplay(bbox);
+    this.app.map.fitBounds(bounds, { maxZoom, padding: [30, 30], animate: false });
+    await this.app.layers.idle();
+  }
+
+  /** Outline the selected feature (again after a reload or a datum change). */
+  highlight() {
+    this.halo.clearLayers();
+    if (!this.current) return;
+    if (this.current.place) {
+      const p = this.data && this.data.point;
+      if (p) {
+        L.circleMarker(this.app.datum.toDisplay([p[1], p[0]]), { ...HALO, radius: 9, pane: 'gisapp-selection' }).addTo(this.halo);
+      }
+      return;
+    }
+    const layer = this.app.layers.featureLayer(this.current.layer, this.current.id);
+    if (!layer) return;
+    if (layer.getLatLng) {
+      L.circleMarker(layer.getLatLng(), { ...HALO, radius: 10, pane: 'gisapp-selection' }).addTo(this.halo);
+    } else {
+      const Cls = layer instanceof L.Polygon ? L.polygon : L.polyline;
+      Cls(layer.getLatLngs(), { ...HALO, pane: 'gisapp-selection', className: 'gisapp-halo' }).addTo(this.halo);
+    }
+  }
+
+  close() {
+    this.panel.hidden = true;
+    this.current = null;
+    this.halo.clearLayers();
+    this.app.state.schedule();
+  }
+}

@@ -1,0 +1,116 @@
+// The planner's map (GET /): wires the modules of static/js/map/ together.
+// The page's configuration is the JSON data block #gisapp-config (gisapp/web/map_page.py).
+
+/* global L */
+
+import { BaseMaps } from './basemaps.js';
+import { Compare } from './compare.js';
+import { Datum } from './datum.js';
+import { Details } from './details.js';
+import { lang, setLang } from './i18n.js';
+import { LayerSet } from './layerset.js';
+import { Search } from './search.js';
+import { StateSync, parseHash } from './state.js';
+import { Tools } from './tools.js';
+import { Tree } from './tree.js';
+
+const config = JSON.parse(document.getElementById('gisapp-config').textContent);
+const initial = parseHash(window.location.hash);
+setLang(initial.lang || 'zh');
+
+const map = L.map('gisapp-map', { zoomControl: false, minZoom: 5, maxZoom: 18, zoomSnap: 1 });
+L.control.zoom({ position: 'bottomleft' }).addTo(map);
+L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
+
+const datum = new Datum();
+const app = { config, map, datum, ready: false };
+window.gisapp = app; // for the browser tests and the benchmark
+
+app.state = new StateSync(() => {
+  const c = datum.toWgs(map.getCenter());
+  return {
+    zoom: map.getZoom(),
+    centre: [c.lat, c.lng],
+    layers: app.layers.visibleIds().map((id) => ({ id, opacity: app.layers.opacity(id) })),
+    selected: app.details.current,
+    base: app.basemaps.current,
+    lang: lang(),
+    cmp: app.compare.value(),
+  };
+});
+app.layers = new LayerSet(map, config, datum, {
+  onFeatureClick: (layerId, featureId) => app.details.open(layerId, featureId),
+  isBusy: () => app.tools.busy(),
+  onLoaded: (layerId) => {
+    if (app.details.current && app.details.current.layer === layerId) app.details.highlight();
+  },
+});
+app.allMaps = () => [map, ...(app.compare.right ? [app.compare.right] : [])];
+app.allLayerSets = () => [app.layers, ...(app.compare.rightLayers ? [app.compare.rightLayers] : [])];
+app.idle = () => Promise.all(app.allLayerSets().map((ls) => ls.idle()));
+app.details = new Details(app);
+app.search = new Search(app);
+app.tools = new Tools(app);
+app.compare = new Compare(app);
+app.basemaps = new BaseMaps(app);
+app.tree = new Tree(document.getElementById('gisapp-tree'), config, app.layers, {
+  zoomTo: (id) => {
+    const entry = config.layers.find((l) => l.id === id);
+    if (entry && entry.bounds) map.fitBounds(datum.bboxToDisplay(entry.bounds), { padding: [20, 20] });
+  },
+});
+app.layers.onChange(() => app.state.schedule());
+map.on('moveend', () => app.state.schedule());
+
+document.getElementById('gisapp-lang').addEventListener('click', () => {
+  setLang(lang() === 'zh' ? 'en' : 'zh');
+  map.pm.setLang(lang() === 'en' ? 'en' : 'zh');
+  app.state.schedule();
+});
+
+/** Put the app in a state (from the URL): view, layers, base map, compare mode, selection. */
+async function apply(state, first) {
+  if (state.lang) setLang(state.lang);
+  const baseId = config.basemaps.some((m) => m.id === state.base) ? state.base : first ? config.default_basemap : app.basemaps.current;
+  const base = config.basemaps.find((m) => m.id === baseId);
+  if (first) datum.set(base.datum);
+  if (state.zoom !== undefined && state.centre) {
+    map.setView(datum.toDisplay(state.centre), state.zoom, { animate: false });
+  } else if (first && config.home) {
+    map.fitBounds(L.latLngBounds(config.home).pad(0.02), { animate: false });
+  } else if (first) {
+    map.setView(config.centre, 10, { animate: false });
+  }
+  if (first || baseId !== app.basemaps.current) app.basemaps.use(baseId);
+  if (state.layers || first) {
+    const wanted = state.layers ? new Map(state.layers.map((l) => [l.id, l.opacity])) : null;
+    const byDefault = new Set(config.layers.filter((l) => l.visible).map((l) => l.id));
+    for (const id of app.layers.ids()) {
+      const on = wanted ? wanted.has(id) : byDefault.has(id);
+      app.layers.setOpacity(id, on && wanted ? wanted.get(id) : 1, { silent: true });
+      app.layers.setVisible(id, on, { silent: true });
+    }
+    app.layers._changed();
+  }
+  if (state.cmp) {
+    const [left, right] = state.cmp.split('|');
+    app.compare.open(left, right);
+  } else if (!first) {
+    app.compare.close();
+  }
+  await app.idle();
+  if (state.selected && state.selected.place) await app.details.openPlace(state.selected.place);
+  else if (state.selected) await app.details.open(state.selected.layer, state.selected.id);
+}
+
+apply(initial, true).then(() => {
+  app.state.enabled = true;
+  app.state.write();
+  app.ready = true;
+  document.body.dataset.ready = 'true';
+  performance.mark('gisapp-ready');
+});
+
+window.addEventListener('hashchange', () => {
+  apply(parseHash(window.location.hash), false);
+});
