@@ -1,4 +1,7 @@
-"""Export of layers and results: RFC 7946 GeoJSON and CSV.
+"""Export of layers and results: RFC 7946 GeoJSON and CSV, and the sources of multi-format exports.
+
+(:func:`layer_source` and :func:`overlap_source` hand features plus metadata to
+:func:`gisapp.formats.export_frame`, which writes every other format and CRS.)
 
 GeoJSON is written by GDAL's GeoJSON driver through pyogrio with ``RFC7946=YES``: WGS 84
 lon/lat, polygons in right-hand-rule order (exterior counter-clockwise), no ``crs`` member,
@@ -10,11 +13,14 @@ from __future__ import annotations
 import io
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
-from gisapp.layerstore import geojson_path, write_geojson
+from gisapp.crs import PROJECTED
+from gisapp.errors import InputError
+from gisapp.layerstore import LayerMeta, geojson_path, write_geojson
 
 
 def to_geojson(gdf: gpd.GeoDataFrame) -> str:
@@ -63,3 +69,71 @@ def to_csv(df: pd.DataFrame | gpd.GeoDataFrame, bom: bool = False, wkt: bool = T
     buf = io.StringIO()
     df.to_csv(buf, index=False, lineterminator="\n")
     return ("\ufeff" if bom else "") + buf.getvalue()
+
+
+def layer_source(layer_id: str, metrics: bool = False) -> tuple[gpd.GeoDataFrame, LayerMeta | dict[str, Any]]:
+    """A stored layer (EPSG:4326) and its metadata, optionally with area metrics per feature.
+
+    Args:
+        layer_id: a layer id in the store.
+        metrics: join :func:`gisapp.metrics.area_table` (planar EPSG:4547 and geodesic GRS80 areas in
+            m², km², 公顷 ha, 亩 mu) to every polygon feature; non-polygon features are dropped.
+
+    Returns:
+        ``(features, metadata)``; with ``metrics`` the metadata is a dict naming the analysis.
+
+    Raises:
+        LayerNotFound; InputError ``invalid_layer_id``, ``not_polygons`` (metrics of a layer without polygons).
+    """
+    from gisapp.layerstore import check_layer_id, read_layer, read_meta
+    from gisapp.metrics import area_table
+
+    gdf = read_layer(check_layer_id(layer_id))
+    meta = read_meta(layer_id)
+    if not metrics:
+        return gdf, meta
+    gdf = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon"])].reset_index(drop=True)
+    if gdf.empty:
+        raise InputError(f"layer {layer_id} has no polygons to measure", code="not_polygons")
+    table = area_table(gdf).drop(columns=["id", "name"])
+    joined = gdf.drop(columns=[c for c in table.columns if c in gdf.columns]).join(table)
+    md = meta.to_dict()
+    md["id"] = f"{layer_id}-metrics"
+    md["analysis"] = (
+        "area metrics per feature: planar in EPSG:4547 (area_m2, area_km2, area_ha 公顷, area_mu 亩 = 10000/15 m²) "
+        "and geodesic on GRS80 (geodesic_area_m2), gisapp.metrics.area_table"
+    )
+    return gpd.GeoDataFrame(joined, geometry=gdf.geometry.name, crs=gdf.crs), md
+
+
+def overlap_source(parcels: bytes | str) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """The overlap analysis (压占分析) of GeoJSON parcels against the red line, ready to export.
+
+    Args:
+        parcels: GeoJSON parcels (see :func:`gisapp.service.overlap_check`).
+
+    Returns:
+        ``(per-parcel result in EPSG:4326, metadata dict)``: the red line's metadata with
+        ``analysis``, ``summary``, ``input_crs`` and ``repairs``.
+
+    Raises:
+        InputError: bad GeoJSON, CRS or geometry.
+    """
+    from gisapp import service
+    from gisapp.layerstore import read_meta
+
+    result, info = service.overlap_check(parcels)
+    md = read_meta(info["control_layer"]).to_dict()
+    md.update(
+        {
+            "id": "overlap",
+            "title": f"压占分析：宗地 × {md['title']}",
+            "title_en": f"Overlap analysis: parcels × {md['title_en']}",
+            "analysis": "overlap of parcels with the control layer, areas planar in EPSG:4547 (gisapp.overlap)",
+            "summary": info["summary"],
+            "input_crs": info["input_crs"],
+            "repairs": info["repairs"],
+            "illustrative": info["illustrative"],
+        }
+    )
+    return gpd.GeoDataFrame(result, crs=result.crs or PROJECTED), md

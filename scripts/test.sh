@@ -2,12 +2,16 @@
 # One command: install into .venv (plus Debian's chromium for the browser tests) and run lint + all tests.
 set -euo pipefail
 . "$(dirname "$0")/_venv.sh" requirements-dev.txt
-if [ ! -x /usr/bin/chromium ]; then
+# Debian tools the tests use as real clients: chromium (browser tests, PDF check), gdal-bin (ogrinfo).
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v ogrinfo >/dev/null || missing+=(gdal-bin)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing Debian chromium for the browser tests…"
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    echo "installing Debian packages for the tests: ${missing[*]}"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "WARNING: /usr/bin/chromium missing and not root: browser tests will be skipped" >&2
+    echo "WARNING: missing ${missing[*]} and not root: the tests that need them will be skipped" >&2
   fi
 fi
 ruff check gisapp tests benchmarks scripts

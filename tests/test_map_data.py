@@ -255,3 +255,24 @@ def test_places_from_the_gazetteer(client) -> None:  # type: ignore[no-untyped-d
     data = client.get(f"/api/map/places/{name}").get_json()
     assert data["kind"] == "place" and data["point"] == [place.lon, place.lat]
     assert f"±{place.uncertainty_m:,.0f} m" in data["html"]
+
+
+def test_details_panel_links_download_other_formats(client, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    import pyogrio
+
+    stored = _by_name(STRUCTURE_LAYER, NW_ZONE)
+    html = client.get(f"/api/map/layers/{STRUCTURE_LAYER}/features/{stored['properties']['id']}").get_json()["html"]
+    hrefs = dict(re.findall(r'class="gisapp-export-([a-z0-9-]+)" href="([^"]+)"', html.replace("&amp;", "&")))
+    assert {"feature-gpkg", "layer-gpkg", "layer-shp", "layer-kml", "layer-gcj02"} <= set(hrefs)
+    resp = client.get(hrefs["feature-gpkg"])
+    assert resp.status_code == 200
+    path = tmp_path / "feature.gpkg"
+    path.write_bytes(resp.data)
+    gdf = pyogrio.read_dataframe(path)
+    assert list(gdf["name"]) == [NW_ZONE] and gdf["sentence"].iloc[0] == stored["properties"]["sentence"]
+    shp = client.get(hrefs["layer-shp"])
+    assert shp.status_code == 200 and shp.data[:2] == b"PK"
+    gcj = client.get(hrefs["layer-gcj02"])
+    assert gcj.status_code == 200 and "gcj02" in gcj.headers["Content-Disposition"].lower()

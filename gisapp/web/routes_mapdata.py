@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -101,6 +102,13 @@ def _links(layer_id: str, feature_id: str, polygons: bool) -> dict[str, str]:
     }
     if polygons:
         links["layer_metrics_csv"] = f"/api/metrics/{layer_id}?format=csv&bom=1"
+    # Other formats and CRSs through /api/export (gisapp/web/routes_export.py).
+    quoted = quote(f"id={feature_id}", safe="=")
+    links["feature_gpkg"] = f"/api/export/{layer_id}?format=gpkg&where={quoted}"
+    links["layer_gpkg"] = f"/api/export/{layer_id}?format=gpkg"
+    links["layer_shp_gbk"] = f"/api/export/{layer_id}?format=shp&encoding=gbk&crs=EPSG:4547"
+    links["layer_kml"] = f"/api/export/{layer_id}?format=kml"
+    links["layer_gcj02"] = f"/api/export/{layer_id}?format=geojson&crs=gcj02"
     return links
 
 

@@ -1,0 +1,198 @@
+"""pygeoapi configuration for the layer store, and the pygeoapi :class:`~pygeoapi.api.API` per base URL.
+
+Every layer of the store becomes one collection (id = layer id). Collections offer the CRSs of
+OGC API – Features Part 2 listed in :data:`CRS_URIS`; the storage CRS is CRS84. Paging: 10
+features per page by default, at most :data:`MAX_ITEMS`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from pygeoapi.api import API
+from pygeoapi.openapi import get_oas
+
+from gisapp import paths
+from gisapp.layerstore import LayerMeta, list_layers
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+#: CRSs offered by every collection (Part 2): CRS84 first (the default), then EPSG codes.
+CRS_URIS = [CRS84] + [f"http://www.opengis.net/def/crs/EPSG/0/{c}" for c in (4326, 4490, 4547, 4526)]
+DEFAULT_ITEMS = 10
+MAX_ITEMS = 1000
+PROVIDER = "gisapp.ogcapi.provider.LayerStoreProvider"
+MAX_CACHED_APIS = 8
+
+_APIS: dict[tuple[str, tuple[str, ...]], API] = {}
+_LOCK = threading.Lock()
+
+
+def _collection(meta: LayerMeta, bbox: list[float]) -> dict[str, Any]:
+    """The pygeoapi resource block of one layer (title Chinese first, provenance in the description)."""
+    description = (
+        f"{meta.title_en}. {meta.description} geometry_basis: {meta.geometry_basis}. "
+        f"Source: {meta.source}. Licence: {meta.licence}. Datum: {meta.datum}."
+    )
+    return {
+        "type": "collection",
+        "title": f"{meta.title}",
+        "description": description,
+        "keywords": [meta.kind, meta.geometry_basis],
+        "links": [
+            {
+                "type": "application/json",
+                "rel": "describedby",
+                "title": "layer metadata (source, licence, datum, geometry basis)",
+                "href": f"/api/layers/{meta.id}",
+            }
+        ],
+        "extents": {"spatial": {"bbox": bbox, "crs": CRS84}},
+        "providers": [
+            {
+                "type": "feature",
+                "name": PROVIDER,
+                "data": meta.id,
+                "id_field": "id",
+                "title_field": "name",
+                "crs": list(CRS_URIS),
+                "storage_crs": CRS84,
+            }
+        ],
+    }
+
+
+def build_config(base_url: str) -> dict[str, Any]:
+    """The pygeoapi configuration for the current layer store.
+
+    Args:
+        base_url: absolute URL of the API's landing page without a trailing slash
+            (e.g. ``http://127.0.0.1:5000/ogc``); pygeoapi writes every link from it.
+
+    Returns:
+        a pygeoapi configuration dict (the same structure as ``pygeoapi-config.yml``).
+    """
+    from gisapp.ogcapi.provider import load_layer
+
+    resources = {}
+    for meta in list_layers():
+        gdf = load_layer(meta.id)
+        bbox = [round(float(v), 6) for v in gdf.total_bounds] if len(gdf) else [-180.0, -90.0, 180.0, 90.0]
+        resources[meta.id] = _collection(meta, bbox)
+    return {
+        "server": {
+            "bind": {"host": "127.0.0.1", "port": 5000},
+            "url": base_url,
+            "mimetype": "application/json; charset=UTF-8",
+            "encoding": "utf-8",
+            "languages": ["zh-CN", "en-US"],
+            "limits": {"default_items": DEFAULT_ITEMS, "max_items": MAX_ITEMS, "on_exceed": "throttle"},
+            "pretty_print": False,
+            "admin": False,
+            "map": {"url": "", "attribution": ""},
+            "templates": {"path": str(paths.templates_dir() / "ogc")},
+        },
+        "logging": {"level": "ERROR"},
+        "metadata": {
+            "identification": {
+                "title": "gisapp 规划图层 OGC API – Features",
+                "description": "珠三角五年规划空间格局图层（示意/官方以 geometry_basis 为准）. Planning-zone layers of "
+                "Pearl River Delta five-year plans; each collection states its source, licence and geometry basis.",
+                "keywords": ["planning", "spatial structure", "Zhongshan", "OGC API - Features"],
+                "keywords_type": "theme",
+                "terms_of_service": "",
+                "url": base_url,
+            },
+            "license": {"name": "per collection (see its description)", "url": base_url},
+            "provider": {"name": "gisapp", "url": base_url},
+            "contact": {"name": "gisapp", "position": "", "email": "", "url": base_url, "role": "pointOfContact"},
+        },
+        "resources": resources,
+    }
+
+
+def _quiet_api(config: dict[str, Any]) -> API:
+    """Build the pygeoapi API without letting it configure the root logger.
+
+    pygeoapi's ``setup_logger`` calls :func:`logging.basicConfig`, which would give the whole
+    process pygeoapi's log format; a temporary :class:`logging.NullHandler` on the root logger
+    makes that call a no-op (basicConfig does nothing when the root has a handler).
+    """
+    logging.getLogger("pygeoapi").setLevel(logging.ERROR)  # e.g. "offset missing" is logged as a warning
+    root = logging.getLogger()
+    guard = logging.NullHandler()
+    root.addHandler(guard)
+    try:
+        return API(config, get_oas(config, fail_on_invalid_collection=False))
+    finally:
+        root.removeHandler(guard)
+
+
+def get_api(base_url: str) -> API:
+    """The pygeoapi API for ``base_url`` and the current set of layers (built once, then cached).
+
+    At most :data:`MAX_CACHED_APIS` are kept (one per base URL clients used); a layer added or
+    removed builds a new one. Feature data are re-read when a layer file changes
+    (:func:`gisapp.ogcapi.provider.load_layer`); a collection's extent is computed when built.
+
+    Args:
+        base_url: see :func:`build_config`.
+
+    Returns:
+        a :class:`pygeoapi.api.API` with its OpenAPI 3.0 document (``pygeoapi.openapi.get_oas``).
+    """
+    key = (base_url.rstrip("/"), tuple(m.id for m in list_layers()))
+    with _LOCK:
+        api = _APIS.get(key)
+    if api is None:
+        config = build_config(key[0])
+        api = _quiet_api(config)
+        with _LOCK:
+            while len(_APIS) >= MAX_CACHED_APIS:  # one per Host header seen: keep it bounded
+                _APIS.pop(next(iter(_APIS)))
+            _APIS[key] = api
+    return api
+
+
+#: Conformance classes this service meets (pygeoapi's own list also claims Part 4 create/replace/delete
+#: and Part 5 schemas for every feature provider; our collections are read-only).
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/landing-page",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/json",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+]
+
+
+def conformance(api: API, request: Any) -> tuple[dict[str, str], int, str]:
+    """``/conformance`` as pygeoapi answers it, but listing only :data:`CONFORMANCE`.
+
+    (pygeoapi 0.21's own function also extends its module-level list on every call.)
+
+    Args:
+        api: the pygeoapi API; request: a :class:`pygeoapi.api.APIRequest`.
+
+    Returns:
+        ``(headers, status, content)`` like every pygeoapi API function (JSON or HTML).
+    """
+    from pygeoapi.api import F_HTML
+    from pygeoapi.util import render_j2_template, to_json
+
+    body = {"conformsTo": list(CONFORMANCE)}
+    headers = request.get_response_headers(**api.api_headers)
+    if request.format == F_HTML:
+        content = render_j2_template(
+            api.tpl_config, api.config["server"]["templates"], "conformance.html", body, request.locale
+        )
+        return headers, 200, content
+    return headers, 200, to_json(body, api.pretty_print)

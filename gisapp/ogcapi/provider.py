@@ -1,0 +1,163 @@
+"""A pygeoapi feature provider over the gisapp layer store.
+
+Storage CRS: OGC CRS84 (WGS 84 lon/lat), as the layers are stored (:mod:`gisapp.layerstore`).
+Output CRSs other than CRS84 are produced by pygeoapi's :func:`pygeoapi.util.crs_transform`
+(pyproj, axis order of the CRS's authority, as OGC API – Features Part 2 requires).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pygeoapi.provider.base import BaseProvider, ProviderItemNotFoundError, ProviderQueryError
+from pygeoapi.util import crs_transform
+
+from gisapp.errors import InputError
+from gisapp.layerstore import geojson_path, read_layer
+
+_CACHE: dict[str, tuple[float, gpd.GeoDataFrame]] = {}
+_LOCK = threading.Lock()
+
+
+def load_layer(layer_id: str) -> gpd.GeoDataFrame:
+    """Read a stored layer (EPSG:4326), cached until its file changes.
+
+    Raises:
+        LayerNotFound: unknown layer.
+    """
+    path = geojson_path(layer_id)
+    mtime = path.stat().st_mtime if path.exists() else -1.0
+    with _LOCK:
+        hit = _CACHE.get(layer_id)
+        if hit and hit[0] == mtime:
+            return hit[1]
+    gdf = read_layer(layer_id)
+    with _LOCK:
+        _CACHE[layer_id] = (mtime, gdf)
+    return gdf
+
+
+def _json_type(dtype: Any) -> dict[str, str]:
+    if pd.api.types.is_bool_dtype(dtype):
+        return {"type": "boolean"}
+    if pd.api.types.is_integer_dtype(dtype):
+        return {"type": "integer"}
+    if pd.api.types.is_float_dtype(dtype):
+        return {"type": "number"}
+    return {"type": "string"}
+
+
+class LayerStoreProvider(BaseProvider):
+    """pygeoapi ``feature`` provider; ``data`` is a layer id of the store, ``id_field`` its id column.
+
+    Supports ``bbox`` (in CRS84 after pygeoapi's ``bbox-crs`` transform), ``limit``/``offset``,
+    ``resulttype=hits``, property equality filters (``?name=石岐街道``), ``sortby``,
+    ``properties`` and ``skipGeometry``.
+    """
+
+    def __init__(self, provider_def: dict[str, Any]) -> None:
+        """Args: provider_def: pygeoapi provider block (``name``, ``type``, ``data``, ``id_field``)."""
+        super().__init__(provider_def)
+        self.get_fields()
+
+    def _frame(self) -> gpd.GeoDataFrame:
+        try:
+            return load_layer(self.data)
+        except InputError as exc:
+            raise ProviderQueryError(exc.message) from exc
+
+    def get_fields(self) -> dict[str, dict[str, str]]:
+        """Field names and JSON Schema types of the layer (geometry excluded)."""
+        if not self._fields:
+            gdf = self._frame()
+            self._fields = {c: _json_type(gdf[c].dtype) for c in gdf.columns if c != gdf.geometry.name}
+        return self._fields
+
+    def _feature(self, gdf: gpd.GeoDataFrame, i: int, skip_geometry: bool, select: list[str]) -> dict[str, Any]:
+        row = gdf.iloc[i]
+        cols = [c for c in gdf.columns if c != gdf.geometry.name and (not select or c in select)]
+        props = {c: _py(row[c]) for c in cols}
+        geom = row[gdf.geometry.name]
+        fid = str(row[self.id_field]) if self.id_field in gdf.columns else str(gdf.index[i])
+        return {
+            "type": "Feature",
+            "id": fid,
+            "geometry": None if skip_geometry or geom is None else json.loads(shapely.to_geojson(geom)),
+            "properties": props,
+        }
+
+    @crs_transform
+    def query(
+        self,
+        offset: int = 0,
+        limit: int = 10,
+        resulttype: str = "results",
+        bbox: list[float] | None = None,
+        datetime_: str | None = None,
+        properties: list[tuple[str, str]] | None = None,
+        sortby: list[dict[str, str]] | None = None,
+        select_properties: list[str] | None = None,
+        skip_geometry: bool = False,
+        q: str | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Return a FeatureCollection dict (CRS84) of the matching features, ``limit`` from ``offset``."""
+        gdf = self._frame()
+        mask = np.ones(len(gdf), dtype=bool)
+        for name, value in properties or []:
+            col = gdf[name]
+            if pd.api.types.is_numeric_dtype(col):
+                mask &= (col == pd.to_numeric(value, errors="coerce")).to_numpy()
+            else:
+                mask &= (col.astype(str) == value).to_numpy()
+        if bbox:
+            b = [bbox[0], bbox[1], bbox[3], bbox[4]] if len(bbox) == 6 else list(bbox)
+            mask &= gdf.geometry.intersects(shapely.box(*b)).to_numpy()
+        sel = gdf[mask]
+        for s in reversed(sortby or []):
+            sel = sel.sort_values(s["property"], ascending=s["order"] != "-", kind="stable")
+        matched = len(sel)
+        features = []
+        if resulttype != "hits":
+            page = range(offset, min(offset + limit, matched))
+            features = [self._feature(sel, i, skip_geometry, select_properties or []) for i in page]
+        return {
+            "type": "FeatureCollection",
+            "features": features,
+            "numberMatched": matched,
+            "numberReturned": len(features),
+        }
+
+    @crs_transform
+    def get(self, identifier: str, **kwargs: Any) -> dict[str, Any]:
+        """Return one feature (CRS84) by its id.
+
+        Raises:
+            ProviderItemNotFoundError: no feature has that id (HTTP 404).
+        """
+        gdf = self._frame()
+        ids = gdf[self.id_field].astype(str) if self.id_field in gdf.columns else pd.Series(gdf.index.astype(str))
+        hits = np.flatnonzero(ids.to_numpy() == str(identifier))
+        if len(hits) == 0:
+            raise ProviderItemNotFoundError(f"item {identifier} not found")
+        return self._feature(gdf, int(hits[0]), False, [])
+
+    def __repr__(self) -> str:
+        return f"<LayerStoreProvider> {self.data}"
+
+
+def _py(value: Any) -> Any:
+    """A JSON-serialisable Python value (NaN → None, numpy scalars → Python)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is pd.NA:
+        return None
+    return value

@@ -1,0 +1,94 @@
+"""``/api/export``: layers, filtered subsets and analysis results as files (see :mod:`gisapp.formats`).
+
+* ``GET /api/export/formats`` — the formats and CRSs on offer;
+* ``GET /api/export/<layer_id>?format=&crs=&encoding=&bom=&precision=&where=FIELD=VALUE&bbox=&bbox-crs=&metrics=1``;
+* ``POST /api/export/overlap?format=…`` — body: GeoJSON parcels; the overlap result as a file.
+
+The file comes as an attachment named ``<layer>[_<crs>]<ext>``; a ``Link: <…>; rel="describedby"``
+header points to the layer's metadata (the CSV cannot hold it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+from flask import Blueprint, Response, jsonify, request
+
+from gisapp import export, formats
+from gisapp.errors import InputError
+from gisapp.layerstore import LayerMeta
+
+URL_PREFIX = "/api/export"
+blueprint = Blueprint("export", __name__)
+
+
+def _truthy(name: str) -> bool:
+    return request.args.get(name, "0").lower() in ("1", "true", "yes")
+
+
+def _precision() -> int | None:
+    value = request.args.get("precision")
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise InputError(f"precision must be an integer, not {value!r}", code="invalid_precision") from exc
+
+
+def _send(gdf: gpd.GeoDataFrame, meta: LayerMeta | dict[str, Any], describedby: str | None) -> Response:
+    where = formats.parse_where(request.args.getlist("where"))
+    bbox = formats.parse_bbox(request.args.get("bbox"))
+    bbox_crs = request.args.get("bbox-crs")
+    filters: dict[str, Any] = {}
+    if where:
+        filters["where"] = [f"{k}={v}" for k, v in where]
+    if bbox:
+        filters.update(bbox=list(bbox), bbox_crs=formats.parse_output_crs(bbox_crs).key)
+    gdf = formats.select_features(gdf, where, bbox, bbox_crs)
+    result = formats.export_frame(
+        gdf,
+        meta,
+        request.args.get("format"),
+        request.args.get("crs"),
+        encoding=request.args.get("encoding", "utf-8"),
+        bom=_truthy("bom"),
+        precision=_precision(),
+        filters=filters,
+    )
+    headers = {"Content-Disposition": f'attachment; filename="{result.filename}"'}
+    if describedby:
+        headers["Link"] = f'<{describedby}>; rel="describedby"; type="application/json"'
+    if result.metadata["export"]["warning"]:
+        headers["X-Gisapp-Datum"] = result.metadata["export"]["crs"]
+    return Response(result.data, content_type=result.media_type, headers=headers)
+
+
+@blueprint.get("/formats")
+def export_formats():  # type: ignore[no-untyped-def]
+    """The formats and CRSs on offer (keys, names, file endings, media types)."""
+    return jsonify(
+        {
+            "formats": [vars(f) for f in formats.FORMATS.values()],
+            "crs": [vars(c) for c in formats.OUTPUT_CRS.values()],
+            "encodings": list(formats.ENCODINGS),
+        }
+    )
+
+
+@blueprint.post("/overlap")
+def export_overlap() -> Response:
+    """The overlap analysis (压占分析) of the posted GeoJSON parcels, as a file."""
+    data = request.get_data(cache=False)
+    if not data:
+        raise InputError("empty request body: send GeoJSON parcels", code="empty_input")
+    gdf, meta = export.overlap_source(data)
+    return _send(gdf, meta, None)
+
+
+@blueprint.get("/<layer_id>")
+def export_layer(layer_id: str) -> Response:
+    """A stored layer (``?metrics=1``: with area metrics per feature) as a file."""
+    gdf, meta = export.layer_source(layer_id, metrics=_truthy("metrics"))
+    return _send(gdf, meta, f"/api/layers/{layer_id}")

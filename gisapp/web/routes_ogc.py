@@ -1,0 +1,92 @@
+"""OGC API – Features under ``/ogc``: thin Flask routes over pygeoapi's API functions.
+
+Landing page ``/ogc/``, ``/ogc/openapi``, ``/ogc/conformance``, ``/ogc/collections``,
+``/ogc/collections/{id}``, ``/ogc/collections/{id}/queryables``, ``/ogc/collections/{id}/schema``,
+``/ogc/collections/{id}/items`` (``bbox``, ``bbox-crs``, ``crs``, ``limit``, ``offset``, property
+filters) and ``/ogc/collections/{id}/items/{featureId}``; ``?f=json|html`` or the ``Accept``
+header choose the encoding. The standard is implemented by pygeoapi (see :mod:`gisapp.ogcapi`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pygeoapi.api as core_api
+import pygeoapi.api.itemtypes as itemtypes_api
+from flask import Blueprint, Response, request
+from pygeoapi.api import APIRequest
+
+from gisapp.ogcapi.config import conformance as conformance_classes
+from gisapp.ogcapi.config import get_api
+
+URL_PREFIX = "/ogc"
+blueprint = Blueprint("ogc", __name__)
+
+
+def _run(function: Callable[..., tuple[dict[str, str], int, Any]], *args: str) -> Response:
+    """Call a pygeoapi API function for the current request and wrap its answer as a Flask response."""
+    api = get_api(request.host_url.rstrip("/") + request.script_root + URL_PREFIX)
+    api_request = APIRequest.from_flask(request, api.locales)
+    if not api_request.is_valid():
+        headers, status, content = api.get_format_exception(api_request)
+    else:
+        headers, status, content = function(api, api_request, *args)
+    response = Response(content, status=status)
+    for key, value in headers.items():
+        response.headers[key] = value
+    return response
+
+
+@blueprint.get("/")
+def landing_page() -> Response:
+    """Landing page (links to the API definition, conformance and collections)."""
+    return _run(core_api.landing_page)
+
+
+@blueprint.get("/openapi")
+def openapi() -> Response:
+    """The OpenAPI 3.0 document (``?f=json``; HTML is a plain offline page)."""
+    return _run(core_api.openapi_)
+
+
+@blueprint.get("/conformance")
+def conformance() -> Response:
+    """Conformance classes (Core, GeoJSON, HTML, OpenAPI 3.0, CRS …)."""
+    return _run(conformance_classes)
+
+
+@blueprint.get("/collections")
+def collections() -> Response:
+    """Every layer as a collection."""
+    return _run(core_api.describe_collections)
+
+
+@blueprint.get("/collections/<collection_id>")
+def collection(collection_id: str) -> Response:
+    """One collection: extent, CRSs (``crs``, ``storageCrs``) and links."""
+    return _run(core_api.describe_collections, collection_id)
+
+
+@blueprint.get("/collections/<collection_id>/queryables")
+def queryables(collection_id: str) -> Response:
+    """Queryable properties (names and JSON Schema types)."""
+    return _run(itemtypes_api.get_collection_queryables, collection_id)
+
+
+@blueprint.get("/collections/<collection_id>/schema")
+def schema(collection_id: str) -> Response:
+    """The collection's feature schema."""
+    return _run(core_api.get_collection_schema, collection_id)
+
+
+@blueprint.get("/collections/<collection_id>/items")
+def items(collection_id: str) -> Response:
+    """Features, paged (``limit`` default 10, max 1000), filtered by ``bbox``/properties, in ``crs``."""
+    return _run(itemtypes_api.get_collection_items, collection_id)
+
+
+@blueprint.get("/collections/<collection_id>/items/<item_id>")
+def item(collection_id: str, item_id: str) -> Response:
+    """One feature by id (404 when absent)."""
+    return _run(itemtypes_api.get_collection_item, collection_id, item_id)
