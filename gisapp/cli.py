@@ -155,7 +155,11 @@ def cmd_towns_check(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """``gisapp serve [--host H] [--port P] [--tiles none|osm|tianditu|amap]``: start the map server."""
+    """``gisapp serve [--host H] [--port P] [--tiles …] [--workers N] [--dev]``: start the map server.
+
+    By default the app runs under gunicorn with ``--workers`` processes (2: one per core of the
+    reference machine) and 4 threads each; ``--dev`` uses Werkzeug's single-process server instead.
+    """
     from gisapp.web import create_app
 
     app = create_app({"GISAPP_TILES": args.tiles})
@@ -163,9 +167,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"gisapp map server: http://{args.host}:{args.port}/   (API: http://{args.host}:{args.port}/api/layers)",
         flush=True,
     )
-    from werkzeug.serving import run_simple
+    if args.dev:
+        from werkzeug.serving import run_simple
 
-    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+        run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+        return 0
+    from gunicorn.app.base import BaseApplication
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("workers", args.workers)
+            self.cfg.set("threads", 4)
+            self.cfg.set("accesslog", "-" if args.access_log else None)
+            self.cfg.set("timeout", 120)
+
+        def load(self):  # type: ignore[no-untyped-def]
+            return app
+
+    _Server().run()
     return 0
 
 
@@ -224,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="none",
         help="default base map (none: offline; tianditu needs GISAPP_TIANDITU_KEY; amap shifts layers to GCJ-02)",
     )
+    s.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+    s.add_argument("--access-log", action="store_true", help="log every request to stdout")
+    s.add_argument("--dev", action="store_true", help="Werkzeug development server (one process) instead of gunicorn")
     s.set_defaults(func=cmd_serve)
 
     from gisapp.extensions import extension_modules

@@ -12,8 +12,6 @@ import geopandas as gpd
 
 from gisapp.layerstore import read_layer, read_meta
 from gisapp.metrics import area_table, redline_report
-from gisapp.overlap import overlap_parcels
-from gisapp.parcels import parse_geojson_parcels
 from gisapp.redline import LAYER_ID as REDLINE_ID
 from gisapp.towns import LAYER_ID as TOWNS_ID
 
@@ -55,26 +53,65 @@ def redline_accounting(structure_id: str | None = DEFAULT_STRUCTURE) -> dict[str
     return report
 
 
-def overlap_check(data: bytes | str) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
-    """Parse GeoJSON parcels and overlap them with the red line and the towns.
+def overlap_check(
+    data: bytes | str,
+    filename: str | None = None,
+    targets: list[str] | None = None,
+    *,
+    fmt: str | None = None,
+    layer: str | None = None,
+    crs: str | None = None,
+    datum: str = "wgs84",
+    infer: bool = True,
+    sliver_m2: float | None = None,
+    id_field: str | None = None,
+    max_features: int | None = None,
+    workers: int | None = None,
+    output_crs: str | None = "EPSG:4326",
+    pair_function: Any = None,
+) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """Read parcels in any supported format and overlap them with one or more targets and the towns.
+
+    Args:
+        data: the file's bytes or text (GeoJSON, zipped Shapefile, GeoPackage, KML, GeoParquet,
+            DXF, boundary-point list, pasted coordinates: see :mod:`gisapp.inputs`).
+        filename: the original file name (a format hint; reported).
+        targets: target specs (``LAYER`` or ``LAYER[FIELD=VALUE]``); default: the red line.
+        fmt, layer: force a format; choose a layer of a multi-layer file.
+        crs, datum, infer, sliver_m2, id_field, max_features: see
+            :func:`gisapp.parcels.prepare_parcels` (``sliver_m2`` None = 1 m²).
+        workers: threads for large inputs (default: CPU count).
+        pair_function: another overlap engine (see :func:`gisapp.overlap.measure_target`),
+            e.g. Dask's (:func:`gisapp.overlap.dask_overlap_check`).
+        output_crs: CRS of the result's geometry (default EPSG:4326; None = EPSG:4547).
 
     Returns:
-        ``(result, info)``: ``result`` per parcel (see :func:`gisapp.overlap.overlap_parcels`,
-        EPSG:4326); ``info`` = ``{"summary", "input_crs", "repairs", "control_layer",
-        "geometry_basis", "illustrative"}``.
+        ``(result, info)``: ``result`` one row per parcel and target (see
+        :meth:`gisapp.overlap.OverlapAnalysis.frame`); ``info`` = ``{"summary"`` (first target),
+        ``"summaries"`` (per target), ``"targets"`` (title, basis, vintage), ``"rules"`` (plan
+        sentences), ``"input_crs"``, ``"crs"`` (the CRS decision), ``"repairs"``, ``"dropped"``,
+        ``"qa"``, ``"input"`` (file name, format, bytes, SHA-256), ``"towns_layer"``,
+        ``"control_layer"``, ``"geometry_basis"``, ``"illustrative"``, ``"units"``, ``"generated"}``.
 
     Raises:
-        InputError: bad GeoJSON, CRS, or geometry (see :func:`gisapp.parcels.parse_geojson_parcels`).
+        InputError: bad file, CRS, geometry or target (codes in :mod:`gisapp.parcels`,
+            :mod:`gisapp.crsinfer`, :mod:`gisapp.overlap`).
     """
-    parsed = parse_geojson_parcels(data)
-    meta = read_meta(REDLINE_ID)
-    result, summary = overlap_parcels(parsed.parcels, read_layer(REDLINE_ID), read_layer(TOWNS_ID))
-    info = {
-        "summary": summary,
-        "input_crs": parsed.crs,
-        "repairs": parsed.repairs,
-        "control_layer": REDLINE_ID,
-        "geometry_basis": meta.geometry_basis,
-        "illustrative": meta.geometry_basis != "official",
-    }
-    return result, info
+    from gisapp.overlap import run_overlap
+
+    analysis, info = run_overlap(
+        data,
+        filename,
+        targets,
+        fmt=fmt,
+        layer=layer,
+        crs=crs,
+        datum=datum,
+        infer=infer,
+        sliver_m2=sliver_m2,
+        id_field=id_field,
+        max_features=max_features,
+        workers=workers,
+        pair_function=pair_function,
+    )
+    return analysis.frame(crs=output_crs), info

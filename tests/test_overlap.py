@@ -82,7 +82,7 @@ def test_bow_tie_is_repaired_and_reported():
             "invalid_geojson",
         ),
         (
-            '{"type": "Polygon", "coordinates": [[[22.5, 113.4], [22.6, 113.4], [22.6, 113.5], [22.5, 113.4]]]}',
+            '{"type": "Polygon", "coordinates": [[[2.5, 13.4], [2.6, 13.4], [2.6, 13.5], [2.5, 13.4]]]}',
             "outside_work_area",
         ),
     ],
@@ -101,8 +101,87 @@ def test_unknown_crs_member_is_rejected():
     assert e.value.code == "unknown_crs"
 
 
-def test_undeclared_projected_coordinates_are_rejected_not_guessed():
+def test_undeclared_projected_coordinates_are_inferred_and_said_so():
     doc = feature_collection([square_4547(*ZHONGSHANGANG, 100)])  # metres, but no crs member
-    with pytest.raises(InputError) as e:
-        parse_geojson_parcels(json.dumps(doc))
-    assert e.value.code in ("outside_work_area", "invalid_geojson")
+    parsed = parse_geojson_parcels(json.dumps(doc))
+    assert parsed.crs == "EPSG:4547 (inferred)" and parsed.decision.how == "inferred"
+    assert "推断" in parsed.decision.statement and "no crs member" in parsed.decision.source
+    assert parsed.projected.area.iloc[0] == pytest.approx(10_000, abs=1e-6)
+
+
+def test_swapped_lat_lon_in_geojson_is_inferred_and_said_so():
+    doc = '{"type": "Polygon", "coordinates": [[[22.5, 113.4], [22.6, 113.4], [22.6, 113.5], [22.5, 113.4]]]}'
+    parsed = parse_geojson_parcels(doc)
+    assert parsed.crs == "EPSG:4326 (inferred, X/Y swapped)" and parsed.decision.swapped
+    minx, miny, maxx, maxy = parsed.parcels.total_bounds
+    assert (minx, miny, maxx, maxy) == pytest.approx((113.4, 22.5, 113.5, 22.6), abs=1e-7)
+
+
+def test_threaded_chunks_equal_the_inline_run(monkeypatch):
+    import numpy as np
+
+    from gisapp import overlap as ov
+
+    xs, ys = np.meshgrid(np.arange(30) * 70.0, np.arange(30) * 70.0)
+    x0, y0 = square_4547(*ZHONGSHANGANG, 1).bounds[:2]
+    grid = shapely.box(xs.ravel() + x0 - 500, ys.ravel() + y0 - 500, xs.ravel() + x0 - 430, ys.ravel() + y0 - 430)
+    control = ov.control_from_frame(_block(), "block")
+    inline = ov.measure_target(grid, control, workers=1)
+    monkeypatch.setattr(ov, "CHUNK", 50)
+    threaded = ov.measure_target(grid, control, workers=2)
+    assert np.array_equal(inline.overlap_m2, threaded.overlap_m2)
+    assert list(inline.feature_ids) == list(threaded.feature_ids)
+    assert inline.overlap_m2.sum() == pytest.approx(1_000_000, abs=0.5)  # the grid covers the block
+
+
+def test_overlapping_features_of_one_target_are_not_counted_twice(towns):
+    from gisapp.overlap import analyse, control_from_frame
+
+    outer = square_4547(*ZHONGSHANGANG, 1000)
+    core = square_4547(*ZHONGSHANGANG, 200, dx=100, dy=100)  # a core inside its zone
+    target = gpd.GeoDataFrame({"id": ["zone", "core"], "name": ["区", "核"]}, geometry=[outer, core], crs=PROJECTED)
+    parcel = gpd.GeoDataFrame({"parcel_id": ["P"]}, geometry=[square_4547(*ZHONGSHANGANG, 300)], crs=PROJECTED)
+    analysis = analyse(parcel, [control_from_frame(target, "t")], control_from_frame(towns, "towns", id_field="name"))
+    t = analysis.targets[0]
+    assert t.overlap_m2[0] == pytest.approx(90_000, abs=0.01)  # not 90 000 + 40 000
+    assert t.feature_ids[0] == "core,zone" and t.feature_names[0] == "区、核"
+    assert {f["id"]: f["area_m2"] for f in t.by_feature} == pytest.approx({"zone": 90_000, "core": 40_000}, abs=0.01)
+    assert analysis.towns[0] == "中山港街道"
+    rec = analysis.records()[0]
+    frame = analysis.frame().drop(columns="geometry").iloc[0].to_dict()
+    assert rec == {k: (v.item() if hasattr(v, "item") else v) for k, v in frame.items()}
+
+
+def test_load_control_is_cached_until_the_file_changes(tmp_path, monkeypatch):
+    import shutil
+
+    from gisapp import overlap as ov
+    from gisapp import paths
+
+    dst = tmp_path / "layers"
+    shutil.copytree(paths.layers_dir(), dst)
+    monkeypatch.setenv("GISAPP_LAYERS_DIR", str(dst))
+    first = ov.load_control("zs-industrial-redline")
+    assert ov.load_control("zs-industrial-redline") is first
+    path = dst / "zs-industrial-redline.geojson"
+    path.write_text(path.read_text("utf-8") + "\n", "utf-8")
+    second = ov.load_control("zs-industrial-redline")
+    assert second is not first and len(second.ids) == len(first.ids)
+
+
+def test_complex_features_are_tiled_with_the_same_figures(monkeypatch, towns):
+    import numpy as np
+
+    from gisapp import overlap as ov
+
+    xs, ys = np.meshgrid(np.arange(20) * 150.0, np.arange(20) * 150.0)
+    x0, y0 = square_4547(*ZHONGSHANGANG, 1).bounds[:2]
+    grid = shapely.box(xs.ravel() + x0 - 1500, ys.ravel() + y0 - 1500, xs.ravel() + x0 - 1400, ys.ravel() + y0 - 1400)
+    whole = ov.measure_target(grid, ov.control_from_frame(towns, "towns", id_field="name"))
+    monkeypatch.setattr(ov, "TILE_VERTICES", 10)
+    monkeypatch.setattr(ov, "TILE_M", 500.0)
+    tiled_control = ov.control_from_frame(towns, "towns", id_field="name")
+    assert len(tiled_control.pieces[0]) > 3 * len(tiled_control.geometries)
+    tiled = ov.measure_target(grid, tiled_control)
+    assert np.allclose(whole.overlap_m2, tiled.overlap_m2, atol=1e-6)
+    assert list(whole.feature_ids) == list(tiled.feature_ids)

@@ -1,41 +1,89 @@
-"""``POST /api/overlap``: parcels against the red line (压占分析)."""
+"""``POST /api/overlap`` and ``POST /api/overlap/report``: parcels against targets (压占分析).
+
+A thin layer over :func:`gisapp.overlap.run_overlap` (the core of :func:`gisapp.service.overlap_check`)
+and :func:`gisapp.report.render`.
+
+Body: the file itself (any format of :mod:`gisapp.inputs`), or ``multipart/form-data`` with a
+field ``file`` (its file name is a format hint) or a field ``text`` (pasted coordinates).
+Query parameters: ``target`` (repeatable; default the red line), ``format``
+(``json|geojson|csv|parquet`` for ``/overlap``, ``pdf|html`` for ``/overlap/report``), ``bom=1``,
+``crs``, ``datum=gcj02|bd09``, ``infer=0``, ``sliver_m2``, ``id_field``, ``layer``,
+``input_format``, ``filename``.
+"""
 
 from __future__ import annotations
 
-import json
+from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
 
-from gisapp import service
 from gisapp.errors import InputError
-from gisapp.export import to_csv, to_geojson
-from gisapp.web.api import GEOJSON_MIME, csv_response, want_bom
+from gisapp.overlap import run_overlap
+from gisapp.parcels import MAX_FEATURES
+from gisapp.report import render
+from gisapp.web.api import want_bom
 
 URL_PREFIX = "/api"
 blueprint = Blueprint("overlap", __name__)
 
 
-@blueprint.post("/overlap")
-def overlap():  # type: ignore[no-untyped-def]
-    """Overlap parcels (GeoJSON body, or a multipart field ``file``) with the red line.
-
-    ``?format=geojson`` returns the per-parcel FeatureCollection; ``?format=csv`` a CSV table;
-    default JSON ``{summary, input_crs, repairs, …, parcels: FeatureCollection}``.
-    """
-    if request.files:
+def _submission() -> tuple[bytes, str | None]:
+    if request.files or request.form:
         upload = request.files.get("file")
-        if upload is None:
-            raise InputError("multipart upload needs a field named 'file'", code="missing_file")
-        data = upload.read()
-    else:
-        data = request.get_data(cache=False)
+        if upload is not None:
+            return upload.read(), upload.filename or None
+        text = request.form.get("text")
+        if text is not None:
+            return text.encode("utf-8"), None
+        raise InputError(
+            "multipart upload needs a field named 'file' (or 'text' for pasted coordinates)", code="missing_file"
+        )
+    return request.get_data(cache=False), request.args.get("filename")
+
+
+def _options() -> dict[str, Any]:
+    args = request.args
+    sliver = args.get("sliver_m2")
+    try:
+        sliver_m2 = float(sliver) if sliver not in (None, "") else None
+    except ValueError as exc:
+        raise InputError(f"sliver_m2 must be a number of m², not {sliver!r}", code="invalid_parameter") from exc
+    return {
+        "targets": args.getlist("target") or None,
+        "fmt": args.get("input_format") or None,
+        "layer": args.get("layer") or None,
+        "crs": args.get("crs") or None,
+        "datum": args.get("datum", "wgs84"),
+        "infer": args.get("infer", "1") not in ("0", "false", "no"),
+        "sliver_m2": sliver_m2,
+        "id_field": args.get("id_field") or None,
+        "max_features": MAX_FEATURES,
+    }
+
+
+def _run(formats: tuple[str, ...], default: str) -> Response:
+    fmt = request.args.get("format", default)
+    if fmt not in formats:
+        raise InputError(f"format must be one of {', '.join(formats)}", code="unknown_format")
+    data, filename = _submission()
     if not data:
-        raise InputError("empty request body: send GeoJSON parcels", code="empty_input")
-    result, info = service.overlap_check(data)
-    fmt = request.args.get("format", "json")
-    if fmt == "csv":
-        return csv_response(to_csv(result, bom=want_bom()), "overlap.csv")
-    fc = json.loads(to_geojson(result))
-    if fmt == "geojson":
-        return Response(json.dumps(fc, ensure_ascii=False), mimetype=GEOJSON_MIME)
-    return jsonify({**info, "parcels": fc})
+        raise InputError("empty request body: send parcels (GeoJSON, a zipped Shapefile, …)", code="empty_input")
+    analysis, info = run_overlap(data, filename, **_options())
+    out = render(analysis, info, fmt, bom=want_bom())
+    disposition = "inline" if fmt in ("json", "geojson", "html") else "attachment"
+    return Response(
+        out.body, mimetype=out.mimetype, headers={"Content-Disposition": f'{disposition}; filename="{out.filename}"'}
+    )
+
+
+@blueprint.post("/overlap")
+def overlap() -> Response:
+    """Overlap parcels with the targets: ``json`` (default: info + FeatureCollection), ``geojson``,
+    ``csv`` (``bom=1`` for Excel) or ``parquet`` (GeoParquet)."""
+    return _run(("json", "geojson", "csv", "parquet"), "json")
+
+
+@blueprint.post("/overlap/report")
+def overlap_report() -> Response:
+    """The filed report of the same analysis: ``format=pdf`` (default) or ``html``."""
+    return _run(("pdf", "html"), "pdf")

@@ -1,0 +1,162 @@
+"""Readers of parcel files, one module per format, behind one entry point: :func:`read_input`.
+
+Every reader returns a :class:`RawInput`: the geometries *as written in the file* (no CRS
+transformation, no repair), their attributes, and the CRS the file *declares* (or ``None``).
+Deciding the CRS (declared, user-given or inferred), converting GCJ-02/BD-09, repairing and
+measuring are later steps (:mod:`gisapp.crsinfer`, :mod:`gisapp.parcels`).
+
+Formats (see ``docs/overlap.md`` for what each accepts):
+
+========================  =============================================  ==========================
+format                    recognised by                                  module
+========================  =============================================  ==========================
+GeoJSON                   text starting with ``{``; ``.geojson/.json``   :mod:`.geojson`
+zipped Shapefile          zip holding a ``.shp``                         :mod:`.shapefile`
+GeoPackage                ``SQLite format 3`` header; ``.gpkg``          :mod:`.ogr`
+KML / KMZ                 ``<kml``; zip holding a ``.kml``               :mod:`.ogr`
+GeoParquet                ``PAR1`` header; ``.parquet``                  :mod:`.parquet`
+DXF                       ``0 SECTION`` header; ``.dxf``                 :mod:`.dxf`
+boundary points (界址点)  ``[地块坐标]``; CSV/TXT of point no., X, Y      :mod:`.points`
+pasted coordinates / WKT  any other text                                 :mod:`.points`
+========================  =============================================  ==========================
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+
+from gisapp.errors import InputError
+
+#: Upper bound on what an uploaded zip may expand to (bytes): guards against zip bombs.
+MAX_UNZIPPED_BYTES = 2 * 1024**3
+
+FORMATS = ("geojson", "shapefile", "gpkg", "kml", "geoparquet", "dxf", "points", "text")
+
+
+@dataclass
+class RawInput:
+    """Geometries and attributes as read from a file, before any CRS or geometry handling.
+
+    Attributes:
+        geometries: object array of shapely geometries in the file's own coordinates
+            (``None`` for a feature without geometry).
+        properties: one row per geometry (the file's attributes, Chinese decoded).
+        crs: the CRS the file declares, or ``None`` when it declares none.
+        crs_source: where that declaration comes from (``".prj"``, ``"GeoJSON crs member"``,
+            ``"RFC 7946 default"`` …); ``""`` when none.
+        crs_is_default: True when ``crs`` is only a format's default (GeoJSON without a
+            ``crs`` member), which the coordinates may contradict (then the CRS is inferred).
+        format: one of :data:`FORMATS`.
+        ids: per geometry an id the format itself carries (GeoJSON ``id``, DXF label), or None.
+        notes: what the reader decided, one sentence each (e.g. the .dbf encoding).
+    """
+
+    geometries: np.ndarray
+    properties: pd.DataFrame
+    crs: CRS | None
+    crs_source: str
+    format: str
+    crs_is_default: bool = False
+    ids: list[str | None] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SourceInfo:
+    """What was submitted: for the report and the result's ``input`` member.
+
+    Attributes:
+        filename: the file name given (``""`` for a request body or pasted text).
+        format: the format read (one of :data:`FORMATS`).
+        bytes: size of the submission in bytes.
+        sha256: SHA-256 of the submitted bytes, hex.
+        notes: the reader's notes (encoding, layers, labels).
+    """
+
+    filename: str
+    format: str
+    bytes: int
+    sha256: str
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as a JSON-ready dict."""
+        return {
+            "filename": self.filename,
+            "format": self.format,
+            "bytes": self.bytes,
+            "sha256": self.sha256,
+            "notes": list(self.notes),
+        }
+
+
+def sha256_hex(data: bytes) -> str:
+    """Return the SHA-256 of ``data`` as 64 hex digits."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_input(
+    data: bytes | str,
+    filename: str | None = None,
+    fmt: str | None = None,
+    layer: str | None = None,
+) -> tuple[RawInput, SourceInfo]:
+    """Read parcels from the bytes of any supported file (or pasted text).
+
+    Args:
+        data: the file's bytes, or text (pasted coordinates, GeoJSON).
+        filename: the original file name, used as a hint for the format (``.zip``, ``.dxf`` …).
+        fmt: force a format (one of :data:`FORMATS`); default: detected (:func:`detect_format`).
+        layer: layer name for multi-layer sources (GeoPackage, KML folders, DXF layer).
+
+    Returns:
+        ``(raw, source)``: the geometries as written and a :class:`SourceInfo` with the SHA-256.
+
+    Raises:
+        InputError: ``empty_input``; ``unknown_format`` for an unsupported ``fmt``; and each
+            reader's errors (``invalid_geojson``, ``unreadable_file``, ``invalid_zip``,
+            ``invalid_points`` …).
+    """
+    from gisapp.inputs.sniff import detect_format
+
+    raw_bytes = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if not raw_bytes.strip():
+        raise InputError("empty input: send a parcel file or coordinates", code="empty_input")
+    if fmt is not None and fmt not in FORMATS:
+        raise InputError(f"unknown format '{fmt}': use one of {', '.join(FORMATS)}", code="unknown_format")
+    kind = fmt or detect_format(raw_bytes, filename)
+    raw = _dispatch(kind, raw_bytes, filename or "", layer)
+    source = SourceInfo(filename or "", raw.format, len(raw_bytes), sha256_hex(raw_bytes), list(raw.notes))
+    return raw, source
+
+
+def _dispatch(kind: str, data: bytes, filename: str, layer: str | None) -> RawInput:
+    if kind == "geojson":
+        from gisapp.inputs.geojson import read_geojson
+
+        return read_geojson(data)
+    if kind == "shapefile":
+        from gisapp.inputs.shapefile import read_zipped_shapefile
+
+        return read_zipped_shapefile(data, filename)
+    if kind in ("gpkg", "kml"):
+        from gisapp.inputs.ogr import read_ogr
+
+        return read_ogr(data, kind, filename, layer)
+    if kind == "geoparquet":
+        from gisapp.inputs.parquet import read_geoparquet
+
+        return read_geoparquet(data)
+    if kind == "dxf":
+        from gisapp.inputs.dxf import read_dxf
+
+        return read_dxf(data, layer)
+    from gisapp.inputs.points import read_points_text
+
+    return read_points_text(data)
