@@ -31,16 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gisapp.web import create_app  # noqa: E402
 from gisapp.web.map_layers import clear_views, store_view  # noqa: E402
 from gisapp.web.map_page import clear_cache  # noqa: E402
+from tests.browser import CHROMIUM, LAUNCH_ARGS  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TARGET_READY_MS = 3000
 TARGET_REDRAW_MS = 300
 

@@ -23,16 +23,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from gisapp.web import create_app  # noqa: E402
+from tests.browser import CHROMIUM, LAUNCH_ARGS  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TO_PAGE_JS = """
 (points) => {
     const map = window.gisapp.map, box = map.getContainer().getBoundingClientRect();

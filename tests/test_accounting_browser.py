@@ -8,18 +8,10 @@ from pathlib import Path
 import pytest
 
 from gisapp.accounting import service
+from tests.browser import CHROMIUM
+from tests.browser import LAUNCH_ARGS as ARGS
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")

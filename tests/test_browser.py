@@ -28,6 +28,7 @@ from werkzeug.serving import make_server
 from gisapp import paths
 from gisapp.web import create_app
 from gisapp.web.map_layers import store_view
+from tests.browser import LAUNCH_ARGS
 
 pytestmark = pytest.mark.browser
 
@@ -41,14 +42,6 @@ TOWNS = "zs-towns"
 REDLINE = "zs-industrial-redline"
 NW_ZONE = "西北部生产性服务业标杆区"
 NW_SENTENCE = "区域范围：包括小榄镇、东凤镇、古镇镇、黄圃镇、三角镇、南头镇、横栏镇、阜沙镇区域。"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 GRS80 = Geod(ellps="GRS80")
 
 # page coordinates of [lat, lon] points on the main map (display datum)

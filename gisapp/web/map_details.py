@@ -13,15 +13,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
-import jinja2
 import numpy as np
 import shapely
 
-from gisapp import paths
 from gisapp.crs import PROJECTED, WGS84, geodesic_area_m2
 from gisapp.web import map_styles as st
 from gisapp.web.map_layers import DisplayLayer, StoreView
-from gisapp.web.map_text import area_units, blank, num, pct
+from gisapp.web.map_text import TEMPLATES, area_units, blank, num, pct
 
 if TYPE_CHECKING:
     from gisapp.gazetteer import Place
@@ -35,14 +33,6 @@ SHOWN = frozenset(
 TOWN_KINDS = {"subdistrict": ("街道", "subdistrict"), "town": ("镇", "town")}
 #: Overlaps smaller than this share of both features are boundary slivers, not relations.
 MIN_SHARE = 0.005
-
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(str(paths.templates_dir())),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 
 def _projected(layer: DisplayLayer) -> np.ndarray:
@@ -248,7 +238,7 @@ def render_details(ctx: Mapping[str, Any]) -> str:
     Returns:
         the HTML (``str``), every value escaped.
     """
-    return _TEMPLATES.get_template("map/details.html").render(**ctx)
+    return TEMPLATES.get_template("map/details.html").render(**ctx)
 
 
 def place_details(place: Place, view: StoreView) -> dict[str, Any]:

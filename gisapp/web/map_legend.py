@@ -13,19 +13,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-import jinja2
-
 from gisapp import paths
 from gisapp.web import map_styles as st
 from gisapp.web.map_layers import DisplayLayer, StoreView
-
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(str(paths.templates_dir())),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+from gisapp.web.map_text import TEMPLATES
 
 REFERENCE_GROUP = ("reference", "参考图层", "Reference layers")
 #: Layers with more features than this start hidden (the user turns them on), so that a large layer
@@ -240,7 +231,7 @@ def legend_html(view: StoreView) -> str:
                 "width": min(sw["weight"] or 1.2, 2.5),
             }
         )
-    return _TEMPLATES.get_template("map/legend.html").render(
+    return TEMPLATES.get_template("map/legend.html").render(
         groups=groups, bases=bases, others=others, neutral=st.NEUTRAL_COLOUR
     )
 
@@ -253,4 +244,4 @@ def defs_html() -> str:
         :data:`~gisapp.web.map_styles.HATCHES` and a ``<style>`` block with
         ``path.gisapp-hatch-<key> { fill: url(#…) }``.
     """
-    return _TEMPLATES.get_template("map/defs.html").render(hatches=st.HATCHES)
+    return TEMPLATES.get_template("map/defs.html").render(hatches=st.HATCHES)

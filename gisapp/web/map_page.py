@@ -16,7 +16,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import numpy as np
 
 from gisapp import paths
@@ -25,6 +24,7 @@ from gisapp.web.assets import APP_JS, VENDOR_CSS, VENDOR_JS, app_modules
 from gisapp.web.map_basemaps import BaseMap, base_maps, default_base_map
 from gisapp.web.map_layers import StoreView, store_stamp, store_view
 from gisapp.web.map_legend import defs_html, layer_entry, layer_tree, legend_html
+from gisapp.web.map_text import TEMPLATES
 
 PAGE_TITLE = "珠三角规划空间结构地图 · Planning-zone GIS"
 TITLE_ZH, TITLE_EN = "珠三角规划空间结构地图", "Planning-zone GIS"
@@ -45,14 +45,6 @@ API = {
     "place": "/api/map/places/{name}",
     "overlap": "/api/overlap",
 }
-
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(str(paths.templates_dir())),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 
 def home_bounds(view: StoreView) -> list[list[float]] | None:
@@ -105,7 +97,7 @@ def render_page(view: StoreView, maps: list[BaseMap], default_map: str) -> str:
     Returns:
         the HTML document (text); every layer text in it is escaped.
     """
-    return _TEMPLATES.get_template("map/page.html").render(
+    return TEMPLATES.get_template("map/page.html").render(
         page_title=PAGE_TITLE,
         title_zh=TITLE_ZH,
         title_en=TITLE_EN,
@@ -115,7 +107,7 @@ def render_page(view: StoreView, maps: list[BaseMap], default_map: str) -> str:
         app_modules=app_modules(),
         config=page_config(view, maps, default_map),
         legend=legend_html(view),
-        about=_TEMPLATES.get_template("map/header.html").render(
+        about=TEMPLATES.get_template("map/header.html").render(
             layers=[lyr.meta for lyr in view.layers()], basis_labels=st.BASIS_LABELS
         ),
         defs=defs_html(),

@@ -9,9 +9,20 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import jinja2
 from markupsafe import Markup
 
+from gisapp import paths
 from gisapp.units import M2_PER_HA, M2_PER_KM2, M2_PER_MU
+
+#: The map's Jinja environment: autoescaped, strict about undefined names (templates/map/).
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(paths.templates_dir())),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def blank(value: Any) -> bool:
