@@ -66,7 +66,10 @@ def cmd_overlap(args: argparse.Namespace) -> int:
     from gisapp.crsinfer import cached_crs
     from gisapp.report import render
 
-    cached_crs(args.output_crs)  # InputError (exit 2) for an unknown CRS
+    fmt = _format_for(args.output, args.format)
+    output_crs = args.output_crs or ("input" if fmt == "parquet" else "EPSG:4326")
+    if output_crs != "input":
+        cached_crs(output_crs)  # InputError (exit 2) for an unknown CRS
     options: dict[str, Any] = {
         "targets": args.target or None,
         "fmt": args.input_format,
@@ -77,7 +80,7 @@ def cmd_overlap(args: argparse.Namespace) -> int:
         "sliver_m2": args.sliver_m2,
         "id_field": args.id_field,
         "workers": args.workers,
-        "output_crs": None if args.output_crs.upper() == "EPSG:4547" else args.output_crs,
+        "output_crs": None if output_crs.upper() == "EPSG:4547" else output_crs,
     }
     data = read_input(args.parcels)
     filename = None if args.parcels == "-" else Path(args.parcels).name
@@ -102,7 +105,6 @@ def cmd_overlap(args: argparse.Namespace) -> int:
         print(f"wrote {args.report}", file=sys.stderr)
     if args.report and not args.output and not args.format:
         return 0
-    fmt = _format_for(args.output, args.format)
     out = render(result, info, fmt, bom=args.bom)
     if args.output:
         write_atomic(out.body, args.output)
@@ -147,8 +149,9 @@ def register(sub: Any) -> None:
     )
     s.add_argument(
         "--output-crs",
-        default="EPSG:4326",
-        help="CRS of CSV/GeoParquet geometry (default EPSG:4326; EPSG:4547 skips a transformation)",
+        default=None,
+        help="CRS of CSV/GeoParquet geometry, or 'input' (default: GeoParquet keeps the parcels' own CRS, "
+        "everything else EPSG:4326; GeoJSON is always RFC 7946 WGS 84)",
     )
     s.add_argument("--workers", type=int, help="threads for large inputs (default: CPU count)")
     s.add_argument("--dask", action="store_true", help="run partitioned on Dask (dask-geopandas)")

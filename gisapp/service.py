@@ -83,7 +83,8 @@ def overlap_check(
         workers: threads for large inputs (default: CPU count).
         pair_function: another overlap engine (see :func:`gisapp.overlap.measure_target`),
             e.g. Dask's (:func:`gisapp.overlap.dask_overlap_check`).
-        output_crs: CRS of the result's geometry (default EPSG:4326; None = EPSG:4547).
+        output_crs: CRS of the result's geometry (default EPSG:4326; None = EPSG:4547; ``"input"`` = the
+            CRS the parcels came in, declared or inferred — GCJ-02/BD-09 input comes back in WGS 84).
 
     Returns:
         ``(result, info)``: ``result`` one row per parcel and target (see
@@ -114,4 +115,8 @@ def overlap_check(
         workers=workers,
         pair_function=pair_function,
     )
+    if output_crs == "input":
+        stated = info.get("crs") or {}
+        output_crs = (stated.get("crs") or "EPSG:4326") if stated.get("datum", "wgs84") == "wgs84" else "EPSG:4326"
+        output_crs = None if output_crs == "EPSG:4547" else output_crs
     return analysis.frame(crs=output_crs), info

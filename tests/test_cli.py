@@ -93,3 +93,18 @@ def test_redline_import_replaces_the_illustrative_layer(store, tmp_path, capsys)
     report = json.loads(capsys.readouterr().out)
     assert report["illustrative"] is False and report["total"]["area_km2"] == pytest.approx(2.0, abs=1e-4)
     assert main(["redline", "import", str(src), "--id-field", "NOPE"]) == 2
+
+
+def test_overlap_geoparquet_keeps_the_input_crs_unless_asked(tmp_path, capsys):
+    import geopandas as gpd
+
+    src = tmp_path / "p.geojson"
+    src.write_text(json.dumps(feature_collection([square_4547(*ZHONGSHANGANG, 100, dx=-50, dy=-50)], crs="EPSG:4547")))
+    out = tmp_path / "o.parquet"
+    assert main(["overlap", str(src), "-o", str(out)]) == 0
+    same = gpd.read_parquet(out)
+    assert same.crs.to_epsg() == 4547 and same["overlap_m2"].iloc[0] == pytest.approx(10_000, abs=0.1)
+    assert same.geometry.iloc[0].area == pytest.approx(10_000, abs=0.01)
+    assert main(["overlap", str(src), "-o", str(out), "--output-crs", "EPSG:4326"]) == 0
+    assert gpd.read_parquet(out).crs.to_epsg() == 4326
+    assert main(["overlap", str(src), "-o", str(out), "--output-crs", "EPSG:999999"]) == 2
