@@ -176,6 +176,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
+            """gunicorn settings: bind address, worker processes, 4 threads each, access log, timeout."""
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", args.workers)
             self.cfg.set("threads", 4)
@@ -183,6 +184,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             self.cfg.set("timeout", 120)
 
         def load(self):  # type: ignore[no-untyped-def]
+            """Return the WSGI app gunicorn serves (created once, before the workers fork)."""
             return app
 
     _Server().run()
