@@ -76,7 +76,7 @@ def test_belts_and_zones(layer):
 
 def test_drawn_and_unplaced_and_provenance(layer):
     meta = read_meta("gz-services-structure")
-    assert meta.extra["elements"] == 94 and len(layer) == 63 and len(meta.extra["unplaced"]) == 31
+    assert meta.extra["elements"] == 94 and len(layer) == 76 and len(meta.extra["unplaced"]) == 18
     assert all(u["reason"] and u["sentence"] for u in meta.extra["unplaced"])
     for col in ("plan", "section", "sentence", "geometry_basis", "geometry_method", "uncertainty_m", "role"):
         assert layer[col].notna().all() and (layer[col].astype(str) != "").all(), col

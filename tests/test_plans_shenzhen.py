@@ -51,7 +51,7 @@ def test_port_belt_and_shenshan(layer):
 
 def test_drawn_and_unplaced(layer):
     meta = read_meta("sz-services-structure")
-    assert meta.extra["elements"] == 89 and len(layer) == 73 and len(meta.extra["unplaced"]) == 16
+    assert meta.extra["elements"] == 89 and len(layer) == 80 and len(meta.extra["unplaced"]) == 9
     assert {
         "前海深港现代服务业合作区",
         "河套深港科技创新合作区",
