@@ -86,31 +86,18 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 
 def cmd_redline_report(args: argparse.Namespace) -> int:
-    """``gisapp redline report [--structure ID] [--format table|json]``: total vs 250 km², per town/zone."""
+    """``gisapp redline report [--structure ID] [--format table|json]``: total vs 250 km², per town/zone.
+
+    Short for ``gisapp accounting report`` on the default rule set.
+    """
     from gisapp import service
+    from gisapp.cli_accounting import report_text
 
     r = service.redline_accounting(args.structure or None)
     if args.format == "json":
         write_output(json.dumps(r, ensure_ascii=False, indent=2), args.output)
-        return 0
-    t = r["target"]
-    out = []
-    if r["illustrative"]:
-        out.append(f"!! {r['warning']}")
-    out.append(f"layer {r['layer']} ({r['geometry_basis']}), {r['block_count']} blocks")
-    out.append(f"target: 不少于 {t['value_km2']:g} km² — “{t['sentence']}” ({t['plan']} line {t['line']})")
-    tot = r["total"]
-    out.append(f"total: {tot['area_km2']:.4f} km² = {tot['area_ha']:.2f} 公顷 = {tot['area_mu']:.1f} 亩")
-    d = r["difference_km2"]
-    out.append(
-        f"{'surplus' if d >= 0 else 'shortfall'}: {abs(d):.4f} km² ({'meets' if r['meets_target'] else 'below'} target)"
-    )
-    out.append("\nby town:")
-    out.append(_table(r["by_town"], ["town", "area_km2", "area_mu", "share_of_town_pct", "share_of_line_pct"]))
-    if r["by_zone"]:
-        out.append(f"\nby zone of {r['structure']}:")
-        out.append(_table(r["by_zone"], ["zone", "role", "area_km2", "area_mu", "share_of_zone_pct"]))
-    write_output("\n".join(out), args.output)
+    else:
+        write_output(report_text(r), args.output)
     return 0
 
 

@@ -11,9 +11,7 @@ from typing import Any
 import geopandas as gpd
 
 from gisapp.layerstore import read_layer, read_meta
-from gisapp.metrics import area_table, redline_report
-from gisapp.redline import LAYER_ID as REDLINE_ID
-from gisapp.towns import LAYER_ID as TOWNS_ID
+from gisapp.metrics import area_table
 
 DEFAULT_STRUCTURE = "zs-services-structure"
 
@@ -42,15 +40,17 @@ def layer_metrics(layer_id: str) -> dict[str, Any]:
 
 
 def redline_accounting(structure_id: str | None = DEFAULT_STRUCTURE) -> dict[str, Any]:
-    """The red line against its 250 km² floor, per town and per zone of ``structure_id``.
+    """The red line against its floor (不少于 250 km²), per town and per zone of ``structure_id``.
+
+    The same report as ``gisapp accounting report`` on the default rule set
+    (``rules/zhongshan-industrial-redline.yaml``): both area methods, verdicts on the ellipsoidal area.
 
     Raises:
         LayerNotFound: when the red line, the towns or the structure are not in the store.
     """
-    structure = read_layer(structure_id) if structure_id else None
-    report = redline_report(read_layer(REDLINE_ID), read_meta(REDLINE_ID), read_layer(TOWNS_ID), structure)
-    report["structure"] = structure_id or ""
-    return report
+    from gisapp.accounting import service as accounting
+
+    return accounting.report(structure_id=structure_id or "")
 
 
 def overlap_check(

@@ -74,8 +74,9 @@ def test_redline_report_endpoint_matches_the_core(client):
     r = client.get("/api/redline/report")
     assert r.status_code == 200
     core = service.redline_accounting()
-    assert r.json["total"] == core["total"] and r.json["difference_km2"] == core["difference_km2"]
-    assert r.json["illustrative"] is True and r.json["target"]["value_km2"] == 250
+    assert r.json["total"] == core["total"] and r.json["headroom"] == core["headroom"]
+    assert r.json["illustrative"] is True and r.json["floor"]["value_km2"] == 250
+    assert r.json["headroom"]["sign"] == "shortfall"
     assert client.get("/api/redline/report?structure=nope").status_code == 404
 
 

@@ -91,7 +91,8 @@ def test_redline_import_replaces_the_illustrative_layer(store, tmp_path, capsys)
     capsys.readouterr()
     assert main(["redline", "report", "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["illustrative"] is False and report["total"]["area_km2"] == pytest.approx(2.0, abs=1e-4)
+    assert report["illustrative"] is False and report["total"]["planar_km2"] == pytest.approx(2.0, abs=1e-4)
+    assert {t["tier"] for t in report["tiers"]} >= {"一级", "二级"}
     assert main(["redline", "import", str(src), "--id-field", "NOPE"]) == 2
 
 

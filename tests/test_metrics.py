@@ -1,27 +1,15 @@
+import json
+
 import geopandas as gpd
 import pytest
 
 from gisapp import service
+from gisapp.accounting import service as accounting
 from gisapp.crs import PROJECTED, WGS84
 from gisapp.errors import InputError
-from gisapp.layerstore import LayerMeta, read_layer
-from gisapp.metrics import area_table, redline_report
-from tests.helpers import ZHONGSHANGANG, square_4547
-
-
-def _meta(basis: str) -> LayerMeta:
-    return LayerMeta(
-        id="rl",
-        title="",
-        title_en="",
-        kind="control_line",
-        geometry_type="Polygon",
-        source="",
-        licence="",
-        datum="",
-        geometry_basis=basis,
-        description="",
-    )
+from gisapp.layerstore import read_layer
+from gisapp.metrics import area_table
+from tests.helpers import ZHONGSHANGANG, feature_collection, square_4547
 
 
 def test_area_table_hand_computed_square():
@@ -45,34 +33,36 @@ def test_every_town_planar_and_geodesic_agree_to_0_1_percent():
     assert (table["planar_vs_geodesic_pct"].abs() < 0.1).all()
 
 
+def _line(geom) -> str:
+    """A one-block red line as GeoJSON in EPSG:4547 (legacy crs member)."""
+    return json.dumps(feature_collection([geom], crs="EPSG:4547", props=[{"block_id": "B1"}]))
+
+
 def test_redline_shortfall_and_per_town_breakdown():
-    towns = read_layer("zs-towns")
-    block = square_4547(*ZHONGSHANGANG, 2000, dx=-1000, dy=-1000)
-    rl = gpd.GeoDataFrame({"block_id": ["B1"]}, geometry=[block], crs=PROJECTED)
-    r = redline_report(rl, _meta("official"), towns)
-    assert r["total"]["area_km2"] == pytest.approx(4.0, abs=1e-4)
-    assert r["difference_km2"] == pytest.approx(-246.0, abs=1e-4)
-    assert r["meets_target"] is False and r["illustrative"] is False
-    assert sum(t["area_km2"] for t in r["by_town"]) == pytest.approx(4.0, abs=1e-4)
-    assert r["target"]["line"] == 156 and "不少于250平方公里" in r["target"]["sentence"]
+    block = square_4547(*ZHONGSHANGANG, 2000, dx=-1000, dy=-1000)  # 4 km² around 中山港's seat
+    r = accounting.report(line=_line(block))
+    assert r["total"]["planar_km2"] == pytest.approx(4.0, abs=1e-4)
+    assert r["headroom"]["planar_km2"] == pytest.approx(-246.0, abs=1e-4) and r["headroom"]["sign"] == "shortfall"
+    assert r["status"]["status"] == "below_floor"
+    assert sum(u["planar_km2"] for u in r["by_unit"]) == pytest.approx(4.0, abs=1e-4)
+    assert r["floor"]["value_km2"] == 250 and "不少于250平方公里" in r["floor"]["quote"]
 
 
 def test_redline_surplus_when_large_enough():
-    towns = read_layer("zs-towns")
-    big = square_4547(113.30, 22.45, 17000)  # 289 km², inside the city (clipped by nothing)
-    rl = gpd.GeoDataFrame({"block_id": ["B"]}, geometry=[big], crs=PROJECTED)
-    r = redline_report(rl, _meta("official"), towns)
-    assert r["difference_km2"] == pytest.approx(289 - 250, abs=1e-3)
-    assert r["meets_target"] is True
+    big = square_4547(113.30, 22.45, 17000)  # 289 km², inside the city outline
+    r = accounting.report(line=_line(big))
+    assert r["headroom"]["planar_km2"] == pytest.approx(289 - 250, abs=1e-3)
+    assert r["headroom"]["sign"] != "shortfall" and r["status"]["status"] != "below_floor"
 
 
 def test_bundled_redline_is_illustrative_and_short_of_the_target():
     r = service.redline_accounting()
     assert r["illustrative"] is True and "ILLUSTRATIVE" in r["warning"]
-    assert r["meets_target"] is False
-    assert r["difference_km2"] == pytest.approx(r["total"]["area_km2"] - 250, abs=1e-6)
-    zones = {z["zone"]: z for z in r["by_zone"]}
-    assert set(zones) == {
+    assert r["headroom"]["sign"] == "shortfall"
+    assert r["headroom"]["planar_km2"] == pytest.approx(r["total"]["planar_km2"] - 250, abs=1e-5)
+    assert r["headroom"]["ellipsoidal_km2"] == pytest.approx(r["total"]["ellipsoidal_km2"] - 250, abs=1e-5)
+    zones = {z["zone"] for z in r["by_zone"]}
+    assert zones == {
         "翠亨新区",
         "岐江新城",
         "东部两业融合创新示范区",
@@ -80,8 +70,8 @@ def test_bundled_redline_is_illustrative_and_short_of_the_target():
         "南部产城融合优先发展区",
         "中部科技创新深度合作区",
     }
-    town_sum = sum(t["area_m2"] for t in r["by_town"])
-    assert town_sum == pytest.approx(r["total"]["area_m2"], rel=1e-6)
+    unit_sum = sum(u["planar_m2"] for u in r["by_unit"])
+    assert unit_sum == pytest.approx(r["total"]["planar_m2"], abs=100)  # rows sum to the total within 0.01 公顷
 
 
 def test_metrics_of_the_illustrative_layer_are_flagged():
