@@ -589,34 +589,31 @@ def _write_geojson(
     return json.dumps(ordered, ensure_ascii=False).encode("utf-8")
 
 
-def _write_gpkg(
-    out: gpd.GeoDataFrame, tmp: Path, stem: str, metadata: dict[str, Any], c: OutputCrs, precision: int, *_: Any
+def _write_with_metadata(
+    out: gpd.GeoDataFrame, path: Path, driver: str, title_option: str, stem: str, metadata: dict[str, Any]
 ) -> bytes:
-    path = tmp / f"{stem}.gpkg"
+    """Write with pyogrio, the layer's title/description as layer options and metadata as layer metadata."""
     pyogrio.write_dataframe(
         out,
         path,
-        driver="GPKG",
+        driver=driver,
         layer=stem,
-        layer_options={"IDENTIFIER": metadata.get("title") or stem, "DESCRIPTION": _description(metadata)},
+        layer_options={title_option: metadata.get("title") or stem, "DESCRIPTION": _description(metadata)},
         layer_metadata=_meta_strings(metadata),
     )
     return path.read_bytes()
+
+
+def _write_gpkg(
+    out: gpd.GeoDataFrame, tmp: Path, stem: str, metadata: dict[str, Any], c: OutputCrs, precision: int, *_: Any
+) -> bytes:
+    return _write_with_metadata(out, tmp / f"{stem}.gpkg", "GPKG", "IDENTIFIER", stem, metadata)
 
 
 def _write_fgb(
     out: gpd.GeoDataFrame, tmp: Path, stem: str, metadata: dict[str, Any], c: OutputCrs, precision: int, *_: Any
 ) -> bytes:
-    path = tmp / f"{stem}.fgb"
-    pyogrio.write_dataframe(
-        out,
-        path,
-        driver="FlatGeobuf",
-        layer=stem,
-        layer_options={"TITLE": metadata.get("title") or stem, "DESCRIPTION": _description(metadata)},
-        layer_metadata=_meta_strings(metadata),
-    )
-    return path.read_bytes()
+    return _write_with_metadata(out, tmp / f"{stem}.fgb", "FlatGeobuf", "TITLE", stem, metadata)
 
 
 def _write_kml(

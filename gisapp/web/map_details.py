@@ -95,6 +95,21 @@ def _areas(layer: DisplayLayer, row: int, props: Mapping[str, Any]) -> dict[str,
     }
 
 
+def _related_entry(other: DisplayLayer, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """One related layer in the details panel: its title, basis and the touched features."""
+    return {
+        "layer": other.meta.id,
+        "title": other.meta.title,
+        "title_en": other.meta.title_en,
+        "basis": other.meta.geometry_basis,
+        "illustrative": other.meta.geometry_basis != "official",
+        "kind": other.meta.kind,
+        "features": items,
+        "total": None,
+        "share": "",
+    }
+
+
 def related_metrics(view: StoreView, layer: DisplayLayer, row: int) -> list[dict[str, Any]]:
     """What one feature meets in the other drawn layers (towns, structures, control lines, others).
 
@@ -149,17 +164,7 @@ def related_metrics(view: StoreView, layer: DisplayLayer, row: int) -> list[dict
         if not items:
             continue
         items.sort(key=lambda it: -it.get("m2", 0.0))
-        entry: dict[str, Any] = {
-            "layer": other.meta.id,
-            "title": other.meta.title,
-            "title_en": other.meta.title_en,
-            "basis": other.meta.geometry_basis,
-            "illustrative": other.meta.geometry_basis != "official",
-            "kind": other.meta.kind,
-            "features": items,
-            "total": None,
-            "share": "",
-        }
+        entry = _related_entry(other, items)
         if union_parts:
             total = shapely.union_all(union_parts).area
             entry["total"] = area_units(total)
@@ -260,19 +265,7 @@ def place_details(place: Place, view: StoreView) -> dict[str, Any]:
             {"id": other.ids[j], "name": other.props[j].get("name") or other.ids[j], "inside": "within"} for j in rows
         ]
         if items:
-            related.append(
-                {
-                    "layer": other.meta.id,
-                    "title": other.meta.title,
-                    "title_en": other.meta.title_en,
-                    "basis": other.meta.geometry_basis,
-                    "illustrative": other.meta.geometry_basis != "official",
-                    "kind": other.meta.kind,
-                    "features": items,
-                    "total": None,
-                    "share": "",
-                }
-            )
+            related.append(_related_entry(other, items))
     basis = place.geometry_basis if place.geometry_basis in st.BASES else "illustrative"
     ctx = {
         "layer": None,
