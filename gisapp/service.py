@@ -58,17 +58,8 @@ def overlap_check(
     filename: str | None = None,
     targets: list[str] | None = None,
     *,
-    fmt: str | None = None,
-    layer: str | None = None,
-    crs: str | None = None,
-    datum: str = "wgs84",
-    infer: bool = True,
-    sliver_m2: float | None = None,
-    id_field: str | None = None,
-    max_features: int | None = None,
-    workers: int | None = None,
     output_crs: str | None = "EPSG:4326",
-    pair_function: Any = None,
+    **options: Any,
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     """Read parcels in any supported format and overlap them with one or more targets and the towns.
 
@@ -77,12 +68,11 @@ def overlap_check(
             DXF, boundary-point list, pasted coordinates: see :mod:`gisapp.inputs`).
         filename: the original file name (a format hint; reported).
         targets: target specs (``LAYER`` or ``LAYER[FIELD=VALUE]``); default: the red line.
-        fmt, layer: force a format; choose a layer of a multi-layer file.
-        crs, datum, infer, sliver_m2, id_field, max_features: see
-            :func:`gisapp.parcels.prepare_parcels` (``sliver_m2`` None = 1 m²).
-        workers: threads for large inputs (default: CPU count).
-        pair_function: another overlap engine (see :func:`gisapp.overlap.measure_target`),
-            e.g. Dask's (:func:`gisapp.overlap.dask_overlap_check`).
+        **options: passed to :func:`gisapp.overlap.run_overlap`: ``fmt``, ``layer`` (force a format;
+            choose a layer of a multi-layer file), ``crs``, ``datum``, ``infer``, ``sliver_m2``,
+            ``id_field``, ``max_features`` (see :func:`gisapp.parcels.prepare_parcels`; ``sliver_m2``
+            None = 1 m²), ``workers`` (threads; default CPU count), ``pair_function`` (another overlap
+            engine, e.g. Dask's: :func:`gisapp.overlap.dask_overlap_check`).
         output_crs: CRS of the result's geometry (default EPSG:4326; None = EPSG:4547; ``"input"`` = the
             CRS the parcels came in, declared or inferred — GCJ-02/BD-09 input comes back in WGS 84).
 
@@ -100,21 +90,7 @@ def overlap_check(
     """
     from gisapp.overlap import run_overlap
 
-    analysis, info = run_overlap(
-        data,
-        filename,
-        targets,
-        fmt=fmt,
-        layer=layer,
-        crs=crs,
-        datum=datum,
-        infer=infer,
-        sliver_m2=sliver_m2,
-        id_field=id_field,
-        max_features=max_features,
-        workers=workers,
-        pair_function=pair_function,
-    )
+    analysis, info = run_overlap(data, filename, targets, **options)
     if output_crs == "input":
         stated = info.get("crs") or {}
         output_crs = (stated.get("crs") or "EPSG:4326") if stated.get("datum", "wgs84") == "wgs84" else "EPSG:4326"
