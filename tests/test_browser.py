@@ -318,6 +318,24 @@ def test_illustrative_feature_says_so(live_server: str, watched: Watched) -> Non
     watched.clean()
 
 
+def test_selected_point_shows_its_uncertainty(live_server: str, watched: Watched) -> None:
+    """A node placed only to its district is drawn with a dashed circle of its stated uncertainty."""
+    page = watched.page
+    layer = "gz-services-structure"
+    node = _feature(layer, "白云神山物流枢纽")
+    unc = node["properties"]["uncertainty_m"]
+    assert node["geometry"]["type"] == "Point" and unc >= 10_000  # a district stand-in, not a site
+    watched.open(live_server + f"/#sel={layer}/{node['properties']['id']}&l={layer}")
+    page.locator("#gisapp-details .gisapp-details").wait_for(state="visible", timeout=5_000)
+    assert f"±{unc:,.0f} m" in page.locator("#gisapp-details").inner_text()
+    radii = page.evaluate(
+        "() => window.gisapp.details.halo.getLayers().filter((l) => l instanceof L.Circle).map((l) => l.getRadius())"
+    )
+    assert radii == [unc]
+    assert page.locator("path.gisapp-uncertainty").count() == 1
+    watched.clean()
+
+
 # --------------------------------------------------------------------------- 4: base maps
 
 

@@ -181,6 +181,28 @@ def test_every_structure_feature_has_its_plan_in_the_details(client) -> None:  #
             assert str(escape(p["basis_note"])) in html
 
 
+def test_every_feature_of_every_layer_has_details(client) -> None:  # type: ignore[no-untyped-def]
+    """Mixed layers (points, lines, polygons) too: no 500, the plan sentence and the uncertainty of points."""
+    from markupsafe import escape
+
+    for meta_path in sorted(paths.layers_dir().glob("*.meta.json")):
+        layer_id = meta_path.name.removesuffix(".meta.json")
+        if layer_id.startswith("base-"):
+            continue
+        for stored in _stored(layer_id):
+            p = stored["properties"]
+            resp = client.get(f"/api/map/layers/{layer_id}/features/{p['id']}")
+            assert resp.status_code == 200, (layer_id, p["id"])
+            data = resp.get_json()
+            if p.get("sentence"):
+                assert str(escape(p["sentence"])) in data["html"], (layer_id, p["id"])
+            if stored["geometry"]["type"] == "Point":
+                assert data["uncertainty_m"] == p.get("uncertainty_m"), (layer_id, p["id"])
+                assert f"±{p['uncertainty_m']:,.0f} m" in data["html"]
+            else:
+                assert data["uncertainty_m"] is None
+
+
 def test_details_of_a_town_name_the_zones_it_belongs_to(client) -> None:  # type: ignore[no-untyped-def]
     town = _by_name(TOWNS, "小榄镇")
     html = client.get(f"/api/map/layers/{TOWNS}/features/{town['properties']['id']}").get_json()["html"]

@@ -230,6 +230,7 @@ def feature_details(view: StoreView, layer_id: str, feature_id: str, links: Mapp
         "kind": meta.kind,
         "basis": basis,
         "bbox": layer.feature_bounds(row),
+        "uncertainty_m": unc if layer.geoms[row].geom_type == "Point" else None,
         "html": render_details(ctx),
     }
 
@@ -299,5 +300,6 @@ def place_details(place: Place, view: StoreView) -> dict[str, Any]:
         "basis": basis,
         "bbox": [place.lon - d, place.lat - d, place.lon + d, place.lat + d],
         "point": [place.lon, place.lat],
+        "uncertainty_m": place.uncertainty_m,
         "html": render_details(ctx),
     }

@@ -4,6 +4,12 @@
 /* global L */
 
 const HALO = { color: '#ffd400', weight: 7, opacity: 0.9, fill: false, interactive: false };
+// The positional uncertainty of a selected point (metres on the ground): a dashed circle, so a point
+// that stands for a whole district never reads as more precise than its source.
+const UNCERTAINTY = {
+  color: '#b8860b', weight: 2, dashArray: '6 6', fill: true, fillOpacity: 0.06, interactive: false,
+  className: 'gisapp-uncertainty',
+};
 
 export class Details {
   /**
@@ -96,19 +102,24 @@ export class Details {
     if (!this.current) return;
     if (this.current.place) {
       const p = this.data && this.data.point;
-      if (p) {
-        L.circleMarker(this.app.datum.toDisplay([p[1], p[0]]), { ...HALO, radius: 9, pane: 'gisapp-selection' }).addTo(this.halo);
-      }
+      if (p) this._markPoint(this.app.datum.toDisplay([p[1], p[0]]), 9);
       return;
     }
     const layer = this.app.layers.featureLayer(this.current.layer, this.current.id);
     if (!layer) return;
     if (layer.getLatLng) {
-      L.circleMarker(layer.getLatLng(), { ...HALO, radius: 10, pane: 'gisapp-selection' }).addTo(this.halo);
+      this._markPoint(layer.getLatLng(), 10);
     } else {
       const Cls = layer instanceof L.Polygon ? L.polygon : L.polyline;
       Cls(layer.getLatLngs(), { ...HALO, pane: 'gisapp-selection', className: 'gisapp-halo' }).addTo(this.halo);
     }
+  }
+
+  /** Halo a selected point and draw its positional uncertainty (``uncertainty_m`` of the details). */
+  _markPoint(latlng, radius) {
+    const unc = this.data && this.data.uncertainty_m;
+    if (unc > 0) L.circle(latlng, { ...UNCERTAINTY, radius: unc, pane: 'gisapp-selection' }).addTo(this.halo);
+    L.circleMarker(latlng, { ...HALO, radius, pane: 'gisapp-selection' }).addTo(this.halo);
   }
 
   close() {
