@@ -26,7 +26,8 @@ Geometry rules (``geometry.method``); every place name refers to ``data/gazettee
     ``towns``/``districts`` (default: the definition's city).
 ``line_through_places``
     a belt: the polyline through the gazetteer ``places`` in the order given, buffered by half
-    of ``width_m`` on each side and clipped to the definition's city. Basis ``schematic``.
+    of ``width_m`` on each side and clipped to the named ``towns`` or ``districts`` (default: the
+    definition's city). Basis ``schematic``.
 ``along_shared_boundary``
     a corridor along the boundary shared by exactly two named ``towns`` (e.g. the river between
     them), buffered by half of ``width_m`` on each side and clipped to the two towns. Basis: the
@@ -35,6 +36,13 @@ Geometry rules (``geometry.method``); every place name refers to ``data/gazettee
     a node at one gazetteer ``place``; its uncertainty is at least the place's.
 ``point``
     a node at ``lon``/``lat`` (WGS 84), drawn as a point with its ``uncertainty_m``.
+``point_in_units``
+    a node that the plan or a source locates only to a set of units: the named ``towns``, the
+    named ``districts``, or (neither given) the definition's whole city. Drawn as an
+    *illustrative* point at the centroid of their union (its representative point if the
+    centroid falls outside) with an uncertainty that covers the whole union (the largest
+    distance from the point to the union's outline, rounded up to the next 1000 m), so the
+    point never says more than "somewhere in these units".
 ``unplaced``
     an element the plan names but that cannot honestly be placed: not drawn; its ``reason``
     is listed in the layer metadata (``extra.unplaced``) and by ``gisapp validate``.
@@ -89,6 +97,7 @@ METHOD_LABELS: dict[str, str] = {
     "along_shared_boundary": "band of a stated width along the boundary two named towns share",
     "point_at_place": "point at a named place (gazetteer)",
     "point": "point at a named place",
+    "point_in_units": "point standing for a set of towns/districts or the city; the uncertainty covers them",
     "unplaced": "not placed",
 }
 #: Keys a geometry needs, per method (checked when the file is loaded).
@@ -102,6 +111,7 @@ METHOD_KEYS: dict[str, tuple[str, ...]] = {
     "along_shared_boundary": ("towns", "width_m"),
     "point_at_place": ("place",),
     "point": ("lon", "lat"),
+    "point_in_units": (),
     "unplaced": ("reason",),
 }
 #: Geometry bases from most to least certain.
@@ -301,6 +311,16 @@ def _stated_area(ctx: _Context, el: dict[str, Any], members: list[str]) -> _Draw
     return _Drawn(geom, "illustrative", [p.name for p in places], unc)
 
 
+def _point_in_units(region: shapely.Geometry, declared_unc: float) -> _Drawn:
+    """A stand-in point for ``region`` (EPSG:4547) whose uncertainty covers all of it."""
+    centre = region.centroid
+    if not region.contains(centre):
+        centre = region.representative_point()
+    reach = float(np.max(shapely.distance(centre, shapely.points(shapely.get_coordinates(region.boundary)))))
+    unc = max(declared_unc, float(np.ceil(reach / 1000.0) * 1000.0))
+    return _Drawn(centre, "illustrative", [], unc)
+
+
 def _element_geometry(ctx: _Context, el: dict[str, Any], members: list[str]) -> _Drawn:
     geo = el["geometry"]
     method = geo["method"]
@@ -344,7 +364,7 @@ def _element_geometry(ctx: _Context, el: dict[str, Any], members: list[str]) -> 
         if len(pts) < 2:
             raise ctx.fail(el, "needs at least two distinct places for a line")
         line = shapely.LineString(pts)
-        geom = shapely.intersection(line.buffer(width / 2, quad_segs=16), ctx.city_geom())
+        geom = shapely.intersection(line.buffer(width / 2, quad_segs=16), _clip_region(ctx, el, members))
         basis = _weakest("schematic", *(p.geometry_basis for p in places))
         unc = max([declared_unc] + [p.uncertainty_m for p in places])
         return _Drawn(geom, basis, names, unc, width)
@@ -365,6 +385,8 @@ def _element_geometry(ctx: _Context, el: dict[str, Any], members: list[str]) -> 
         return _Drawn(
             _project_point(place.point), place.geometry_basis, [place.name], max(declared_unc, place.uncertainty_m)
         )
+    if method == "point_in_units":
+        return _point_in_units(_clip_region(ctx, el, members), declared_unc)
     if method == "point":
         try:
             pt = shapely.Point(float(geo["lon"]), float(geo["lat"]))

@@ -5,7 +5,8 @@ Playwright, blocks every request that leaves 127.0.0.1, and saves one PNG per vi
 
 ``map.png`` first view · ``map-search.png`` search "小榄" · ``map-details.png`` a zone's details ·
 ``map-measure.png`` distance measured · ``map-overlap.png`` overlap check of a drawn polygon ·
-``map-compare.png`` two plans side by side · ``map-en.png`` English UI.
+``map-compare.png`` two plans side by side · ``map-en.png`` English UI · ``map-standin.png`` a hub located
+only to its district, selected: hollow point and dashed uncertainty circle.
 
 Run: ``python scripts/screenshots.py [--out DIR]``.
 """
@@ -142,6 +143,15 @@ def main(argv: list[str] | None = None) -> int:
             page.locator('#gisapp-tools button[data-tool="compare"]').click()
             s.idle()
             s.shot("map-compare.png")
+
+            page = s.open("#z=10&c=22.85,113.5&l=gz-services-structure,base-district,base-city")
+            page.locator("#gisapp-search-input").fill("极端海洋动态过程")
+            page.locator("#gisapp-search-results li.gisapp-search-hit").first.wait_for(state="visible")
+            page.locator("#gisapp-search-input").press("Enter")
+            page.locator("#gisapp-details .gisapp-details").wait_for(state="visible")
+            page.evaluate("() => window.gisapp.map.setView([22.80, 113.53], 10, {animate: false})")
+            s.idle()
+            s.shot("map-standin.png")
 
             page = s.open("#lang=en")
             page.locator("#gisapp-search-input").fill("cuiheng")

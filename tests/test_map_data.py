@@ -64,6 +64,20 @@ def test_features_meeting_the_box_only(client) -> None:  # type: ignore[no-untyp
     assert far["features"] == []
 
 
+def test_stand_in_points_are_drawn_hollow_and_say_how_far_they_may_be_off(client) -> None:  # type: ignore[no-untyped-def]
+    """A point standing for a whole city (±89 km) is hollow and says so; a 街道 point (±2 km) is not."""
+    layer = "sz-services-structure"
+    shown = {f["id"]: f["properties"] for f in _features(client, layer, zoom=10)["features"]}
+    city_wide = _by_name(layer, "艺展中心")["properties"]
+    street = _by_name(layer, "中芬设计园")["properties"]
+    assert city_wide["uncertainty_m"] == 53000 and street["uncertainty_m"] == 2000
+    standin = shown[city_wide["id"]]
+    assert "gisapp-standin" in standin["style"]["className"] and standin["style"]["fillOpacity"] == 0.0
+    assert "位置仅到所在镇街/区/市，±53 km" in standin["tooltip"]
+    assert "gisapp-standin" not in shown[street["id"]]["style"]["className"]
+    assert "±" not in shown[street["id"]]["tooltip"]
+
+
 def test_structures_carry_their_role_and_are_drawn_largest_first(client) -> None:  # type: ignore[no-untyped-def]
     features = _features(client, STRUCTURE_LAYER, zoom=11)["features"]
     stored = {f["properties"]["id"]: f for f in _stored(STRUCTURE_LAYER)}

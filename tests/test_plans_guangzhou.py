@@ -76,9 +76,32 @@ def test_belts_and_zones(layer):
 
 def test_drawn_and_unplaced_and_provenance(layer):
     meta = read_meta("gz-services-structure")
-    assert meta.extra["elements"] == 94 and len(layer) == 76 and len(meta.extra["unplaced"]) == 18
-    assert all(u["reason"] and u["sentence"] for u in meta.extra["unplaced"])
+    assert meta.extra["elements"] == 94 and len(layer) == 94 and meta.extra["unplaced"] == []
     for col in ("plan", "section", "sentence", "geometry_basis", "geometry_method", "uncertainty_m", "role"):
         assert layer[col].notna().all() and (layer[col].astype(str) != "").all(), col
     assert set(layer["plan"]) == {"guangzhou-services-2021-2025.txt"}
     assert (layer["uncertainty_m"] > 0).all()
+
+
+def test_hubs_and_platforms_located_by_sources():
+    """专栏3/专栏6 elements the plan does not locate: placed as far as a cited source allows, no further."""
+    layer = read_layer("gz-services-structure").set_index("name").to_crs(PROJECTED)
+    districts = read_layer("base-district").set_index("name").to_crs(PROJECTED)
+    city = read_layer("base-city").set_index("name").to_crs(PROJECTED).loc["广州市", "geometry"]
+    expected = {
+        "广州东部公铁联运枢纽": "增城区",
+        "鱼窝头节点型物流枢纽": "南沙区",
+        "粤港澳大湾区国家技术创新中心": "黄埔区",
+        "智能化动态宽域高超声速风洞": "南沙区",
+        "极端海洋动态过程多尺度自主观测科考设施": "南沙区",
+        "广东省粤港澳大湾区集成电路与系统应用研究院": "黄埔区",
+        "广东腐蚀科学与技术创新研究院": "黄埔区",
+    }
+    for name, district in expected.items():
+        f = layer.loc[name]
+        assert districts.loc[district, "geometry"].contains(f.geometry), name
+        assert "http" in f["basis_note"], name  # the source is cited
+    hub = layer.loc["广清空港现代物流产业新城"]
+    assert not city.contains(hub.geometry) and hub["places"] == "源潭"  # in 清远市, outside the city
+    city_wide = layer[layer["uncertainty_m"] >= 80_000]
+    assert len(city_wide) == 10 and all(city.contains(g) for g in city_wide.geometry)

@@ -51,7 +51,10 @@ def test_port_belt_and_shenshan(layer):
 
 def test_drawn_and_unplaced(layer):
     meta = read_meta("sz-services-structure")
-    assert meta.extra["elements"] == 89 and len(layer) == 80 and len(meta.extra["unplaced"]) == 9
+    assert meta.extra["elements"] == 89 and len(layer) == 89 and meta.extra["unplaced"] == []
+    assert layer.loc["中芬设计园", "places"] == "福保" and layer.loc["中芬设计园", "uncertainty_m"] == 2000
+    assert layer.loc["湾区国际金融科技城", "places"] == "福田区"
+    assert (layer[layer["group"].str.startswith("专栏6")]["uncertainty_m"] == 53000).sum() == 7
     assert {
         "前海深港现代服务业合作区",
         "河套深港科技创新合作区",

@@ -132,3 +132,49 @@ def test_cores_lie_within_the_city(structure):
     city = read_layer("base-city").set_index("name").to_crs(PROJECTED).loc["中山市", "geometry"]
     for name, geom in structure.to_crs(PROJECTED).geometry.items():
         assert shapely.difference(geom, city).area < 1e4, name
+
+
+STAND_IN = "point standing for a set of towns/districts or the city; the uncertainty covers them"
+STRUCTURE_LAYERS = (
+    "gz-services-structure",
+    "sz-services-structure",
+    "zs-services-detail",
+    "zs-torch-structure",
+    "zs-industrial-structure",
+)
+
+
+def test_stand_in_points_lie_in_their_units_and_their_uncertainty_covers_them():
+    """point_in_units: inside its towns/districts/city, and no vertex of them farther than uncertainty_m."""
+    cities = read_layer("base-city").set_index("name").to_crs(PROJECTED)
+    towns = read_layer("zs-towns").set_index("name").to_crs(PROJECTED)
+    seen = 0
+    for layer_id in STRUCTURE_LAYERS:
+        layer = read_layer(layer_id).to_crs(PROJECTED)
+        for _, f in layer[layer["geometry_method"] == STAND_IN].iterrows():
+            if f["member_towns"]:
+                region = shapely.union_all(towns.loc[f["member_towns"].split("、"), "geometry"].to_numpy())
+            else:
+                region = cities.loc[{"gz": "广州市", "sz": "深圳市"}.get(layer_id[:2], "中山市"), "geometry"]
+            assert region.contains(f.geometry), f["name"]
+            reach = shapely.distance(f.geometry, shapely.points(shapely.get_coordinates(region.boundary))).max()
+            assert reach <= f["uncertainty_m"] < reach + 1000.5, f["name"]
+            assert f["geometry_basis"] == "illustrative" and f["basis_note"], f["name"]
+            seen += 1
+    assert seen == 19  # 10 Guangzhou, 7 Shenzhen (city-wide), 2 Zhongshan (eight towns)
+
+
+def test_point_in_units_of_named_towns(tmp_path, towns):
+    path = tmp_path / "standin.yaml"
+    path.write_text(
+        "id: t\nplan: p.txt\nstructure: s\nsection: s\ncity: 中山市\nelements:\n"
+        "- id: a\n  name: A\n  role: node\n  section: s\n  sentence: A\n"
+        "  geometry: {method: point_in_units, towns: [小榄镇, 东凤镇]}\n",
+        "utf-8",
+    )
+    gdf, _ = compile_structure(path, towns)
+    f = gdf.to_crs(PROJECTED).iloc[0]
+    region = towns.set_index("name").to_crs(PROJECTED).loc[["小榄镇", "东凤镇"]].geometry.union_all()
+    assert f.geometry.geom_type == "Point" and region.contains(f.geometry)
+    assert f["member_towns"] == "小榄镇、东凤镇" and f["uncertainty_m"] % 1000 == 0
+    assert f["geometry_basis"] == "illustrative" and f["area_km2"] == 0

@@ -251,13 +251,17 @@ def _display_layer(meta: LayerMeta, directory: Path) -> DisplayLayer:
         out: dict[str, Any] = {"id": ids[i], "geometry_basis": basis}
         if meta.kind == "structure":
             out["role"] = role
-        style = st.feature_style(meta.kind, basis, role, ids[i], geoms[i].geom_type)
+        unc = props.get("uncertainty_m") if geoms[i].geom_type == "Point" else None
+        unc = float(unc) if isinstance(unc, (int, float)) else None
+        style = st.feature_style(meta.kind, basis, role, ids[i], geoms[i].geom_type, unc)
         style["className"] += f" gisapp-layer-{st.css_ident(meta.id)}"
         out["style"] = style
         if spec.interactive:
             note = props.get("role_zh") or props.get("block_id") or ""
             if basis != "official":
                 note = " · ".join(x for x in (note, "示意" if basis == "schematic" else "示意，非官方") if x)
+            if unc is not None and unc >= st.STANDIN_M:
+                note += f" · 位置仅到所在镇街/区/市，±{unc / 1000:,.0f} km"
             out["tooltip"] = str(tooltip_html(props.get("name") or props.get("block_id"), props.get("name_en"), note))
         static.append(out)
     return DisplayLayer(

@@ -131,7 +131,19 @@ def css_ident(value: Any) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", str(value))
 
 
-def feature_style(kind: str, basis: str, role: str, feature_id: str, geometry_type: str = "Polygon") -> dict[str, Any]:
+#: A point whose positional uncertainty is at least this (m) stands for a whole town, district or
+#: city rather than a site: it is drawn hollow (class ``gisapp-standin``) and its tooltip says so.
+STANDIN_M = 5000.0
+
+
+def feature_style(
+    kind: str,
+    basis: str,
+    role: str,
+    feature_id: str,
+    geometry_type: str = "Polygon",
+    uncertainty_m: float | None = None,
+) -> dict[str, Any]:
     """Return the Leaflet path style of one feature.
 
     Args:
@@ -141,6 +153,8 @@ def feature_style(kind: str, basis: str, role: str, feature_id: str, geometry_ty
         feature_id: the feature's id; it becomes the CSS class ``gisapp-fid-<id>``.
         geometry_type: ``Polygon``/``MultiPolygon``, ``LineString``/``MultiLineString`` or ``Point``;
             lines get no fill, points a ``radius`` (drawn as circle markers).
+        uncertainty_m: a point's positional uncertainty (m); at :data:`STANDIN_M` or more the
+            point is a stand-in for a unit and is drawn hollow.
 
     Returns:
         Leaflet path options (``color``, ``weight``, ``dashArray``, ``fill``, ``fillOpacity``,
@@ -197,6 +211,9 @@ def feature_style(kind: str, basis: str, role: str, feature_id: str, geometry_ty
             style["dashArray"] = "3 2"
         elif basis == "illustrative":
             style.update(dashArray="1 3", fillOpacity=0.35)
+        if uncertainty_m is not None and uncertainty_m >= STANDIN_M:
+            style.update(fillOpacity=0.0, radius=7)
+            classes.append("gisapp-standin")
         hatch = None
     if hatch:
         classes.append(f"gisapp-hatch-{hatch}")
