@@ -333,6 +333,20 @@ def test_selected_point_shows_its_uncertainty(live_server: str, watched: Watched
     )
     assert radii == [unc]
     assert page.locator("path.gisapp-uncertainty").count() == 1
+    # a hub located only to the city: the search zooms out to its whole ±89 km, not in on the centroid
+    page.locator("#gisapp-search-input").fill("下元物流枢纽")
+    page.locator("#gisapp-search-results li.gisapp-search-hit").first.wait_for(state="visible")
+    page.locator("#gisapp-search-input").press("Enter")
+    page.wait_for_function("() => document.querySelector('.gisapp-details-name')?.textContent === '下元物流枢纽'")
+    watched.idle()
+    assert "位置仅到所在镇街/区/市" not in page.locator("#gisapp-details").inner_text()  # tooltip text, not details
+    fits = page.evaluate(
+        """() => {
+        const app = window.gisapp, c = app.details.halo.getLayers().find((l) => l instanceof L.Circle);
+        return [c.getRadius(), app.map.getBounds().pad(0.05).contains(c.getBounds()), app.map.getZoom()];
+    }"""
+    )
+    assert fits[0] == _feature(layer, "下元物流枢纽")["properties"]["uncertainty_m"] and fits[1] and fits[2] <= 9
     watched.clean()
 
 

@@ -9,6 +9,7 @@ property holding ``<script>`` shows as text). Illustrative features say so in a 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -229,10 +230,21 @@ def feature_details(view: StoreView, layer_id: str, feature_id: str, links: Mapp
         "name_en": ctx["name_en"],
         "kind": meta.kind,
         "basis": basis,
-        "bbox": layer.feature_bounds(row),
+        "bbox": _with_uncertainty(layer.feature_bounds(row), unc if layer.geoms[row].geom_type == "Point" else None),
         "uncertainty_m": unc if layer.geoms[row].geom_type == "Point" else None,
         "html": render_details(ctx),
     }
+
+
+def _with_uncertainty(bbox: list[float], uncertainty_m: float | None) -> list[float]:
+    """Grow a point's ``[minx, miny, maxx, maxy]`` (WGS 84) to hold its uncertainty circle, so that
+    zooming to a stand-in point shows the whole area it may lie in, not a street it is not on."""
+    if not uncertainty_m:
+        return bbox
+    lon, lat = (bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2
+    dlat = uncertainty_m / 111_320.0
+    dlon = dlat / max(math.cos(math.radians(lat)), 0.1)
+    return [min(bbox[0], lon - dlon), min(bbox[1], lat - dlat), max(bbox[2], lon + dlon), max(bbox[3], lat + dlat)]
 
 
 def render_details(ctx: Mapping[str, Any]) -> str:
@@ -291,6 +303,7 @@ def place_details(place: Place, view: StoreView) -> dict[str, Any]:
         "geometry_type": "Point",
     }
     d = 0.01
+    bbox = _with_uncertainty([place.lon - d, place.lat - d, place.lon + d, place.lat + d], place.uncertainty_m)
     return {
         "layer": "",
         "id": place.name,
@@ -298,7 +311,7 @@ def place_details(place: Place, view: StoreView) -> dict[str, Any]:
         "name_en": "",
         "kind": "place",
         "basis": basis,
-        "bbox": [place.lon - d, place.lat - d, place.lon + d, place.lat + d],
+        "bbox": bbox,
         "point": [place.lon, place.lat],
         "uncertainty_m": place.uncertainty_m,
         "html": render_details(ctx),
