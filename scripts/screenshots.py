@@ -67,6 +67,17 @@ class Shooter:
             self.outside.append(url)
             route.abort()
 
+    def type_search(self, query: str) -> None:
+        """Type ``query`` into the search box and wait for the first hit."""
+        self.page.locator("#gisapp-search-input").fill(query)
+        self.page.locator("#gisapp-search-results li.gisapp-search-hit").first.wait_for(state="visible")
+
+    def search(self, query: str, shown: str = "#gisapp-details .gisapp-details") -> None:
+        """Search ``query``, take the first hit (Enter) and wait until ``shown`` is visible."""
+        self.type_search(query)
+        self.page.locator("#gisapp-search-input").press("Enter")
+        self.page.locator(shown).wait_for(state="visible")
+
     def idle(self) -> None:
         self.page.evaluate("() => window.gisapp.idle()")
         self.page.wait_for_timeout(300)
@@ -102,20 +113,15 @@ def main(argv: list[str] | None = None) -> int:
             s.shot("map.png")
 
             page = s.open()
-            page.locator("#gisapp-search-input").fill("小榄")
-            page.locator("#gisapp-search-results li.gisapp-search-hit").first.wait_for(state="visible")
+            s.type_search("小榄")
             page.wait_for_timeout(200)
             s.shot("map-search.png")
-            page.locator("#gisapp-search-input").press("Enter")
-            page.locator("#gisapp-details .gisapp-details").wait_for(state="visible")
+            s.search("小榄")
             s.idle()
             s.shot("map-search-result.png")
 
             page = s.open("#z=10&c=22.62,113.33&l=zs-services-structure,zs-towns,zs-industrial-redline,base-city")
-            page.locator("#gisapp-search-input").fill("西北部生产性服务业标杆区")
-            page.locator("#gisapp-search-results li.gisapp-search-hit").first.wait_for(state="visible")
-            page.locator("#gisapp-search-input").press("Enter")
-            page.locator(".gisapp-sentence").wait_for(state="visible")
+            s.search("西北部生产性服务业标杆区", ".gisapp-sentence")
             s.idle()
             s.shot("map-details.png")
 
@@ -145,19 +151,13 @@ def main(argv: list[str] | None = None) -> int:
             s.shot("map-compare.png")
 
             page = s.open("#z=10&c=22.85,113.5&l=gz-services-structure,base-district,base-city")
-            page.locator("#gisapp-search-input").fill("极端海洋动态过程")
-            page.locator("#gisapp-search-results li.gisapp-search-hit").first.wait_for(state="visible")
-            page.locator("#gisapp-search-input").press("Enter")
-            page.locator("#gisapp-details .gisapp-details").wait_for(state="visible")
+            s.search("极端海洋动态过程")
             page.evaluate("() => window.gisapp.map.setView([22.80, 113.53], 10, {animate: false})")
             s.idle()
             s.shot("map-standin.png")
 
             page = s.open("#lang=en")
-            page.locator("#gisapp-search-input").fill("cuiheng")
-            page.locator("#gisapp-search-results li.gisapp-search-hit").first.wait_for(state="visible")
-            page.locator("#gisapp-search-input").press("Enter")
-            page.locator("#gisapp-details .gisapp-details").wait_for(state="visible")
+            s.search("cuiheng")
             s.idle()
             s.shot("map-en.png")
             s.close()
