@@ -202,6 +202,7 @@ def feature_details(view: StoreView, layer_id: str, feature_id: str, links: Mapp
         role_info = {"key": role, "zh": props.get("role_zh") or zh, "en": props.get("role") or en, "colour": colour}
     town_kind = TOWN_KINDS.get(str(props.get("kind"))) if meta.kind == "towns" else None
     unc = num(props.get("uncertainty_m"))
+    point_unc = unc if layer.geoms[row].geom_type == "Point" else None  # a point's area of uncertainty
     ctx = {
         "layer": meta,
         "feature_id": feature_id,
@@ -230,8 +231,8 @@ def feature_details(view: StoreView, layer_id: str, feature_id: str, links: Mapp
         "name_en": ctx["name_en"],
         "kind": meta.kind,
         "basis": basis,
-        "bbox": _with_uncertainty(layer.feature_bounds(row), unc if layer.geoms[row].geom_type == "Point" else None),
-        "uncertainty_m": unc if layer.geoms[row].geom_type == "Point" else None,
+        "bbox": _with_uncertainty(layer.feature_bounds(row), point_unc),
+        "uncertainty_m": point_unc,
         "html": render_details(ctx),
     }
 
