@@ -114,6 +114,9 @@ METHOD_KEYS: dict[str, tuple[str, ...]] = {
     "point_in_units": (),
     "unplaced": ("reason",),
 }
+#: A point feature whose ``uncertainty_m`` is at least this (m) is a stand-in for a whole town,
+#: district or city, not a site: ``gisapp validate`` counts them and the map draws them hollow.
+STAND_IN_M = 5000.0
 #: Geometry bases from most to least certain.
 BASIS_ORDER: tuple[str, ...] = ("official", "schematic", "illustrative")
 CITIES: tuple[str, ...] = ("广州市", "深圳市", "中山市")

@@ -45,7 +45,7 @@ from gisapp import paths
 from gisapp.crs import PROJECTED, WGS84
 from gisapp.gazetteer import Place, load_gazetteer
 from gisapp.layerstore import read_layer
-from gisapp.structures import DefinitionError, compile_structure, definition_files, load_definition
+from gisapp.structures import STAND_IN_M, DefinitionError, compile_structure, definition_files, load_definition
 
 #: Separators of a list in plan text (both plain and the PDF-extraction forms ꎬ ꎮ ꎻ).
 LIST_SEPARATORS = r"[、，,；;。ꎬꎮꎻ]"
@@ -425,7 +425,8 @@ def validate_all(
 
     Returns:
         the :class:`Report`; ``report.ok`` is False when any check failed. ``report.counts``
-        holds per plan: elements, drawn, unplaced, and per inventory list its item count.
+        holds per plan: elements, drawn, stand_ins (drawn points with an uncertainty of
+        :data:`gisapp.structures.STAND_IN_M` or more), unplaced, and per inventory list its item count.
 
     Raises:
         GazetteerError: when the gazetteer file itself cannot be read.
@@ -449,7 +450,7 @@ def validate_all(
         by_plan.setdefault(data["plan"], []).append((path, data))
     for plan, plan_defs in by_plan.items():
         lines = _plan_lines(plan, plans_dir)
-        counts: dict[str, Any] = {"elements": 0, "drawn": 0, "unplaced": 0, "lists": {}}
+        counts: dict[str, Any] = {"elements": 0, "drawn": 0, "stand_ins": 0, "unplaced": 0, "lists": {}}
         if lines is None:
             report.add("warning", "sentence", plan, f"plan text {plan} not found: sentences and lists not checked")
         for path, data in plan_defs:
@@ -477,6 +478,8 @@ def validate_all(
                 report.add("error", "compile", path.name, exc.message)
                 continue
             counts["drawn"] += len(gdf)
+            points = gdf.geometry.geom_type == "Point"
+            counts["stand_ins"] += int((points & (gdf["uncertainty_m"] >= STAND_IN_M)).sum())
             for u in meta.extra.get("unplaced", []):
                 counts["unplaced"] += 1
                 report.add("info", "unplaced", f"{path.name}: {u['id']}", f"'{u['name']}' not placed: {u['reason']}")
@@ -503,7 +506,10 @@ def format_report(report: Report, verbose: bool = False) -> str:
     """Render a report as text: errors and warnings always, information with ``verbose``."""
     lines: list[str] = []
     for plan, c in report.counts.items():
-        lines.append(f"{plan}: {c['elements']} elements, {c['drawn']} drawn, {c['unplaced']} unplaced")
+        lines.append(
+            f"{plan}: {c['elements']} elements, {c['drawn']} drawn ({c['stand_ins']} of them points located only "
+            f"to a town, district or city, ±{STAND_IN_M / 1000:g} km or more), {c['unplaced']} unplaced"
+        )
         for name, n in c["lists"].items():
             lines.append(f"    {name}: {n}")
     for f in report.findings:

@@ -8,7 +8,7 @@ import yaml
 from gisapp import paths
 from gisapp.cli import main
 from gisapp.gazetteer import gazetteer_path
-from gisapp.validate import list_items_in_text, sentence_at_line, validate_all
+from gisapp.validate import format_report, list_items_in_text, sentence_at_line, validate_all
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +19,19 @@ def report():
 def test_bundled_data_passes(report):
     assert report.ok, [f"{f.subject}: {f.message}" for f in report.errors]
     assert "zhongshan-services-2021-2025.txt" in report.counts
+    # how many drawn elements are only points for a whole town, district or city (±5 km or more)
+    stand_ins = {plan: (c["drawn"], c["stand_ins"], c["unplaced"]) for plan, c in report.counts.items()}
+    assert stand_ins == {
+        "guangzhou-services-2021-2025.txt": (94, 77, 0),
+        "shenzhen-services-2021-2025.txt": (89, 57, 0),
+        "zhongshan-industrial-restructuring.txt": (18, 8, 0),
+        "zhongshan-services-2021-2025.txt": (30, 19, 0),
+        "zhongshan-torch-zone-2021-2025.txt": (21, 16, 3),
+    }
+    assert (
+        "shenzhen-services-2021-2025.txt: 89 elements, 89 drawn (57 of them points located only to a town, "
+        "district or city, ±5 km or more), 0 unplaced"
+    ) in format_report(report)
 
 
 def test_sentence_may_run_on_but_must_start_on_its_line():

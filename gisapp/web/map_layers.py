@@ -31,6 +31,7 @@ from shapely import STRtree
 from gisapp import paths
 from gisapp.errors import InputError, LayerNotFound
 from gisapp.layerstore import LayerMeta, check_layer_id, list_layers, read_layer
+from gisapp.structures import STAND_IN_M
 from gisapp.web import map_styles as st
 from gisapp.web.map_text import tooltip_html
 
@@ -260,7 +261,7 @@ def _display_layer(meta: LayerMeta, directory: Path) -> DisplayLayer:
             note = props.get("role_zh") or props.get("block_id") or ""
             if basis != "official":
                 note = " · ".join(x for x in (note, "示意" if basis == "schematic" else "示意，非官方") if x)
-            if unc is not None and unc >= st.STANDIN_M:
+            if unc is not None and unc >= STAND_IN_M:
                 note += f" · 位置仅到所在镇街/区/市，±{unc / 1000:,.0f} km"
             out["tooltip"] = str(tooltip_html(props.get("name") or props.get("block_id"), props.get("name_en"), note))
         static.append(out)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gisapp.layerstore import LayerMeta
+from gisapp.structures import STAND_IN_M
 
 #: Roles of spatial-structure features: key -> (colour, Chinese, English), in legend order.
 ROLES: dict[str, tuple[str, str, str]] = {
@@ -131,11 +132,6 @@ def css_ident(value: Any) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", str(value))
 
 
-#: A point whose positional uncertainty is at least this (m) stands for a whole town, district or
-#: city rather than a site: it is drawn hollow (class ``gisapp-standin``) and its tooltip says so.
-STANDIN_M = 5000.0
-
-
 def feature_style(
     kind: str,
     basis: str,
@@ -153,7 +149,7 @@ def feature_style(
         feature_id: the feature's id; it becomes the CSS class ``gisapp-fid-<id>``.
         geometry_type: ``Polygon``/``MultiPolygon``, ``LineString``/``MultiLineString`` or ``Point``;
             lines get no fill, points a ``radius`` (drawn as circle markers).
-        uncertainty_m: a point's positional uncertainty (m); at :data:`STANDIN_M` or more the
+        uncertainty_m: a point's positional uncertainty (m); at :data:`gisapp.structures.STAND_IN_M` or more the
             point is a stand-in for a unit and is drawn hollow.
 
     Returns:
@@ -211,7 +207,7 @@ def feature_style(
             style["dashArray"] = "3 2"
         elif basis == "illustrative":
             style.update(dashArray="1 3", fillOpacity=0.35)
-        if uncertainty_m is not None and uncertainty_m >= STANDIN_M:
+        if uncertainty_m is not None and uncertainty_m >= STAND_IN_M:
             style.update(fillOpacity=0.0, radius=7)
             classes.append("gisapp-standin")
         hatch = None
