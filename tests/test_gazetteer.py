@@ -1,6 +1,7 @@
 """The gazetteer: every coordinate sourced, checkable, and inside the unit it is said to lie in."""
 
 import csv
+import re
 import shutil
 
 import pytest
@@ -113,3 +114,30 @@ def test_a_place_moved_outside_its_unit_is_an_error(tmp_path, places):
 def test_sources_document_exists():
     text = (paths.data_dir() / "gazetteer_sources.md").read_text("utf-8")
     assert "GeoNames" in text and "GCJ-02" in text
+
+
+DMS_RE = re.compile(
+    r"(\d+(?:\.\d+)?)°(?:(\d+(?:\.\d+)?)′)?(?:(\d+(?:\.\d+)?)″)?\s*([NS])\s+"
+    r"(\d+(?:\.\d+)?)°(?:(\d+(?:\.\d+)?)′)?(?:(\d+(?:\.\d+)?)″)?\s*([EW])"
+)
+
+
+def _degrees(d: str, m: str | None, s: str | None) -> float:
+    return float(d) + float(m or 0) / 60 + float(s or 0) / 3600
+
+
+def test_quoted_coordinates_equal_the_row(places):
+    """A row whose source quotes a coordinate (Wikipedia's d°m′s″) holds that coordinate, to its precision."""
+    checked = 0
+    for p in places.values():
+        m = DMS_RE.search(p.source)
+        if not m:
+            continue
+        lat = _degrees(*m.group(1, 2, 3))
+        lon = _degrees(*m.group(5, 6, 7))
+        # quoted to whole minutes, seconds or decimals of seconds: allow half a unit of the coarsest part
+        step = 1e-5 if m.group(2) is None else 1 / 120 if m.group(3) is None else 1 / 7200
+        assert p.lat == pytest.approx(lat, abs=step + 1e-5), p.name
+        assert p.lon == pytest.approx(lon, abs=step + 1e-5), p.name
+        checked += 1
+    assert checked >= 25

@@ -105,3 +105,27 @@ def test_hubs_and_platforms_located_by_sources():
     assert not city.contains(hub.geometry) and hub["places"] == "源潭"  # in 清远市, outside the city
     city_wide = layer[layer["uncertainty_m"] >= 80_000]
     assert len(city_wide) == 10 and all(city.contains(g) for g in city_wide.geometry)
+
+
+def test_nodes_at_cited_stations_and_belts_through_them():
+    """Nodes named after a station, street or square sit at its Wikipedia coordinate; the belts pass them in order."""
+    layer = read_layer("gz-services-structure").set_index("name")
+    at = {
+        "天河中央商务区": "天河南站",
+        "北京路国家级文化产业示范园区": "北京路",
+        "海珠广场文化金融商务区": "海珠广场",
+        "天河路商圈": "天河体育中心",
+        "广州北站商务区": "广州北站",
+        "中新广州知识城": "九龙",
+        "南沙庆盛片区": "东涌",
+    }
+    for name, place in at.items():
+        assert layer.loc[name, "places"] == place, name
+        assert layer.loc[name, "uncertainty_m"] <= 8000, name
+    assert layer.loc["沿江文旅商务产业集聚带", "places"] == "荔湾区、海珠广场、海珠区、天河南站、黄埔区"
+    assert layer.loc["东南部科创服务业集聚带", "places"] == "九龙、黄埔区、天河区、琶洲、广州国际生物岛、东涌、南沙区"
+    belts = layer.to_crs(PROJECTED)
+    for belt, nodes in (("沿江文旅商务产业集聚带", ["海珠广场文化金融商务区", "天河中央商务区"]),
+                        ("东南部科创服务业集聚带", ["中新广州知识城", "南沙庆盛片区"])):  # fmt: skip
+        for node in nodes:
+            assert belts.loc[belt, "geometry"].contains(belts.loc[node, "geometry"]), (belt, node)
