@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import csv
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import geopandas as gpd
@@ -181,17 +181,9 @@ def gazetteer_frame(places: dict[str, Place]) -> gpd.GeoDataFrame:
     Columns: every field of :class:`Place` except lon/lat, plus ``geometry``.
     """
     rows = list(places.values())
+    columns = [f.name for f in fields(Place) if f.name not in ("lon", "lat")]
     return gpd.GeoDataFrame(
-        {
-            "name": [p.name for p in rows],
-            "city": [p.city for p in rows],
-            "within": [p.within for p in rows],
-            "geometry_basis": [p.geometry_basis for p in rows],
-            "uncertainty_m": [p.uncertainty_m for p in rows],
-            "source": [p.source for p in rows],
-            "source_url": [p.source_url for p in rows],
-            "note": [p.note for p in rows],
-        },
+        {c: [getattr(p, c) for p in rows] for c in columns},
         geometry=[p.point for p in rows],
         crs=WGS84,
     )

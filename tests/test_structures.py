@@ -7,7 +7,7 @@ import shapely
 from gisapp import paths
 from gisapp.crs import PROJECTED
 from gisapp.layerstore import read_layer, read_meta
-from gisapp.structures import DefinitionError, compile_structure, load_definition
+from gisapp.structures import METHOD_LABELS, DefinitionError, compile_structure, load_definition
 
 ZONE_FILE = paths.zones_dir() / "zhongshan-services-2021-2025.yaml"
 PROPERTIES = {
@@ -134,7 +134,7 @@ def test_cores_lie_within_the_city(structure):
         assert shapely.difference(geom, city).area < 1e4, name
 
 
-STAND_IN = "point standing for a set of towns/districts or the city; the uncertainty covers them"
+STAND_IN = METHOD_LABELS["point_in_units"]
 STRUCTURE_LAYERS = (
     "gz-services-structure",
     "sz-services-structure",
