@@ -22,6 +22,7 @@ from typing import Any
 
 from gisapp.cli import read_input
 from gisapp.errors import InputError
+from gisapp.limits import CLI_LIMITS
 
 _BY_SUFFIX = {
     ".json": "json",
@@ -81,6 +82,7 @@ def cmd_overlap(args: argparse.Namespace) -> int:
         "id_field": args.id_field,
         "workers": args.workers,
         "output_crs": None if output_crs.upper() == "EPSG:4547" else output_crs,
+        "limits": CLI_LIMITS,
     }
     data = read_input(args.parcels)
     filename = None if args.parcels == "-" else Path(args.parcels).name

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError, ProjError
 
 from gisapp.chinacrs import DATUMS, convert_geometries
 from gisapp.crs import PRD_BOUNDS, PROJECTED, WGS84, parse_crs
@@ -140,10 +141,39 @@ def transformer(src: CRS, dst: str | CRS) -> Transformer:
     return _transformer(src, dst)
 
 
+class _LazyPool:
+    """A thread pool started on first use, and started anew in a forked child process.
+
+    Starting it at import would leave live threads in every process that forks afterwards
+    (gunicorn workers, :mod:`gisapp.isolation`), and a fork copies no thread: the child's pool
+    would wait forever. :func:`os.register_at_fork` drops the pool in the child.
+    """
+
+    def __init__(self, workers: int, prefix: str) -> None:
+        self._workers = workers
+        self._prefix = prefix
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        self._pool = None
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """Submit ``fn(*args, **kwargs)`` to the pool (started if need be); returns a Future."""
+        if self._pool is None:
+            with self._lock:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix=self._prefix)
+        return self._pool.submit(fn, *args, **kwargs)
+
+
 #: Long-lived threads that run every pyproj transformation. pyproj keeps a PROJ context per
 #: thread and re-creates a transformer the first time a thread uses it (~80 ms); a web server
 #: runs each request on a new thread, so transformations are handed to these threads instead.
-PROJ_POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="gisapp-proj")
+#: Started lazily, and safe across fork (:class:`_LazyPool`).
+PROJ_POOL = _LazyPool(os.cpu_count() or 2, "gisapp-proj")
 _PROJ_CHUNK = 500_000
 
 
@@ -332,6 +362,30 @@ def _statement(crs: CRS, how: str, source: str, swapped: bool, datum: str) -> st
     return f"{zh}。{en}."
 
 
+#: Semi-major axes (m) accepted as the Earth's: every terrestrial ellipsoid lies in this range.
+EARTH_SEMI_MAJOR = (6_370_000.0, 6_380_000.0)
+
+
+def check_earth_crs(crs: CRS, where: str) -> None:
+    """Check that ``crs`` is a CRS of the Earth (its ellipsoid is terrestrial, it is not geocentric).
+
+    Raises:
+        InputError: ``unknown_crs`` (422) for a CRS on another body (IAU codes, a sphere of
+            the Moon's radius), without an ellipsoid, or geocentric.
+    """
+    try:
+        ellipsoid = crs.ellipsoid
+        axis = float(ellipsoid.semi_major_metre) if ellipsoid is not None else float("nan")
+        geocentric = bool(crs.is_geocentric)
+    except (CRSError, ProjError, AttributeError) as exc:
+        raise InputError(
+            f"the CRS of {where} cannot be used: {str(exc)[:160]}", code="unknown_crs", status=422
+        ) from exc
+    if not EARTH_SEMI_MAJOR[0] <= axis <= EARTH_SEMI_MAJOR[1] or geocentric:
+        what = "geocentric" if geocentric else f"on an ellipsoid of semi-major axis {axis:.0f} m, not the Earth's"
+        raise InputError(f"the CRS of {where} ({crs_name(crs)[:80]}) is {what}", code="unknown_crs", status=422)
+
+
 def _outside(box: tuple[float, ...], what: str) -> InputError:
     return InputError(
         f"parcels lie outside the Pearl River Delta work area (lon {box[0]:.4f}–{box[2]:.4f}, "
@@ -374,12 +428,19 @@ def resolve_crs(
     datum = (datum or "wgs84").lower()
     if datum not in DATUMS:
         raise InputError(f"unknown datum '{datum}': use one of {', '.join(DATUMS)}", code="unknown_datum")
-    bounds = tuple(float(v) for v in shapely.total_bounds(geoms))
+    geoms = np.asarray(geoms, dtype=object)
+    if len(geoms) == 0 or bool(shapely.is_empty(geoms).all()):
+        raise InputError("no coordinates in the input (every geometry is empty)", code="empty_input", status=422)
+    with np.errstate(all="ignore"):
+        bounds = tuple(float(v) for v in shapely.total_bounds(geoms))
     if not all(np.isfinite(bounds)):
-        raise InputError("no coordinates in the input", code="empty_input")
+        raise InputError("the input has coordinates that are not finite numbers", code="invalid_coordinates")
+    if declared is not None:
+        check_earth_crs(declared, declared_source or "the file")
     choices: list[tuple[CRS, bool, str]]
     if user_crs:
         crs = cached_crs(str(user_crs))
+        check_earth_crs(crs, "the CRS given")
         if declared is not None and not declared_is_default and not same_crs(crs, declared, ignore_axis_order=True):
             raise InputError(
                 f"the CRS given ({_code(crs)}) contradicts the one {declared_source} declares ({_code(declared)})",
@@ -419,7 +480,13 @@ def resolve_crs(
         out = convert_geometries(out, datum, "wgs84")
     src = WGS84_CRS if datum != "wgs84" else crs
     if not same_crs(src, PROJECTED_CRS):
-        out = transform_geoms(out, src, PROJECTED)
+        try:
+            with np.errstate(all="ignore"):
+                out = transform_geoms(out, src, PROJECTED)
+        except (ProjError, CRSError) as exc:
+            raise InputError(
+                f"cannot transform from {_code(src)} to {PROJECTED}: {str(exc)[:160]}", code="unknown_crs", status=422
+            ) from exc
     decision = CrsDecision(
         crs=_code(crs),
         name=crs_name(crs),

@@ -42,6 +42,7 @@ from gisapp.crs import PROJECTED, WGS84
 from gisapp.crsinfer import PROJECTED_CRS, transform_geoms
 from gisapp.errors import InputError
 from gisapp.layerstore import LayerMeta, check_layer_id, geojson_path, read_layer, read_meta
+from gisapp.limits import Limits
 from gisapp.redline import LAYER_ID as REDLINE_ID
 from gisapp.redline import REDLINE_TARGET
 from gisapp.towns import LAYER_ID as TOWNS_ID
@@ -658,10 +659,13 @@ def run_overlap(
     max_features: int | None = None,
     workers: int | None = None,
     pair_function: PairFunction | None = None,
+    limits: Limits | None = None,
 ) -> tuple[OverlapAnalysis, dict[str, Any]]:
     """The overlap use case: read any parcel file, decide its CRS, QA, overlap with targets and towns.
 
-    Arguments as :func:`gisapp.service.overlap_check` (which wraps this and returns the table).
+    Arguments as :func:`gisapp.service.overlap_check` (which wraps this and returns the table);
+    ``limits`` (:class:`gisapp.limits.Limits`, default :data:`gisapp.limits.DEFAULT_LIMITS`) bounds
+    reading the submission; ``sliver_m2`` must be a finite number ≥ 0 (400 otherwise).
 
     Returns:
         ``(analysis, info)``: the :class:`OverlapAnalysis` and the ``info`` dict described in
@@ -670,8 +674,9 @@ def run_overlap(
     Raises:
         InputError: bad file, CRS, geometry or target.
     """
-    from gisapp.parcels import DEFAULT_SLIVER_M2, load_parcels
+    from gisapp.parcels import DEFAULT_SLIVER_M2, check_sliver_m2, load_parcels
 
+    sliver_m2 = DEFAULT_SLIVER_M2 if sliver_m2 is None else check_sliver_m2(sliver_m2)
     controls = [load_control(spec) for spec in (targets or default_targets())]
     parsed = load_parcels(
         data,
@@ -681,9 +686,10 @@ def run_overlap(
         crs=crs,
         datum=datum,
         infer=infer,
-        sliver_m2=DEFAULT_SLIVER_M2 if sliver_m2 is None else sliver_m2,
+        sliver_m2=sliver_m2,
         id_field=id_field,
         max_features=max_features,
+        limits=limits,
     )
     towns = towns_control()
     analysis = analyse_arrays(

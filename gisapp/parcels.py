@@ -31,6 +31,7 @@ from gisapp.crs import PROJECTED, WGS84
 from gisapp.crsinfer import PROJECTED_CRS, CrsDecision, resolve_crs, transform_geoms
 from gisapp.errors import InputError
 from gisapp.inputs import RawInput, SourceInfo, read_input
+from gisapp.limits import Limits, snippet
 
 #: Most parcels one GeoJSON request may carry (HTTP 413 above it); the CLI has no limit.
 MAX_FEATURES = 100_000
@@ -125,7 +126,7 @@ def _polygonal(geoms: np.ndarray, ids: np.ndarray, dropped: list[str]) -> tuple[
     if bad.any() and not (keep & ~bad).any():
         i = int(np.flatnonzero(bad)[0])
         kind = shapely.get_type(geoms[i]) if hasattr(shapely, "get_type") else geoms[i].geom_type
-        raise InputError(f"parcel {ids[i]}: {kind} is not a polygon", code="not_polygons", status=422)
+        raise InputError(f"parcel {snippet(str(ids[i]))}: {kind} is not a polygon", code="not_polygons", status=422)
     for i in np.flatnonzero(bad):
         dropped.append(f"parcel {ids[i]}: {geoms[i].geom_type} is not a polygon; dropped")
         keep[i] = False
@@ -173,6 +174,23 @@ def _drop_slivers(geoms: np.ndarray, ids: np.ndarray, sliver_m2: float, dropped:
     return keep
 
 
+def check_sliver_m2(value: Any) -> float:
+    """Validate a sliver threshold: a finite number of m², 0 or more.
+
+    Raises:
+        InputError: ``invalid_parameter`` (400) for NaN, ±inf, a negative number or a non-number.
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"sliver_m2 must be a number of m², not {snippet(str(value))}", code="invalid_parameter"
+        ) from exc
+    if not np.isfinite(number) or number < 0:
+        raise InputError(f"sliver_m2 must be a finite number ≥ 0 (m²), not {value!r}", code="invalid_parameter")
+    return number
+
+
 def prepare_parcels(
     raw: RawInput,
     crs: str | None = None,
@@ -201,9 +219,10 @@ def prepare_parcels(
 
     Raises:
         InputError: ``too_many_features`` (413), ``missing_field``, ``not_polygons`` (422),
-            ``empty_input`` (nothing left after QA, 422), and those of
-            :func:`gisapp.crsinfer.resolve_crs`.
+            ``empty_input`` (nothing left after QA, 422), ``invalid_parameter`` (``sliver_m2`` not a
+            finite number ≥ 0), and those of :func:`gisapp.crsinfer.resolve_crs`.
     """
+    sliver_m2 = check_sliver_m2(sliver_m2)
     n = len(raw.geometries)
     if n == 0:
         raise InputError("no parcels in the input", code="empty_input")
@@ -216,6 +235,8 @@ def prepare_parcels(
     geoms = np.asarray(raw.geometries, dtype=object).copy()
     geoms[pd.isna(geoms)] = None
     keep, geoms = _polygonal(geoms, ids, dropped)
+    if not keep.any():
+        raise InputError("no parcel has a polygon geometry: " + "; ".join(dropped[:3]), code="empty_input", status=422)
     if shapely.has_z(geoms[keep]).any():
         geoms[keep] = shapely.force_2d(geoms[keep])
         notes.append("Z coordinates dropped (overlap is measured in 2D)")
@@ -261,12 +282,15 @@ def load_parcels(
     filename: str | None = None,
     fmt: str | None = None,
     layer: str | None = None,
+    limits: Limits | None = None,
     **options: Any,
 ) -> ParcelInput:
     """Read any supported parcel file (or pasted text) and prepare it.
 
     Args:
         data: file bytes or text; filename, fmt, layer: see :func:`gisapp.inputs.read_input`.
+        limits: the request's bounds (:class:`gisapp.limits.Limits`; default
+            :data:`gisapp.limits.DEFAULT_LIMITS`), passed to :func:`gisapp.inputs.read_input`.
         **options: passed to :func:`prepare_parcels` (``crs``, ``datum``, ``infer``,
             ``sliver_m2``, ``id_field``, ``max_features``).
 
@@ -276,7 +300,7 @@ def load_parcels(
     Raises:
         InputError: see :func:`gisapp.inputs.read_input` and :func:`prepare_parcels`.
     """
-    raw, source = read_input(data, filename=filename, fmt=fmt, layer=layer)
+    raw, source = read_input(data, filename=filename, fmt=fmt, layer=layer, limits=limits)
     return prepare_parcels(raw, source=source, **options)
 
 

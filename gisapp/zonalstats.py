@@ -32,6 +32,7 @@ import shapely
 from pyproj import CRS, Proj, Transformer
 from rasterio.errors import RasterioIOError
 
+from gisapp import gdalpolicy
 from gisapp.accounting.areas import METHOD_ELLIPSOIDAL, METHOD_PLANAR, ellipsoidal_m2
 from gisapp.crs import PROJECTED, WGS84
 from gisapp.errors import InputError
@@ -42,21 +43,43 @@ MODES = ("categorical", "continuous")
 MIN_COVERAGE = 1e-6
 #: Largest band read into memory, in pixels.
 MAX_PIXELS = 200_000_000
+#: The only raster drivers an uploaded raster may be opened with (GDAL's VRT would read any file).
+RASTER_DRIVERS = ("GTiff",)
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 _GK = Proj(PROJECTED)
+
+gdalpolicy.apply()
 
 
 def open_raster(path: Path) -> rasterio.io.DatasetReader:
-    """Open a raster with rasterio.
+    """Open a GeoTIFF with rasterio, with GDAL's GTiff driver only (:data:`RASTER_DRIVERS`).
+
+    The file must start with a TIFF header; anything else (a VRT, whose XML names other files or
+    URLs, a PNG …) is refused before GDAL sees it.
 
     Raises:
-        InputError: ``missing_file``, ``unreadable_raster``, ``missing_crs`` (a raster without a CRS).
+        InputError: ``missing_file``, ``unreadable_raster`` (415 when not a TIFF, 422 when GDAL cannot
+            read it), ``missing_crs`` (a raster without a CRS).
     """
-    if not Path(path).is_file():
-        raise InputError(f"no such file: {path}", code="missing_file")
+    from gisapp.inputs.safety import scrub
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"no such file: {path.name}", code="missing_file")
+    with path.open("rb") as f:
+        head = f.read(4)
+    if head not in _TIFF_MAGIC:
+        raise InputError(
+            f"the raster {path.name} is not a GeoTIFF (only GeoTIFF is accepted)", code="unreadable_raster", status=415
+        )
     try:
-        ds = rasterio.open(path)
-    except RasterioIOError as exc:
-        raise InputError(f"cannot read the raster {Path(path).name}: {exc}", code="unreadable_raster") from exc
+        ds = rasterio.open(path, driver=RASTER_DRIVERS[0])
+    except (RasterioIOError, rasterio.errors.RasterioError) as exc:
+        msg = scrub(str(exc), path.parent, path.name)
+        raise InputError(f"cannot read the raster {path.name}: {msg}", code="unreadable_raster", status=422) from exc
+    if ds.driver not in RASTER_DRIVERS:
+        ds.close()
+        raise InputError(f"the raster {path.name} is not a GeoTIFF", code="unreadable_raster", status=415)
     if ds.crs is None:
         ds.close()
         raise InputError(f"the raster {Path(path).name} has no CRS; declare one", code="missing_crs")
@@ -141,13 +164,23 @@ def zonal_stats(
             )
         if ds.width * ds.height > MAX_PIXELS:
             raise InputError(f"the raster has more than {MAX_PIXELS} pixels", code="raster_too_large", status=413)
+        from gisapp.crsinfer import check_earth_crs
+
+        check_earth_crs(CRS(ds.crs), f"the raster {Path(raster).name}")
         nd = nodata if nodata is not None else ds.nodatavals[band - 1]
-        if nodata is None:  # the band's own nodata and masks
-            arr = ds.read(band, masked=True)
-            raw, mask = arr.data, np.ma.getmaskarray(arr)
-        else:  # the override replaces the band's nodata value
-            raw = ds.read(band)
-            mask = np.zeros(raw.shape, dtype=bool)
+        try:
+            if nodata is None:  # the band's own nodata and masks
+                arr = ds.read(band, masked=True)
+                raw, mask = arr.data, np.ma.getmaskarray(arr)
+            else:  # the override replaces the band's nodata value
+                raw = ds.read(band)
+                mask = np.zeros(raw.shape, dtype=bool)
+        except (RasterioIOError, rasterio.errors.RasterioError, MemoryError) as exc:
+            raise InputError(
+                f"cannot read band {band} of the raster {Path(raster).name}: it is damaged or too large",
+                code="unreadable_raster",
+                status=422,
+            ) from exc
         if nd is not None:
             mask = mask | (np.isnan(raw) if np.isnan(nd) else raw == nd)
         if np.issubdtype(raw.dtype, np.floating):

@@ -26,6 +26,10 @@ SUPPLIED = "supplied"
 def read_vector(data: bytes | str | Path, what: str) -> gpd.GeoDataFrame:
     """Read polygons supplied by a user: GeoJSON text/bytes, or a file path (GeoJSON, GeoPackage, Shapefile).
 
+    A path is opened only by GDAL's GeoPackage or Shapefile driver (the process-wide policy of
+    :mod:`gisapp.gdalpolicy` has no VRT driver and no network), and a GeoPackage's schema is
+    checked first (:func:`gisapp.inputs.safety.check_gpkg`).
+
     Args:
         data: GeoJSON (bytes/str; RFC 7946 or a legacy ``crs`` member) or a :class:`~pathlib.Path`.
         what: what it is, for error messages (``"land-use layer"``).
@@ -34,18 +38,25 @@ def read_vector(data: bytes | str | Path, what: str) -> gpd.GeoDataFrame:
         GeoDataFrame in EPSG:4326 with the input properties.
 
     Raises:
-        InputError: ``missing_file``, ``unreadable_file``, ``missing_crs`` and the GeoJSON errors of
-            :func:`gisapp.parcels.parse_geojson_parcels`.
+        InputError: ``missing_file``, ``unreadable_file``, ``unsupported_format`` (415), ``invalid_gpkg``,
+            ``missing_crs`` and the GeoJSON errors of :func:`gisapp.parcels.parse_geojson_parcels`.
     """
+    from gisapp.inputs.safety import check_driver, check_gpkg, scrub
+
     if isinstance(data, Path):
         if not data.is_file():
             raise InputError(f"no such file: {data}", code="missing_file")
         if data.suffix.lower() in (".geojson", ".json"):
             return parse_geojson_parcels(data.read_bytes()).parcels
+        label = f"the {what} {data.name}"
+        if data.suffix.lower() == ".gpkg":
+            check_gpkg(data, label)
+        check_driver(data, None, ("GPKG", "ESRI Shapefile"), label, data.parent)
         try:
             gdf = pyogrio.read_dataframe(data)
         except Exception as exc:
-            raise InputError(f"cannot read the {what} {data.name}: {exc}", code="unreadable_file") from exc
+            msg = scrub(str(exc), data.parent, data.name)
+            raise InputError(f"cannot read {label}: {msg}", code="unreadable_file") from exc
         return to_wgs84(gdf)
     return parse_geojson_parcels(data).parcels
 

@@ -5,6 +5,13 @@ transformation, no repair), their attributes, and the CRS the file *declares* (o
 Deciding the CRS (declared, user-given or inferred), converting GCJ-02/BD-09, repairing and
 measuring are later steps (:mod:`gisapp.crsinfer`, :mod:`gisapp.parcels`).
 
+Safety (issue 11): importing this package applies the process-wide GDAL policy
+(:mod:`gisapp.gdalpolicy`: only the needed drivers, no network); every reader gets the request's
+:class:`gisapp.limits.Limits` (zip expansion counted while extracting, features, vertices, text
+lines); GDAL-backed formats are checked before GDAL sees them (:mod:`gisapp.inputs.safety`) and,
+with ``limits.isolate``, read in a resource-limited child process (:mod:`gisapp.isolation`).
+Attributes are returned JSON-safe (dates as ISO 8601 text).
+
 Formats (see ``docs/overlap.md`` for what each accepts):
 
 ========================  =============================================  ==========================
@@ -31,10 +38,14 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
+from gisapp import gdalpolicy
 from gisapp.errors import InputError
+from gisapp.limits import DEFAULT_LIMITS, Limits, resolve
 
-#: Upper bound on what an uploaded zip may expand to (bytes): guards against zip bombs.
-MAX_UNZIPPED_BYTES = 2 * 1024**3
+gdalpolicy.apply()
+
+#: Upper bound on what an uploaded zip may expand to (bytes), by default: see :class:`gisapp.limits.Limits`.
+MAX_UNZIPPED_BYTES = DEFAULT_LIMITS.max_unzipped_bytes
 
 FORMATS = ("geojson", "shapefile", "gpkg", "kml", "geoparquet", "dxf", "points", "text")
 
@@ -101,11 +112,62 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def json_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Attributes made JSON-safe: date/time columns become ISO 8601 text (missing → None).
+
+    GDAL gives KML's ``timestamp``/``begin``/``end`` (and .dbf/GeoPackage date fields) as
+    datetimes, with NaT where empty, which no JSON encoder accepts.
+    """
+    out = frame
+    for col in frame.columns:
+        series = frame[col]
+        if pd.api.types.is_datetime64_any_dtype(series.dtype) or pd.api.types.is_timedelta64_dtype(series.dtype):
+            text = series.astype(object).map(lambda v: None if pd.isna(v) else v.isoformat())
+        elif series.dtype == object and series.map(lambda v: hasattr(v, "isoformat")).any():
+            text = series.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else (None if _is_nat(v) else v))
+        else:
+            continue
+        if out is frame:
+            out = frame.copy()
+        out[col] = text.astype(object)
+    return out
+
+
+def _is_nat(value: Any) -> bool:
+    try:
+        return value is pd.NaT or bool(pd.isna(value)) and not isinstance(value, str)
+    except (TypeError, ValueError):
+        return False
+
+
+def check_size(raw: RawInput, limits: Limits | None = None) -> None:
+    """Check a read input against the feature and vertex bounds of ``limits``.
+
+    Raises:
+        InputError: ``too_many_features`` / ``too_many_vertices`` (413).
+    """
+    import shapely
+
+    lim = resolve(limits)
+    n = len(raw.geometries)
+    if lim.max_features is not None and n > lim.max_features:
+        raise InputError(f"too many features ({n} > {lim.max_features})", code="too_many_features", status=413)
+    if lim.max_vertices is not None and n:
+        geoms = np.asarray(raw.geometries, dtype=object)
+        geoms = np.where(pd.isna(geoms), None, geoms)
+        vertices = int(shapely.get_num_coordinates(geoms).sum())
+        if vertices > lim.max_vertices:
+            raise InputError(
+                f"too many vertices ({vertices} > {lim.max_vertices})", code="too_many_vertices", status=413
+            )
+
+
 def read_input(
     data: bytes | str,
     filename: str | None = None,
     fmt: str | None = None,
     layer: str | None = None,
+    limits: Limits | None = None,
 ) -> tuple[RawInput, SourceInfo]:
     """Read parcels from the bytes of any supported file (or pasted text).
 
@@ -114,6 +176,8 @@ def read_input(
         filename: the original file name, used as a hint for the format (``.zip``, ``.dxf`` …).
         fmt: force a format (one of :data:`FORMATS`); default: detected (:func:`detect_format`).
         layer: layer name for multi-layer sources (GeoPackage, KML folders, DXF layer).
+        limits: bounds for this request (:class:`gisapp.limits.Limits`; default
+            :data:`gisapp.limits.DEFAULT_LIMITS`).
 
     Returns:
         ``(raw, source)``: the geometries as written and a :class:`SourceInfo` with the SHA-256.
@@ -121,7 +185,8 @@ def read_input(
     Raises:
         InputError: ``empty_input``; ``unknown_format`` for an unsupported ``fmt``; and each
             reader's errors (``invalid_geojson``, ``unreadable_file``, ``invalid_zip``,
-            ``invalid_points`` …).
+            ``invalid_points`` …); ``too_many_features``/``too_many_vertices``/``zip_too_large`` (413);
+            ``too_complex``/``too_slow`` (422, isolated reads).
     """
     from gisapp.inputs.sniff import detect_format
 
@@ -130,25 +195,32 @@ def read_input(
         raise InputError("empty input: send a parcel file or coordinates", code="empty_input")
     if fmt is not None and fmt not in FORMATS:
         raise InputError(f"unknown format '{fmt}': use one of {', '.join(FORMATS)}", code="unknown_format")
-    kind = fmt or detect_format(raw_bytes, filename)
-    raw = _dispatch(kind, raw_bytes, filename or "", layer)
+    lim = resolve(limits)
+    kind = fmt or detect_format(raw_bytes, filename, lim)
+    if lim.isolate and kind in ("shapefile", "gpkg", "kml", "dxf", "geoparquet"):
+        from gisapp.isolation import run_isolated
+
+        raw = run_isolated(_dispatch, (kind, raw_bytes, filename or "", layer, lim), lim)
+    else:
+        raw = _dispatch(kind, raw_bytes, filename or "", layer, lim)
+    check_size(raw, lim)
     source = SourceInfo(filename or "", raw.format, len(raw_bytes), sha256_hex(raw_bytes), list(raw.notes))
     return raw, source
 
 
-def _dispatch(kind: str, data: bytes, filename: str, layer: str | None) -> RawInput:
+def _dispatch(kind: str, data: bytes, filename: str, layer: str | None, limits: Limits) -> RawInput:
     if kind == "geojson":
         from gisapp.inputs.geojson import read_geojson
 
-        return read_geojson(data)
+        return read_geojson(data, limits=limits)
     if kind == "shapefile":
         from gisapp.inputs.shapefile import read_zipped_shapefile
 
-        return read_zipped_shapefile(data, filename)
+        return read_zipped_shapefile(data, filename, limits=limits)
     if kind in ("gpkg", "kml"):
         from gisapp.inputs.ogr import read_ogr
 
-        return read_ogr(data, kind, filename, layer)
+        return read_ogr(data, kind, filename, layer, limits=limits)
     if kind == "geoparquet":
         from gisapp.inputs.parquet import read_geoparquet
 
@@ -159,4 +231,4 @@ def _dispatch(kind: str, data: bytes, filename: str, layer: str | None) -> RawIn
         return read_dxf(data, layer)
     from gisapp.inputs.points import read_points_text
 
-    return read_points_text(data)
+    return read_points_text(data, limits=limits)

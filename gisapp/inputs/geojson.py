@@ -19,6 +19,7 @@ from shapely.geometry import shape
 from gisapp.crsinfer import WGS84_CRS, cached_crs
 from gisapp.errors import InputError
 from gisapp.inputs import RawInput
+from gisapp.limits import Limits, resolve, snippet
 
 _GEOMETRY_TYPES = ("Polygon", "MultiPolygon", "GeometryCollection", "LineString", "MultiLineString")
 
@@ -36,11 +37,27 @@ def _crs_member(doc: dict[str, Any]) -> tuple[Any, str, bool]:
     return cached_crs(str(name)), "GeoJSON crs member", False
 
 
-def read_geojson(data: bytes | str) -> RawInput:
+def _depth(value: Any, limit: int) -> bool:
+    """True when ``value`` (a decoded JSON value) nests deeper than ``limit`` (iterative, no recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict):
+            v = list(v.values())
+        if isinstance(v, list):
+            if d >= limit:
+                return True
+            stack.extend((x, d + 1) for x in v if isinstance(x, dict | list))
+    return False
+
+
+def read_geojson(data: bytes | str, limits: Limits | None = None) -> RawInput:
     """Read GeoJSON parcels.
 
     Args:
         data: UTF-8 GeoJSON text (a BOM is tolerated).
+        limits: the request's bounds (``max_json_depth`` of property values, ``max_features``,
+            ``snippet_chars``).
 
     Returns:
         a :class:`~gisapp.inputs.RawInput` (``format = "geojson"``); ``ids`` from each feature's
@@ -48,14 +65,18 @@ def read_geojson(data: bytes | str) -> RawInput:
 
     Raises:
         InputError: ``invalid_geojson`` (not JSON, not GeoJSON, bad coordinates), ``unknown_crs``,
-            ``empty_input``.
+            ``empty_input``, ``too_deep`` (JSON nested deeper than Python can decode, or property
+            values deeper than ``limits.max_json_depth``), ``too_many_features`` (413).
     """
+    lim = resolve(limits)
     if isinstance(data, bytes | bytearray):
         data = bytes(data).removeprefix(b"\xef\xbb\xbf")
     try:
         doc = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"not valid JSON: {exc}", code="invalid_geojson") from exc
+        raise InputError(f"not valid JSON: {str(exc)[:200]}", code="invalid_geojson") from exc
+    except RecursionError as exc:
+        raise InputError("the JSON is nested too deeply", code="too_deep") from exc
     if not isinstance(doc, dict) or "type" not in doc:
         raise InputError("not a GeoJSON object (no 'type')", code="invalid_geojson")
     kind = doc["type"]
@@ -68,9 +89,13 @@ def read_geojson(data: bytes | str) -> RawInput:
     elif kind in ("Polygon", "MultiPolygon"):
         feats = [{"type": "Feature", "properties": {}, "geometry": doc}]
     else:
-        raise InputError(f"GeoJSON type '{kind}' is not a parcel; send Polygons", code="invalid_geojson")
+        raise InputError(
+            f"GeoJSON type {snippet(str(kind), lim)} is not a parcel; send Polygons", code="invalid_geojson"
+        )
     if not feats:
         raise InputError("no parcels in the input", code="empty_input")
+    if lim.max_features is not None and len(feats) > lim.max_features:
+        raise InputError(f"too many features ({len(feats)} > {lim.max_features})", code="too_many_features", status=413)
     crs, source, is_default = _crs_member(doc)
     geoms: list[shapely.Geometry] = []
     props: list[dict[str, Any]] = []
@@ -81,12 +106,22 @@ def read_geojson(data: bytes | str) -> RawInput:
         p = feat.get("properties") or {}
         if not isinstance(p, dict):
             raise InputError(f"feature {i}: 'properties' must be an object", code="invalid_geojson")
+        if _depth(p, lim.max_json_depth):
+            raise InputError(
+                f"feature {i}: property values nest deeper than {lim.max_json_depth} levels", code="too_deep"
+            )
         fid = feat.get("id")
-        label = str(fid if fid is not None else p.get("parcel_id", p.get("id", i + 1)))
+        if isinstance(fid, dict | list):
+            raise InputError(f"feature {i}: 'id' must be a string or a number", code="invalid_geojson")
+        label = snippet(str(fid if fid is not None else p.get("parcel_id", p.get("id", i + 1))), lim)
         try:
             geom = shape(feat["geometry"])
         except (KeyError, TypeError, ValueError, AttributeError, IndexError, shapely.errors.GEOSException) as exc:
-            raise InputError(f"parcel {label}: invalid geometry ({exc})", code="invalid_geojson") from exc
+            raise InputError(
+                f"parcel {label}: invalid geometry ({snippet(str(exc), lim)})", code="invalid_geojson"
+            ) from exc
+        except RecursionError as exc:
+            raise InputError(f"parcel {label}: geometry nested too deeply", code="too_deep") from exc
         geoms.append(geom)
         props.append(p)
         ids.append(str(fid) if fid is not None else None)

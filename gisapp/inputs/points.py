@@ -40,6 +40,7 @@ from pyproj import CRS
 
 from gisapp.errors import InputError
 from gisapp.inputs import RawInput
+from gisapp.limits import Limits, resolve, snippet
 
 _NUM = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
 _SPLIT = re.compile(r"[,，;；\t ]+")
@@ -119,7 +120,9 @@ def _exchange_rings(lines: list[str]) -> tuple[list[_Ring], list[dict[str, str]]
         if not line.strip():
             continue
         if current is None or len(fields) < 4 or not (_is_num(fields[2]) and _is_num(fields[3])):
-            raise InputError(f"line {n} of [地块坐标] is not '点号,圈号,X,Y': {line.strip()!r}", code="invalid_points")
+            raise InputError(
+                f"line {n} of [地块坐标] is not '点号,圈号,X,Y': {snippet(line.strip())}", code="invalid_points"
+            )
         ring_no = fields[1]
         if not rings or rings[-1].parcel != current or rings[-1].ring != ring_no or _closed(rings[-1]):
             rings.append(_Ring(current, ring_no, first_id=fields[0]))
@@ -151,9 +154,10 @@ def _list_rings(lines: list[str]) -> tuple[list[_Ring], str]:
         cols = _columns(first)
         if "x" not in cols or "y" not in cols:
             raise InputError(
-                f"the header {first} names no X and Y columns (X/Y, 东坐标/北坐标, 经度/纬度 …)", code="invalid_points"
+                f"the header {snippet(' '.join(first))} names no X and Y columns (X/Y, 东坐标/北坐标, 经度/纬度 …)",
+                code="invalid_points",
             )
-        how = f"header columns {first}"
+        how = f"header columns {snippet(' '.join(first))}"
         rows = rows[[r for _, r in rows].index(first) + 1 :]
     rings: list[_Ring] = []
     new_ring = True
@@ -171,16 +175,17 @@ def _list_rings(lines: list[str]) -> tuple[list[_Ring], str]:
                 x, y = float(tokens[cols["x"]]), float(tokens[cols["y"]])
             except (IndexError, ValueError) as exc:
                 raise InputError(
-                    f"line {n}: no number in the X/Y columns: {' '.join(tokens)!r}", code="invalid_points"
+                    f"line {n}: no number in the X/Y columns: {snippet(' '.join(tokens))}", code="invalid_points"
                 ) from exc
             pid = tokens[cols["point"]] if "point" in cols and cols["point"] < len(tokens) else None
             ring_no = tokens[cols["ring"]] if "ring" in cols and cols["ring"] < len(tokens) else None
             parcel = tokens[cols["parcel"]] if "parcel" in cols and cols["parcel"] < len(tokens) else None
         else:
             nums = tokens[-2:]
-            if not all(_is_num(t) for t in nums) or len(tokens) > 4:
+            if len(tokens) < 2 or not all(_is_num(t) for t in nums) or len(tokens) > 4:
                 raise InputError(
-                    f"line {n} is not 'X,Y', '点号,X,Y' or '点号,圈号,X,Y': {' '.join(tokens)!r}", code="invalid_points"
+                    f"line {n} is not 'X,Y', '点号,X,Y' or '点号,圈号,X,Y': {snippet(' '.join(tokens))}",
+                    code="invalid_points",
                 )
             x, y = float(nums[0]), float(nums[1])
             pid = tokens[0] if len(tokens) >= 3 else None
@@ -198,39 +203,81 @@ def _list_rings(lines: list[str]) -> tuple[list[_Ring], str]:
     return rings, how
 
 
+def _containers(polys: list[shapely.Polygon]) -> list[list[int]]:
+    """For every ring, the other rings that contain it (one STRtree query: linear for disjoint rings).
+
+    Raises:
+        InputError: ``too_complex`` (422) when rings nest so deeply that the pairs would take
+            quadratic time (more than ``20 n + 200 000`` containment pairs).
+    """
+    out: list[list[int]] = [[] for _ in polys]
+    if len(polys) < 2:
+        return out
+    arr = np.empty(len(polys), dtype=object)
+    arr[:] = polys
+    tree = shapely.STRtree(arr)
+    budget = 20 * len(polys) + 200_000
+    inner, outer = tree.query(arr, predicate="intersects")
+    if len(inner) > budget + len(polys):
+        raise InputError(
+            f"{len(polys)} rings overlap each other too often to be grouped ({len(inner)} pairs)",
+            code="too_complex",
+            status=422,
+        )
+    keep = inner != outer
+    inner, outer = inner[keep], outer[keep]
+    if len(inner):
+        inside = shapely.contains(arr[outer], arr[inner])
+        for i, j in zip(inner[inside].tolist(), outer[inside].tolist(), strict=True):
+            out[i].append(j)
+    return out
+
+
 def _assemble(rings: list[_Ring], grouped: bool) -> tuple[list[shapely.Geometry], list[str | None]]:
     polys = []
     for r in rings:
         pts = r.points[:-1] if len(r.points) > 1 and r.points[0] == r.points[-1] else r.points
         if len(pts) < 3:
+            where = snippet(r.first_id) if r.first_id else snippet(str(pts[:1]))
             raise InputError(
-                f"ring starting at point {r.first_id or pts[:1]} has {len(pts)} distinct points: a ring needs 3",
+                f"ring starting at point {where} has {len(pts)} distinct points: a ring needs 3",
+                code="invalid_points",
+            )
+        if not np.isfinite(np.asarray(pts, dtype=float)).all():
+            raise InputError(
+                f"ring starting at point {snippet(r.first_id or str(pts[:1]))} has a coordinate that is not a "
+                "finite number",
                 code="invalid_points",
             )
         polys.append(shapely.Polygon(pts))
+    containers = _containers(polys)
     groups: dict[str, list[int]] = {}
     order: list[str] = []
+    starter_key: dict[int, str] = {}
     for i, r in enumerate(rings):
         key = r.parcel if grouped else None
         if key is None:
-            host = next((g for g in reversed(order) if shapely.contains(polys[groups[g][0]], polys[i])), None)
-            key = host or f"#{i + 1}"
+            # the latest earlier ring that started a group and contains this one hosts it
+            hosts = [j for j in containers[i] if j < i and j in starter_key]
+            key = starter_key[max(hosts)] if hosts else f"#{i + 1}"
         if key not in groups:
             groups[key] = []
             order.append(key)
+            starter_key[i] = key
         groups[key].append(i)
     geoms: list[shapely.Geometry] = []
     ids: list[str | None] = []
     for key in order:
         members = sorted(groups[key], key=lambda i: -polys[i].area)
-        shells: list[tuple[shapely.Polygon, list]] = []
+        rank = {i: k for k, i in enumerate(members)}
+        shells: dict[int, list] = {}
         for i in members:
-            host = next((s for s in shells if shapely.contains(s[0], polys[i])), None)
-            if host is not None:
-                host[1].append(polys[i].exterior.coords)
+            hosts = [j for j in containers[i] if j in shells and rank[j] < rank[i]]
+            if hosts:
+                shells[min(hosts, key=rank.__getitem__)].append(polys[i].exterior.coords)
             else:
-                shells.append((polys[i], []))
-        parts = [shapely.Polygon(s.exterior.coords, holes) for s, holes in shells]
+                shells[i] = []
+        parts = [shapely.Polygon(polys[i].exterior.coords, holes) for i, holes in shells.items()]
         geoms.append(parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts))
         ids.append(None if key.startswith("#") else key)
     return geoms, ids
@@ -240,17 +287,20 @@ def _wkt(text: str) -> RawInput:
     try:
         geoms = [shapely.from_wkt(line) for line in text.splitlines() if line.strip()]
     except shapely.errors.GEOSException as exc:
-        raise InputError(f"not valid WKT: {exc}", code="invalid_points") from exc
+        raise InputError(f"not valid WKT: {snippet(str(exc))}", code="invalid_points") from exc
     arr = np.empty(len(geoms), dtype=object)
     arr[:] = geoms
     return RawInput(arr, pd.DataFrame(index=range(len(geoms))), None, "", "text", notes=["WKT text"])
 
 
-def read_points_text(data: bytes) -> RawInput:
+def read_points_text(data: bytes, limits: Limits | None = None) -> RawInput:
     """Read a boundary-point file, a point list or pasted coordinates (see module docstring).
+
+    Linear time in the number of points and rings (rings are grouped with one STRtree query).
 
     Args:
         data: the text's bytes (UTF-8, or GBK/GB18030 as land-registry software writes).
+        limits: the request's bounds (``max_text_lines``; quoted lines are cut to ``snippet_chars``).
 
     Returns:
         a :class:`~gisapp.inputs.RawInput` with ``format = "points"`` (or ``"text"`` for WKT),
@@ -258,8 +308,11 @@ def read_points_text(data: bytes) -> RawInput:
 
     Raises:
         InputError: ``invalid_points`` (a line that is not a point, a ring of < 3 points, a
-            header without X/Y), ``unknown_encoding``.
+            header without X/Y), ``unknown_encoding``, ``too_many_lines`` (413), ``too_complex`` (422).
     """
+    lim = resolve(limits)
+    if data.count(b"\n") > lim.max_text_lines:
+        raise InputError(f"more than {lim.max_text_lines} lines of text", code="too_many_lines", status=413)
     text, encoding = _decode(data)
     stripped = text.strip()
     if re.match(r"^(MULTI)?POLYGON\s*(Z\s*)?\(", stripped, re.I):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 
 from gisapp.errors import InputError
+from gisapp.limits import Limits
 
 _EXTENSIONS: dict[str, str] = {
     ".geojson": "geojson",
@@ -24,11 +23,10 @@ _EXCHANGE_MARKERS = tuple(m.encode(enc) for m in ("[属性描述]", "[地块坐�
 _DXF_RE = re.compile(rb"^\s*0\s*\r?\n\s*(SECTION|\$ACADVER)", re.S)
 
 
-def _zip_kind(data: bytes) -> str:
-    try:
-        names = [n.lower() for n in zipfile.ZipFile(io.BytesIO(data)).namelist()]
-    except zipfile.BadZipFile as exc:
-        raise InputError(f"not a readable zip file: {exc}", code="invalid_zip") from exc
+def _zip_kind(data: bytes, limits: Limits | None) -> str:
+    from gisapp.inputs.safety import open_zip
+
+    names = [n.lower() for n in open_zip(data, limits).namelist()]
     for suffix, kind in ((".shp", "shapefile"), (".kml", "kml"), (".gpkg", "gpkg"), (".dxf", "dxf")):
         if any(n.endswith(suffix) for n in names):
             return kind
@@ -42,7 +40,7 @@ def _zip_kind(data: bytes) -> str:
     )
 
 
-def detect_format(data: bytes, filename: str | None = None) -> str:
+def detect_format(data: bytes, filename: str | None = None, limits: Limits | None = None) -> str:
     """Return the format of a submission: one of :data:`gisapp.inputs.FORMATS`.
 
     Content wins over the file name: a zip is opened and its members decide; ``SQLite format 3``
@@ -51,14 +49,17 @@ def detect_format(data: bytes, filename: str | None = None) -> str:
     boundary-point list or pasted coordinates. Without a file name, undecodable bytes are
     treated as (invalid) GeoJSON, the endpoint's historic default.
 
+    ``limits`` bounds a zip's member count (:func:`gisapp.inputs.safety.open_zip`).
+
     Raises:
-        InputError: ``invalid_zip`` (zip without a usable member), ``unsupported_format``
+        InputError: ``invalid_zip`` (zip without a usable member, unsafe names), ``zip_too_large``
+            (413), ``unsupported_format``
             (a lone ``.shp``/``.dbf``, or a ``.dwg``).
     """
     head = data[:64]
     name = (filename or "").lower()
     if head.startswith(b"PK\x03\x04"):
-        return _zip_kind(data)
+        return _zip_kind(data, limits)
     if head.startswith(b"SQLite format 3\x00"):
         return "gpkg"
     if head.startswith(b"PAR1"):
