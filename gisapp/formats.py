@@ -52,6 +52,7 @@ import shapely
 from gisapp.chinacrs import convert_frame
 from gisapp.crs import WGS84, to_wgs84
 from gisapp.errors import InputError
+from gisapp.export import neutralise_formulas
 from gisapp.layerstore import LayerMeta
 
 #: Property names that carry a feature's provenance (DESIGN.md, "Honesty of geometry").
@@ -656,7 +657,7 @@ def _write_csv(
     metadata["export"]["encoding"] = encoding
     metadata["export"]["text_changes"] = report
     buf = io.StringIO()
-    df.to_csv(buf, index=False, lineterminator="\n")
+    neutralise_formulas(df).to_csv(buf, index=False, lineterminator="\n")
     text = buf.getvalue()
     prefix = b"\xef\xbb\xbf" if bom and encoding == "utf-8" else b""
     return prefix + text.encode(encoding)

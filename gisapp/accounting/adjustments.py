@@ -25,6 +25,7 @@ from gisapp.accounting.areas import ellipsoidal_m2, twin_fields
 from gisapp.accounting.rules import RuleSet
 from gisapp.accounting.tables import MIN_ROW_M2, UNTIERED, line_accounting, partition
 from gisapp.crs import PROJECTED
+from gisapp.jsontext import parse_json
 from gisapp.errors import InputError
 from gisapp.parcels import parse_geojson_parcels
 
@@ -64,10 +65,7 @@ def parse_proposal(data: bytes | str | Mapping[str, Any]) -> Proposal:
     if isinstance(data, Mapping):
         doc: Any = data
     else:
-        try:
-            doc = json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"the proposal is not valid JSON: {exc}", code="invalid_proposal") from exc
+        doc = parse_json(data, "the proposal", code="invalid_proposal")
     if not isinstance(doc, Mapping):
         raise InputError("the proposal must be a JSON object", code="invalid_proposal")
     unknown = set(doc) - {"remove_ids", "remove", "add"}

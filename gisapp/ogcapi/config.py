@@ -86,7 +86,10 @@ def build_config(base_url: str) -> dict[str, Any]:
             "url": base_url,
             "mimetype": "application/json; charset=UTF-8",
             "encoding": "utf-8",
-            "languages": ["zh-CN", "en-US"],
+            # "zh", not "zh-CN": pygeoapi 0.21 rebuilds a matched locale as language + territory, and babel
+            # knows no "zh_CN" (only zh_Hans_CN), so "zh-CN" made every request with Accept-Language zh-HK,
+            # zh-TW, zh, ja, * … fail (UnknownLocaleError). Any Chinese variant now gets the Chinese pages.
+            "languages": ["zh", "en-US"],
             "limits": {"default_items": DEFAULT_ITEMS, "max_items": MAX_ITEMS, "on_exceed": "throttle"},
             "pretty_print": False,
             "admin": False,

@@ -10,15 +10,29 @@ import logging
 import os
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from gisapp import paths
 from gisapp.errors import InputError
+from gisapp.jsontext import parse_json
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_UPLOAD_MB = 20
+#: Analyses (POST requests) that run at once per process, and how long one waits for a slot (s).
+DEFAULT_MAX_ANALYSES = 3
+DEFAULT_ANALYSIS_WAIT_S = 30.0
+
+
+class _BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON provider, but request bodies are parsed by :func:`gisapp.jsontext.parse_json`
+    (a nesting bound, and every failure an :class:`InputError` → 400 JSON)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Parse a request body (``request.get_json``)."""
+        return parse_json(s)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -26,10 +40,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     Args:
         config: overrides, e.g. ``{"MAX_CONTENT_LENGTH": 1024}``, ``{"GISAPP_TILES": "osm"}``.
-            ``GISAPP_MAX_UPLOAD_MB`` (environment) sets the upload limit (default 20 MB).
+            From the environment: ``GISAPP_MAX_UPLOAD_MB`` (upload limit, default 20 MB),
+            ``GISAPP_BASE_URL`` (the URL every link is built from; default: the request's host),
+            ``GISAPP_MAX_ANALYSES`` (analyses at once per process, default 3) and
+            ``GISAPP_ANALYSIS_WAIT_S`` (wait for a slot before 503, default 30 s).
 
     Returns:
         the app, with the API blueprint under ``/api`` and the map at ``/``.
+
+    Raises:
+        InputError: ``invalid_setting`` for a malformed ``GISAPP_BASE_URL``.
     """
     app = Flask(
         "gisapp",
@@ -37,12 +57,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_url_path="/static",
         template_folder=str(paths.templates_dir()),
     )
+    app.json_provider_class = _BoundedJSONProvider
+    app.json = _BoundedJSONProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = int(os.environ.get("GISAPP_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB)) * 1024 * 1024
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.config["GISAPP_TILES"] = os.environ.get("GISAPP_TILES", "none")
+    app.config["GISAPP_BASE_URL"] = os.environ.get("GISAPP_BASE_URL", "")
+    app.config["GISAPP_MAX_ANALYSES"] = int(os.environ.get("GISAPP_MAX_ANALYSES", DEFAULT_MAX_ANALYSES))
+    app.config["GISAPP_ANALYSIS_WAIT_S"] = float(os.environ.get("GISAPP_ANALYSIS_WAIT_S", DEFAULT_ANALYSIS_WAIT_S))
     if config:
         app.config.update(config)
+    _install_guards(app)
 
     from gisapp.web.api import api
     from gisapp.web.mapview import mapview
@@ -61,7 +87,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(InputError)
     def _input_error(exc: InputError):  # type: ignore[no-untyped-def]
-        return jsonify(exc.to_dict()), exc.status
+        response = jsonify(exc.to_dict())
+        if exc.status == 503:
+            response.headers["Retry-After"] = "5"
+        return response, exc.status
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
@@ -69,15 +98,42 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
             body = {"error": "too_large", "message": f"upload larger than the {limit} MB limit"}
             return jsonify(body), 413
-        if request.path.startswith("/api/"):
-            return jsonify(
-                {"error": (exc.name or "error").lower().replace(" ", "_"), "message": exc.description}
-            ), exc.code
-        return exc
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return jsonify({"error": code, "message": exc.description}), exc.code
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        if isinstance(exc, RecursionError | MemoryError):
+            log.warning("input too complex on %s: %s", request.path, type(exc).__name__)
+            body = {"error": "too_complex", "message": "the input is too complex (nesting or size) to process"}
+            return jsonify(body), 422
         log.exception("unexpected error on %s", request.path)
         return jsonify({"error": "internal_error", "message": "unexpected server error; it has been logged"}), 500
 
     return app
+
+
+def _install_guards(app: Flask) -> None:
+    """Security headers, the chunked-body limit, the fixed base URL and the analysis gate (see
+    :mod:`gisapp.web.security` and :mod:`gisapp.web.admission`)."""
+    from gisapp.web.admission import AnalysisGate
+    from gisapp.web.security import BodyLimit, FixedBaseUrl, add_security_headers
+
+    app.after_request(add_security_headers)
+    inner = app.wsgi_app
+    if app.config.get("GISAPP_BASE_URL"):
+        inner = FixedBaseUrl(inner, app.config["GISAPP_BASE_URL"])  # type: ignore[assignment]
+    app.wsgi_app = BodyLimit(inner, lambda: int(app.config["MAX_CONTENT_LENGTH"]))  # type: ignore[method-assign]
+    gate = AnalysisGate(max(1, int(app.config["GISAPP_MAX_ANALYSES"])), float(app.config["GISAPP_ANALYSIS_WAIT_S"]))
+    app.extensions["gisapp.analysis_gate"] = gate
+
+    @app.before_request
+    def _admit() -> None:
+        if request.method == "POST":
+            gate.enter()
+            g.gisapp_analysis_slot = True
+
+    @app.teardown_request
+    def _release(_exc: BaseException | None) -> None:
+        if g.pop("gisapp_analysis_slot", False):
+            gate.leave()

@@ -21,6 +21,7 @@ Errors are JSON 4xx (``{"error", "message"}``) through the app's InputError hand
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from gisapp.accounting import rules as rules_mod
 from gisapp.accounting import service
 from gisapp.accounting.tabular import TABLES, csv_text, report_rows, with_warning
 from gisapp.errors import InputError, LayerNotFound
+from gisapp.jsontext import parse_json
 from gisapp.layerstore import check_layer_id, read_layer
 from gisapp.web.api import csv_response, want_bom
 
@@ -45,13 +47,21 @@ def _ruleset_arg() -> str:
 
 
 def _margin_arg() -> float | None:
+    """The ``margin`` parameter (percent, 0–100), or None.
+
+    Raises:
+        InputError: ``invalid_margin`` for text, NaN, infinity or a value outside 0–100.
+    """
     value = request.args.get("margin")
     if value in (None, ""):
         return None
     try:
-        return float(value)
-    except ValueError as exc:
-        raise InputError(f"margin must be a number, not {value!r}", code="invalid_margin") from exc
+        margin = float(value)
+    except ValueError:
+        margin = math.nan
+    if not 0 <= margin <= 100:  # also false for NaN
+        raise InputError(f"margin must be a percentage from 0 to 100, not {value[:40]!r}", code="invalid_margin")
+    return margin
 
 
 def _structure_arg() -> str | None:
@@ -65,10 +75,7 @@ def _json_body() -> dict[str, Any]:
     data = request.get_data(cache=True)
     if not data:
         return {}
-    try:
-        body = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"the request body is not valid JSON: {exc}", code="invalid_json") from exc
+    body = parse_json(data)
     if not isinstance(body, dict):
         raise InputError("the request body must be a JSON object", code="invalid_json")
     return body

@@ -15,6 +15,7 @@ Errors are JSON (``{"error", "message"}``): 400 ``invalid_bbox``/``invalid_layer
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any
 from urllib.parse import quote
@@ -71,10 +72,18 @@ def search_index(view: StoreView) -> tuple[SearchIndex, dict[str, Any]]:
 
 
 def _zoom() -> int:
+    """The ``zoom`` parameter: a finite number from 0 to 24 (default 12), as an int.
+
+    Raises:
+        InputError: ``invalid_zoom`` (HTTP 400).
+    """
     try:
-        return int(float(request.args.get("zoom", "12")))
+        value = float(request.args.get("zoom", "12"))
     except ValueError:
-        raise InputError("zoom must be a number", code="invalid_zoom") from None
+        value = math.nan
+    if not 0 <= value <= 24:  # also false for NaN
+        raise InputError("zoom must be a number from 0 to 24", code="invalid_zoom")
+    return int(value)
 
 
 @blueprint.get("/layers")

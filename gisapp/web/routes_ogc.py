@@ -9,6 +9,8 @@ header choose the encoding. The standard is implemented by pygeoapi (see :mod:`g
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +19,7 @@ import pygeoapi.api.itemtypes as itemtypes_api
 from flask import Blueprint, Response, request
 from pygeoapi.api import APIRequest
 
+from gisapp.errors import InputError
 from gisapp.ogcapi.config import conformance as conformance_classes
 from gisapp.ogcapi.config import get_api
 
@@ -24,18 +27,64 @@ URL_PREFIX = "/ogc"
 blueprint = Blueprint("ogc", __name__)
 
 
+def _check_bbox(value: str | None) -> None:
+    """Reject a ``bbox`` that is not 4 or 6 finite numbers with miny ≤ maxy (pygeoapi passes NaN on).
+
+    Raises:
+        InputError: ``invalid_bbox`` (HTTP 400).
+    """
+    if value is None:
+        return
+    try:
+        nums = [float(v) for v in value.split(",")]
+    except ValueError:
+        nums = []
+    half = len(nums) // 2
+    if (
+        len(nums) not in (4, 6)
+        or not all(math.isfinite(v) for v in nums)
+        or any(nums[i] > nums[i + half] for i in range(1, half))  # x may wrap the antimeridian (OGC 17-069r4)
+    ):
+        raise InputError(
+            "bbox must be 4 (or 6) finite numbers: minx,miny,maxx,maxy with miny <= maxy", code="invalid_bbox"
+        )
+
+
 def _run(function: Callable[..., tuple[dict[str, str], int, Any]], *args: str) -> Response:
-    """Call a pygeoapi API function for the current request and wrap its answer as a Flask response."""
+    """Call a pygeoapi API function for the current request and wrap its answer as a Flask response.
+
+    Raises:
+        InputError: ``invalid_bbox`` for a malformed ``bbox`` (checked before pygeoapi sees it).
+    """
+    _check_bbox(request.args.get("bbox"))
     api = get_api(request.host_url.rstrip("/") + request.script_root + URL_PREFIX)
     api_request = APIRequest.from_flask(request, api.locales)
     if not api_request.is_valid():
         headers, status, content = api.get_format_exception(api_request)
     else:
         headers, status, content = function(api, api_request, *args)
+    if status >= 400 and "json" in headers.get("Content-Type", ""):
+        content = _with_error_members(content)
     response = Response(content, status=status)
     for key, value in headers.items():
         response.headers[key] = value
     return response
+
+
+def _with_error_members(content: Any) -> str:
+    """An OGC exception (``{"code", "description"}``) with this app's ``error``/``message`` members added.
+
+    OGC clients read ``code`` and ``description``; every other client of this app reads ``error`` and
+    ``message`` (README: errors). Content that is not a JSON object is returned unchanged.
+    """
+    try:
+        doc = json.loads(content)
+    except (TypeError, ValueError):
+        return str(content)
+    if isinstance(doc, dict) and "code" in doc:
+        doc.setdefault("error", str(doc["code"]))
+        doc.setdefault("message", str(doc.get("description", doc["code"])))
+    return json.dumps(doc, ensure_ascii=False)
 
 
 @blueprint.get("/")
