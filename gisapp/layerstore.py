@@ -8,7 +8,10 @@ A layer ``<id>`` is two files in :func:`gisapp.paths.layers_dir`:
 * ``<id>.meta.json``: :class:`LayerMeta` (title, source, licence, datum, geometry basis …).
 
 Writes are atomic (temporary file + :func:`os.replace`), so a failed build or upload never
-leaves a half-written layer behind.
+leaves a half-written layer behind. A store with a ``.store/manifest.json`` is *versioned*
+(:mod:`gisapp.storetxn`): :func:`write_layer` into it is a one-layer transaction, commands
+that write several layers stage them and switch them in one step, and the readers here hold
+the store's shared lock, so they never see a half-switched store.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import Any
 import geopandas as gpd
 import pyogrio
 
-from gisapp import paths
+from gisapp import paths, storetxn
 from gisapp.crs import WGS84, to_wgs84
 from gisapp.errors import InputError, LayerNotFound
 
@@ -152,13 +155,20 @@ def write_layer(gdf: gpd.GeoDataFrame, meta: LayerMeta, directory: Path | None =
     Args:
         gdf: the features; any CRS (transformed to EPSG:4326).
         meta: the layer's metadata; ``feature_count`` is filled in here.
-        directory: target directory (default: the layer store).
+        directory: target directory (default: the layer store). In a versioned store the
+            layer is written as a one-layer transaction (a new version; see :mod:`gisapp.storetxn`).
 
     Returns:
         the path of the GeoJSON file.
     """
     directory = directory or paths.layers_dir()
     meta.feature_count = len(gdf)
+    if (directory / storetxn.STORE_DIR / storetxn.MANIFEST).exists():
+        store = storetxn.VersionedStore(directory)
+        with store.transaction(f"write_layer {meta.id}") as txn:
+            write_layer(gdf, meta, txn.stage_dir)
+            txn.commit()
+        return geojson_path(meta.id, directory)
     out = geojson_path(meta.id, directory)
     write_geojson(gdf, out)
     write_json(meta.to_dict(), meta_path(meta.id, directory))
@@ -172,9 +182,10 @@ def read_layer(layer_id: str, directory: Path | None = None) -> gpd.GeoDataFrame
         LayerNotFound: when ``<id>.geojson`` is not in the store (HTTP 404).
     """
     path = geojson_path(layer_id, directory)
-    if not path.exists():
-        raise LayerNotFound(layer_id)
-    gdf = pyogrio.read_dataframe(path)
+    with storetxn.read_lock(path.parent):
+        if not path.exists():
+            raise LayerNotFound(layer_id)
+        gdf = pyogrio.read_dataframe(path)
     return gdf.set_crs(WGS84, allow_override=True)
 
 
@@ -185,12 +196,16 @@ def read_meta(layer_id: str, directory: Path | None = None) -> LayerMeta:
         LayerNotFound: when ``<id>.meta.json`` is not in the store (HTTP 404).
     """
     path = meta_path(layer_id, directory)
-    if not path.exists():
-        raise LayerNotFound(layer_id)
-    return LayerMeta(**json.loads(path.read_text("utf-8")))
+    with storetxn.read_lock(path.parent):
+        if not path.exists():
+            raise LayerNotFound(layer_id)
+        text = path.read_text("utf-8")
+    return LayerMeta(**json.loads(text))
 
 
 def list_layers(directory: Path | None = None) -> list[LayerMeta]:
     """Return the metadata of every layer in the store, sorted by id."""
     directory = directory or paths.layers_dir()
-    return [read_meta(p.name.removesuffix(".meta.json"), directory) for p in sorted(directory.glob("*.meta.json"))]
+    with storetxn.read_lock(directory):
+        names = sorted(p.name for p in directory.glob("*.meta.json") if not p.name.startswith("."))
+        return [read_meta(n.removesuffix(".meta.json"), directory) for n in names]

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pyogrio
 import shapely
 
 from gisapp.crs import PROJECTED, WGS84, planar_area_m2, to_wgs84
@@ -138,37 +137,46 @@ def illustrative_redline(towns: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, Lay
 
 
 def import_redline(
-    path: Path, id_field: str | None = None, tier_field: str | None = None
+    path: Path, id_field: str | None = None, tier_field: str | None = None, outline: shapely.Geometry | None = None
 ) -> tuple[gpd.GeoDataFrame, LayerMeta]:
-    """Read an official red-line layer from a file (GeoJSON, GeoPackage, Shapefile …).
+    """Read and fully check an official red-line layer (GeoJSON, GeoPackage, Shapefile …).
+
+    Nothing is written here: ``gisapp redline import`` stores the result in one transaction.
 
     Args:
         path: the file; it must declare its CRS.
         id_field: attribute holding the block id (default: ``block_id``/``id`` if present,
-            else a running number).
+            else a running number ``B0001`` …).
         tier_field: attribute holding the tier (一级/二级), optional.
+        outline: 中山市 in EPSG:4547 (default: the ``base-city`` layer of the layer store).
 
     Returns:
         ``(gdf, meta)`` with the same properties as :func:`illustrative_redline`
         (``geometry_basis = 'official'``), polygons only, EPSG:4326.
 
     Raises:
-        InputError: unreadable file, missing CRS, missing field, or no polygon features.
+        InputError: unreadable file (``unreadable_file``), no features (``empty_layer``), a
+            missing field (``missing_field``), no CRS (``missing_crs``), a missing, non-polygon
+            or invalid geometry (``missing_geometry``, ``not_polygons``, ``invalid_geometry``),
+            empty or duplicate ids (``missing_id``, ``duplicate_ids``), or a block outside
+            中山市 (``outside_city``, tolerance as :mod:`gisapp.layercheck`).
     """
-    try:
-        raw = pyogrio.read_dataframe(path)
-    except Exception as exc:
-        raise InputError(f"cannot read {path.name}: {exc}", code="unreadable_file") from exc
-    raw = to_wgs84(raw)
-    raw = raw[raw.geom_type.isin(["Polygon", "MultiPolygon"])]
-    if raw.empty:
-        raise InputError(f"{path.name} holds no polygon features", code="no_polygons")
+    from gisapp import layercheck
+
+    raw = layercheck.read_file(path)
+    if len(raw) == 0:
+        raise InputError(f"{path.name} holds no features", code="empty_layer")
     for f in (id_field, tier_field):
         if f and f not in raw.columns:
             raise InputError(f"{path.name} has no field '{f}'", code="missing_field")
+    raw = to_wgs84(raw)
     id_field = id_field or next((c for c in ("block_id", "id") if c in raw.columns), None)
-    ids = raw[id_field].astype(str).to_list() if id_field else [f"B{i:04d}" for i in range(1, len(raw) + 1)]
-    geoms = shapely.make_valid(raw.geometry.to_numpy())
+    ids = raw[id_field].astype(str).str.strip().to_list() if id_field else [f"B{i:04d}" for i in range(1, len(raw) + 1)]
+    layercheck.check_unique(ids, f"block id ('{id_field}')" if id_field else "block id", path.name)
+    layercheck.check_polygons(raw, ids, path.name)
+    outline = outline if outline is not None else layercheck.city_outline()
+    layercheck.check_inside(raw, ids, outline, "中山市", path.name)
+    geoms = raw.geometry.to_numpy()
     rows = [
         {
             "id": i,

@@ -26,7 +26,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
 from gisapp import paths
@@ -250,12 +249,18 @@ def check_tessellation(towns: gpd.GeoDataFrame, outline: gpd.GeoDataFrame) -> Te
     return TessellationCheck(gap / 1e6, overlap / 1e6, outside, dev)
 
 
-def replace_towns(path: Path, name_field: str = "name") -> tuple[gpd.GeoDataFrame, LayerMeta]:
-    """Read an official 镇街 layer (Shapefile, GeoPackage, GeoJSON …) to replace the schematic one.
+def replace_towns(
+    path: Path, name_field: str = "name", outline: shapely.Geometry | None = None
+) -> tuple[gpd.GeoDataFrame, LayerMeta]:
+    """Read and fully check an official 镇街 layer (Shapefile, GeoPackage, GeoJSON …).
+
+    Nothing is written here: the caller stores the result (``gisapp towns replace`` does so in
+    one transaction with the structures rebuilt from it).
 
     Args:
         path: a file pyogrio can read; it must declare its CRS (a Shapefile needs its .prj).
         name_field: the attribute holding the unit name (``石岐街道`` or ``石岐``).
+        outline: 中山市 in EPSG:4547 (default: the ``base-city`` layer of the layer store).
 
     Returns:
         ``(gdf, meta)`` in EPSG:4326 with the same properties as the schematic layer
@@ -263,33 +268,50 @@ def replace_towns(path: Path, name_field: str = "name") -> tuple[gpd.GeoDataFram
         :func:`gisapp.layerstore.write_layer`.
 
     Raises:
-        InputError: unreadable file (``unreadable_file``), no CRS (``missing_crs``), no such
-            field (``missing_field``), or names that do not match the 23 units
-            (``unknown_towns``, listing them).
+        InputError: unreadable file (``unreadable_file``), no features (``empty_layer``), no
+            such field (``missing_field``), no CRS (``missing_crs``), a missing, non-polygon or
+            invalid geometry (``missing_geometry``, ``not_polygons``, ``invalid_geometry``),
+            names that are not the 23 units (``unknown_towns``), a unit twice
+            (``duplicate_towns``), units missing (``missing_towns``), a unit outside 中山市
+            (``outside_city``, tolerance :data:`gisapp.layercheck.OUTSIDE_SHARE_MAX`), or
+            units covering too little of it (``incomplete_coverage``).
     """
-    try:
-        raw = pyogrio.read_dataframe(path)
-    except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise InputError(f"cannot read {path.name}: {exc}", code="unreadable_file") from exc
+    from gisapp import layercheck
+
+    raw = layercheck.read_file(path)
+    if len(raw) == 0:
+        raise InputError(f"{path.name} holds no features", code="empty_layer")
     if name_field not in raw.columns:
         raise InputError(
-            f"{path.name} has no field '{name_field}' (fields: {', '.join(map(str, raw.columns[:-1]))})",
+            f"{path.name} has no field '{name_field}' (fields: {layercheck.named(list(map(str, raw.columns[:-1])))})",
             code="missing_field",
         )
     raw = to_wgs84(raw)
+    names = raw[name_field].astype(str).str.strip()
+    layercheck.check_polygons(raw, list(names), path.name)
     facts = load_town_facts()
     by_name = {f.name: f for f in facts} | {f.short_name: f for f in facts}
-    names = raw[name_field].astype(str).str.strip()
     unknown = sorted(set(n for n in names if n not in by_name))
     if unknown:
-        raise InputError(f"unknown 镇街 names in {path.name}: {', '.join(unknown)}", code="unknown_towns")
-    raw = raw.assign(_name=[by_name[n].name for n in names])
-    merged = raw.dissolve(by="_name", as_index=False)
-    missing = [f.name for f in facts if f.name not in set(merged["_name"])]
-    present = [f for f in facts if f.name in set(merged["_name"])]
-    geoms = gpd.GeoSeries([merged.loc[merged["_name"] == f.name, "geometry"].iloc[0] for f in present], crs=WGS84)
+        raise InputError(f"unknown 镇街 names in {path.name}: {layercheck.named(unknown)}", code="unknown_towns")
+    full = [by_name[n].name for n in names]
+    dup = sorted(n for n in set(full) if full.count(n) > 1)
+    if dup:
+        raise InputError(f"{path.name}: 镇街 given more than once: {layercheck.named(dup)}", code="duplicate_towns")
+    missing = [f.name for f in facts if f.name not in set(full)]
+    if missing:
+        raise InputError(
+            f"{path.name} holds {len(facts) - len(missing)} of the {len(facts)} 镇街 of 中山市; "
+            f"missing: {layercheck.named(missing)}",
+            code="missing_towns",
+        )
+    outline = outline if outline is not None else layercheck.city_outline()
+    layercheck.check_inside(raw, full, outline, "中山市", path.name)
+    layercheck.check_coverage(raw, outline, "中山市", path.name)
+    by_full = dict(zip(full, raw.geometry.to_numpy()))
+    geoms = gpd.GeoSeries([by_full[f.name] for f in facts], crs=WGS84)
     area = planar_area_m2(geoms)
-    gdf = _town_frame(present, seat_points(present), geoms, area, "official", 0, f"official layer {path.name}")
+    gdf = _town_frame(facts, seat_points(facts), geoms, area, "official", 0, f"official layer {path.name}")
     meta = LayerMeta(
         id=LAYER_ID,
         title="中山市镇街",
@@ -301,7 +323,7 @@ def replace_towns(path: Path, name_field: str = "name") -> tuple[gpd.GeoDataFram
         datum="WGS 84 (EPSG:4326), transformed from the file's declared CRS",
         geometry_basis="official",
         description=f"Official 镇街 layer read from {path.name} (field '{name_field}').",
-        notes=[f"units missing from the file: {', '.join(missing)}"] if missing else [],
+        notes=[],
     )
     return gdf, meta
 

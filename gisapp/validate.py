@@ -29,6 +29,13 @@
     overlaps between polygon elements of one structure are reported (information only).
 ``unplaced``
     elements that the plan names but that could not be placed are listed with the reason.
+``store``
+    the layer store is exactly one version (:mod:`gisapp.storetxn`): the manifest's checksums
+    match every layer file, no layer is outside the manifest, every structure was built from the
+    stored town layer, no switch is half done; an interrupted switch is finished and stale temp
+    files are removed first (information). The stored 镇街 layer holds the 23 units once each,
+    the towns and the red line are valid polygons inside 中山市 with unique ids
+    (:mod:`gisapp.layercheck`, the same checks as the imports).
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ from gisapp.crs import PROJECTED, WGS84
 from gisapp.gazetteer import Place, load_gazetteer
 from gisapp.layerstore import read_layer
 from gisapp.structures import STAND_IN_M, DefinitionError, compile_structure, definition_files, load_definition
+from gisapp.towns import load_town_facts
 
 #: Separators of a list in plan text (both plain and the PDF-extraction forms ꎬ ꎮ ꎻ).
 LIST_SEPARATORS = r"[、，,；;。ꎬꎮꎻ]"
@@ -65,7 +73,7 @@ class Finding:
     Attributes:
         level: ``error`` (validation fails), ``warning`` or ``info``.
         check: ``gazetteer``, ``compile``, ``sentence``, ``inventory``, ``city``, ``figure``,
-            ``overlap`` or ``unplaced``.
+            ``overlap``, ``unplaced`` or ``store``.
         subject: what the finding is about: a place, ``<definition file>: <element id>``, a list.
         message: one sentence a user can act on.
         data: figures behind the message (e.g. areas in km²).
@@ -408,6 +416,63 @@ def _place_users(defs: list[tuple[Path, dict[str, Any]]]) -> dict[str, list[str]
     return users
 
 
+def check_store(directory: Path | None = None) -> list[Finding]:
+    """Check the layer store's consistency and its town and red-line layers (see ``store`` above).
+
+    Args:
+        directory: the layer store (default :func:`gisapp.paths.layers_dir`).
+
+    Returns:
+        ``error`` findings for a mixed or damaged store or a bad town/red-line layer, ``info``
+        findings for repairs made, a ``warning`` for temp files a running writer still holds.
+    """
+    from gisapp import layercheck
+    from gisapp.errors import InputError
+    from gisapp.storetxn import VersionedStore
+
+    directory = directory or paths.layers_dir()
+    store = VersionedStore(directory)
+    out = [Finding("info", "store", directory.name, f"repair: {r}") for r in store.recover()]
+    out += [Finding("error", "store", directory.name, p) for p in store.verify()]
+    left = store.leftovers()
+    if left:
+        out.append(Finding("warning", "store", directory.name, f"{len(left)} temp files (a writer is running?)"))
+    manifest = store.manifest()
+    if manifest is not None:
+        out.append(Finding("info", "store", directory.name, f"version {manifest.version} ({manifest.command})"))
+    try:
+        outline = layercheck.city_outline(directory)
+    except InputError as exc:
+        return out + [Finding("error", "store", "base-city", exc.message)]
+    towns = read_layer("zs-towns", directory)
+    names = [str(n) for n in towns.get("name", [])]
+    expected = {f.name for f in load_town_facts()}
+    try:
+        layercheck.check_polygons(towns, names, "zs-towns")
+        layercheck.check_unique(names, "镇街 name", "zs-towns")
+        if set(names) != expected:
+            missing, extra = sorted(expected - set(names)), sorted(set(names) - expected)
+            raise InputError(
+                f"zs-towns: missing {layercheck.named(missing) or '-'}; unknown {layercheck.named(extra) or '-'}"
+            )
+        layercheck.check_inside(towns, names, outline, "中山市", "zs-towns")
+        layercheck.check_coverage(towns, outline, "中山市", "zs-towns")
+    except InputError as exc:
+        out.append(Finding("error", "store", "zs-towns", exc.message))
+    try:
+        red = read_layer("zs-industrial-redline", directory)
+    except InputError:
+        return out
+    ids = [str(i) for i in red.get("id", [])]
+    try:
+        layercheck.check_unique(ids, "block id", "zs-industrial-redline")
+        layercheck.check_polygons(red, ids, "zs-industrial-redline")
+        layercheck.check_inside(red, ids, outline, "中山市", "zs-industrial-redline")
+    except InputError as exc:
+        out.append(Finding("error", "store", "zs-industrial-redline", exc.message))
+    return out
+
+
 def validate_all(
     zones_dir: Path | None = None,
     layers_dir: Path | None = None,
@@ -433,6 +498,7 @@ def validate_all(
         LayerNotFound: when the layer store lacks the towns, districts or cities.
     """
     report = Report()
+    report.findings += check_store(layers_dir)
     places = load_gazetteer(gazetteer_file)
     towns = read_layer("zs-towns", layers_dir)
     districts = read_layer("base-district", layers_dir)
