@@ -37,11 +37,20 @@ def read_input(path: str) -> bytes:
     return p.read_bytes()
 
 
-def cmd_build(args: argparse.Namespace) -> int:
-    """``gisapp build [--keep-towns]``: (re)build every bundled layer into layers/."""
-    from gisapp.build import build_all
+def _store_arg(args: argparse.Namespace) -> Path | None:
+    """The ``--store DIR`` of a store-writing command (None: :func:`gisapp.paths.layers_dir`)."""
+    return Path(args.store).resolve() if getattr(args, "store", None) else None
 
-    build_all(keep_towns=args.keep_towns)
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """``gisapp build [--keep-towns] [--replace-official] [--store DIR]``: rebuild every layer in one transaction.
+
+    Refuses (exit 2, nothing written) to replace an official town layer unless ``--keep-towns``
+    or ``--replace-official`` is given; keeps an official red line unless ``--replace-official``.
+    """
+    from gisapp.build import build_store
+
+    build_store(_store_arg(args), keep_towns=args.keep_towns, replace_official=args.replace_official)
     return 0
 
 
@@ -102,35 +111,51 @@ def cmd_redline_report(args: argparse.Namespace) -> int:
 
 
 def cmd_redline_import(args: argparse.Namespace) -> int:
-    """``gisapp redline import FILE [--id-field F] [--tier-field F]``: store an official red line."""
-    from gisapp.layerstore import write_layer
-    from gisapp.redline import import_redline
+    """``gisapp redline import FILE [--id-field F] [--tier-field F] [--store DIR]``: store an official red line.
 
-    gdf, meta = import_redline(Path(args.file), args.id_field, args.tier_field)
-    write_layer(gdf, meta)
-    print(f"{meta.id}: {len(gdf)} official blocks imported from {args.file}")
+    The file is checked fully first (polygons, valid, ids unique, inside 中山市); bad input
+    exits 2 with nothing written.
+    """
+    from gisapp.build import import_redline_to_store
+
+    p = Path(args.file)
+    if not p.is_file():
+        raise InputError(f"no such file: {p.name}", code="missing_file")
+    import_redline_to_store(p, args.id_field, args.tier_field, _store_arg(args))
     return 0
 
 
 def cmd_towns_replace(args: argparse.Namespace) -> int:
-    """``gisapp towns replace FILE [--name-field F]``: use an official 镇街 layer; rebuild dependents."""
-    from gisapp import paths
-    from gisapp.build import build_dependents
-    from gisapp.layerstore import read_layer, write_layer
-    from gisapp.towns import LAYER_ID, replace_towns
+    """``gisapp towns replace FILE [--name-field F] [--store DIR]``: use an official 镇街 layer; rebuild dependents.
 
-    gdf, meta = replace_towns(Path(args.file), args.name_field)
-    write_layer(gdf, meta)
-    print(f"{LAYER_ID}: {len(gdf)} official units from {args.file}")
-    build_dependents(read_layer(LAYER_ID), paths.layers_dir(), print)
+    The file is checked fully first (all 23 镇街 once each, valid polygons inside 中山市); the
+    towns and every structure rebuilt from them are then switched in one transaction.
+    """
+    from gisapp.build import replace_towns_in_store
+
+    p = Path(args.file)
+    if not p.is_file():
+        raise InputError(f"no such file: {p.name}", code="missing_file")
+    replace_towns_in_store(p, args.name_field, _store_arg(args))
     return 0
 
 
 def cmd_towns_check(args: argparse.Namespace) -> int:
-    """``gisapp towns check``: gaps, overlaps, seats and area fit of the stored town layer."""
+    """``gisapp towns check``: gaps, overlaps, seats and area fit of the stored town layer.
+
+    Exit 1 also when the store is not one consistent version (e.g. structures built from
+    another town layer than the stored one; see ``gisapp store status``).
+    """
+    from gisapp import paths
     from gisapp.layerstore import read_layer
+    from gisapp.storetxn import VersionedStore
     from gisapp.towns import LAYER_ID, check_tessellation
 
+    store = VersionedStore(paths.layers_dir())
+    store.recover()
+    problems = store.verify()
+    for p in problems:
+        print(f"store: {p}")
     towns = read_layer(LAYER_ID)
     city = read_layer("base-city")
     check = check_tessellation(towns, city[city["name"] == "中山市"])
@@ -139,7 +164,7 @@ def cmd_towns_check(args: argparse.Namespace) -> int:
     print(f"seats outside their cell: {', '.join(check.seats_outside) or 'none'}")
     print(f"largest area deviation from target: {worst[0]} {worst[1] * 100:+.3f} %")
     ok = check.gap_km2 <= 0.01 and check.overlap_km2 <= 0.01 and not check.seats_outside and abs(worst[1]) <= 0.03
-    return 0 if ok else 1
+    return 0 if ok and not problems else 1
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -189,8 +214,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("build", help="rebuild the bundled layers into layers/")
+    store_help = "the layer store to write (default: $GISAPP_LAYERS_DIR or layers/)"
+    s = sub.add_parser("build", help="rebuild the bundled layers into layers/ (one transaction)")
     s.add_argument("--keep-towns", action="store_true", help="keep the stored town layer (e.g. an official one)")
+    s.add_argument(
+        "--replace-official",
+        action="store_true",
+        help="allow replacing an official town layer or red line with the schematic/illustrative one",
+    )
+    s.add_argument("--store", help=store_help)
     s.set_defaults(func=cmd_build)
 
     s = sub.add_parser("layers", help="list layers")
@@ -218,12 +250,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("file")
     s.add_argument("--id-field")
     s.add_argument("--tier-field")
+    s.add_argument("--store", help=store_help)
     s.set_defaults(func=cmd_redline_import)
 
     tw = sub.add_parser("towns", help="Zhongshan 镇街 layer").add_subparsers(dest="towns_cmd", required=True)
     s = tw.add_parser("replace", help="replace the schematic towns with an official layer")
     s.add_argument("file")
     s.add_argument("--name-field", default="name")
+    s.add_argument("--store", help=store_help)
     s.set_defaults(func=cmd_towns_replace)
     s = tw.add_parser("check", help="check the tessellation (gaps, overlaps, seats, areas)")
     s.set_defaults(func=cmd_towns_check)
