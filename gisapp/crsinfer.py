@@ -388,8 +388,8 @@ def check_earth_crs(crs: CRS, where: str) -> None:
 
 def _outside(box: tuple[float, ...], what: str) -> InputError:
     return InputError(
-        f"parcels lie outside the Pearl River Delta work area (lon {box[0]:.4f}–{box[2]:.4f}, "
-        f"lat {box[1]:.4f}–{box[3]:.4f} in {what}); check the CRS and the axis order",
+        f"parcels lie outside the Pearl River Delta work area (lon {box[0]:.10g}–{box[2]:.10g}, "
+        f"lat {box[1]:.10g}–{box[3]:.10g} in {what}); check the CRS and the axis order",
         code="outside_work_area",
         status=422,
     )
@@ -461,8 +461,8 @@ def resolve_crs(
         )
     if not choices:
         raise InputError(
-            f"the input declares no CRS and its coordinates (x {bounds[0]:.2f}–{bounds[2]:.2f}, "
-            f"y {bounds[1]:.2f}–{bounds[3]:.2f}) match no known CRS of the region: give one, e.g. crs=EPSG:4547",
+            f"the input declares no CRS and its coordinates (x {bounds[0]:.10g}–{bounds[2]:.10g}, "
+            f"y {bounds[1]:.10g}–{bounds[3]:.10g}) match no known CRS of the region: give one, e.g. crs=EPSG:4547",
             code="missing_crs",
         )
     chosen = next(((c, s, r) for c, s, r in choices if _fits(c, bounds, s)), None)
