@@ -143,6 +143,7 @@ def write_json(data: Any, path: Path) -> None:
     tmp = _atomic_target(path)
     try:
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", "utf-8")
+        tmp.chmod(0o644)  # readable by a server running as another user, like the .geojson
         os.replace(tmp, path)
     finally:
         if tmp.exists():
