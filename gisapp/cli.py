@@ -168,21 +168,39 @@ def cmd_towns_check(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """``gisapp serve [--host H] [--port P] [--tiles …] [--workers N] [--dev]``: start the map server.
+    """``gisapp serve [--host H] [--port P] [--tiles …] [--workers N] [--threads N] [--base-url U] [--dev]``.
 
-    By default the app runs under gunicorn with ``--workers`` synchronous processes (default: two
-    per CPU core; on the 2-core reference machine 4 workers answered a single-parcel overlap with
-    p99 ≈ 19 ms under 8 concurrent clients, where threads added GIL contention: p99 ≈ 30 ms, see
-    benchmarks/overlap_bench.py); ``--threads`` > 1 switches to gthread workers. ``--dev`` uses
-    Werkzeug's single-process server instead.
+    Starts the map server under gunicorn: ``--workers`` processes (default two per CPU core), each
+    with ``--threads`` threads (default 4, ``gthread`` workers). At most ``threads - 1`` analyses
+    (POST requests) run at once per process, so a thread is always free for ``/api/health`` and the
+    map (see :mod:`gisapp.web.admission`). Every link is built from ``--base-url`` (default
+    ``$GISAPP_BASE_URL``, else ``http://HOST:PORT``), never from a client's ``Host`` header.
+    ``--dev`` uses Werkzeug's single-process server instead.
+
+    Raises:
+        InputError: ``invalid_setting`` for a malformed base URL or fewer than 2 threads.
     """
     from gisapp.web import create_app
 
-    app = create_app({"GISAPP_TILES": args.tiles})
+    if args.threads < 2:
+        raise InputError(
+            "--threads must be at least 2 (one thread stays free for health checks)", code="invalid_setting"
+        )
+    host_for_links = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    base_url = args.base_url or os.environ.get("GISAPP_BASE_URL") or f"http://{host_for_links}:{args.port}"
+    app = create_app(
+        {"GISAPP_TILES": args.tiles, "GISAPP_BASE_URL": base_url, "GISAPP_MAX_ANALYSES": max(1, args.threads - 1)}
+    )
     print(
-        f"gisapp map server: http://{args.host}:{args.port}/   (API: http://{args.host}:{args.port}/api/layers)",
+        f"gisapp map server: {base_url}/   (API: {base_url}/api/layers; listening on {args.host}:{args.port})",
         flush=True,
     )
+    if args.host in ("0.0.0.0", "::") and not (args.base_url or os.environ.get("GISAPP_BASE_URL")):
+        print(
+            "note: links are written for 127.0.0.1; set --base-url http://<this machine>:PORT for other machines",
+            file=sys.stderr,
+            flush=True,
+        )
     if args.dev:
         from werkzeug.serving import run_simple
 
@@ -192,12 +210,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            """gunicorn settings: bind address, worker processes, 4 threads each, access log, timeout."""
+            """gunicorn settings: bind address, worker processes and threads, access log, timeouts."""
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", args.workers)
+            self.cfg.set("worker_class", "gthread")
             self.cfg.set("threads", args.threads)
             self.cfg.set("accesslog", "-" if args.access_log else None)
             self.cfg.set("timeout", 120)
+            self.cfg.set("graceful_timeout", 10)
+            self.cfg.set("limit_request_line", 8190)
+            self.cfg.set("limit_request_fields", 100)
 
         def load(self):  # type: ignore[no-untyped-def]
             """Return the WSGI app gunicorn serves (created once, before the workers fork)."""
@@ -274,7 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--workers", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn worker processes (default 2 per core)"
     )
-    s.add_argument("--threads", type=int, default=1, help="threads per worker (default 1: synchronous workers)")
+    s.add_argument(
+        "--threads", type=int, default=4, help="threads per worker (default 4; analyses at once per worker: threads-1)"
+    )
+    s.add_argument(
+        "--base-url", help="the URL clients use, for every link (default $GISAPP_BASE_URL or http://HOST:PORT)"
+    )
     s.add_argument("--access-log", action="store_true", help="log every request to stdout")
     s.add_argument("--dev", action="store_true", help="Werkzeug development server (one process) instead of gunicorn")
     s.set_defaults(func=cmd_serve)

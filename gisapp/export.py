@@ -22,6 +22,7 @@ import pandas as pd
 from gisapp.crs import PROJECTED
 from gisapp.errors import InputError
 from gisapp.layerstore import LayerMeta, geojson_path, write_geojson
+from gisapp.limits import Limits
 
 
 def to_geojson(gdf: gpd.GeoDataFrame) -> str:
@@ -134,11 +135,12 @@ def layer_source(layer_id: str, metrics: bool = False) -> tuple[gpd.GeoDataFrame
     return gpd.GeoDataFrame(joined, geometry=gdf.geometry.name, crs=gdf.crs), md
 
 
-def overlap_source(parcels: bytes | str) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+def overlap_source(parcels: bytes | str, limits: Limits | None = None) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     """The overlap analysis (压占分析) of GeoJSON parcels against the red line, ready to export.
 
     Args:
         parcels: GeoJSON parcels (see :func:`gisapp.service.overlap_check`).
+        limits: bounds of the upload (:class:`gisapp.limits.Limits`; default the library defaults).
 
     Returns:
         ``(per-parcel result in EPSG:4326, metadata dict)``: the red line's metadata with
@@ -150,7 +152,7 @@ def overlap_source(parcels: bytes | str) -> tuple[gpd.GeoDataFrame, dict[str, An
     from gisapp import service
     from gisapp.layerstore import read_meta
 
-    result, info = service.overlap_check(parcels)
+    result, info = service.overlap_check(parcels, limits=limits)
     md = read_meta(info["control_layer"]).to_dict()
     md.update(
         {

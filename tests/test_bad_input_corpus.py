@@ -74,8 +74,16 @@ def _store_digest(directory: Path) -> str:
 
 
 def _leftovers(tmp: Path) -> list[str]:
-    """Files and folders left in the server's temp folder (gunicorn's heartbeat files excepted)."""
-    return sorted(p.name for p in tmp.iterdir() if not p.name.startswith("wgunicorn-"))
+    """Files and folders left in the server's temp folder.
+
+    Two kinds belong to the server, not to a request, and live as long as it: gunicorn's worker
+    heartbeat files (``wgunicorn-*``) and the folder of the forkserver's socket (``pymp-*``,
+    :mod:`gisapp.isolation`), which must hold nothing else.
+    """
+    left = [p.name for p in tmp.iterdir() if not p.name.startswith(("wgunicorn-", "pymp-"))]
+    for folder in tmp.glob("pymp-*"):
+        left += [f"{folder.name}/{p.name}" for p in folder.iterdir() if not p.name.startswith("listener-")]
+    return sorted(left)
 
 
 def _free_port() -> int:

@@ -25,8 +25,8 @@ from gisapp.accounting.areas import ellipsoidal_m2, twin_fields
 from gisapp.accounting.rules import RuleSet
 from gisapp.accounting.tables import MIN_ROW_M2, UNTIERED, line_accounting, partition
 from gisapp.crs import PROJECTED
-from gisapp.jsontext import parse_json
 from gisapp.errors import InputError
+from gisapp.jsontext import parse_json
 from gisapp.parcels import parse_geojson_parcels
 
 

@@ -42,8 +42,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         config: overrides, e.g. ``{"MAX_CONTENT_LENGTH": 1024}``, ``{"GISAPP_TILES": "osm"}``.
             From the environment: ``GISAPP_MAX_UPLOAD_MB`` (upload limit, default 20 MB),
             ``GISAPP_BASE_URL`` (the URL every link is built from; default: the request's host),
-            ``GISAPP_MAX_ANALYSES`` (analyses at once per process, default 3) and
-            ``GISAPP_ANALYSIS_WAIT_S`` (wait for a slot before 503, default 30 s).
+            ``GISAPP_MAX_ANALYSES`` (analyses at once per process, default 3),
+            ``GISAPP_ANALYSIS_WAIT_S`` (wait for a slot before 503, default 30 s) and
+            ``GISAPP_ISOLATE_READS`` (read GDAL-backed uploads in a limited child process, default 1).
 
     Returns:
         the app, with the API blueprint under ``/api`` and the map at ``/``.
@@ -66,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["GISAPP_BASE_URL"] = os.environ.get("GISAPP_BASE_URL", "")
     app.config["GISAPP_MAX_ANALYSES"] = int(os.environ.get("GISAPP_MAX_ANALYSES", DEFAULT_MAX_ANALYSES))
     app.config["GISAPP_ANALYSIS_WAIT_S"] = float(os.environ.get("GISAPP_ANALYSIS_WAIT_S", DEFAULT_ANALYSIS_WAIT_S))
+    app.config["GISAPP_ISOLATE_READS"] = os.environ.get("GISAPP_ISOLATE_READS", "1").lower() not in ("0", "false", "no")
     if config:
         app.config.update(config)
     _install_guards(app)
@@ -116,9 +118,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _install_guards(app: Flask) -> None:
     """Security headers, the chunked-body limit, the fixed base URL and the analysis gate (see
     :mod:`gisapp.web.security` and :mod:`gisapp.web.admission`)."""
+    from gisapp import gdalpolicy
+    from gisapp.limits import DEFAULT_LIMITS
     from gisapp.web.admission import AnalysisGate
     from gisapp.web.security import BodyLimit, FixedBaseUrl, add_security_headers
 
+    gdalpolicy.apply()
+    app.extensions["gisapp.limits"] = DEFAULT_LIMITS.with_(isolate=bool(app.config["GISAPP_ISOLATE_READS"]))
     app.after_request(add_security_headers)
     inner = app.wsgi_app
     if app.config.get("GISAPP_BASE_URL"):

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import threading
 
+from flask import current_app
+
 from gisapp.errors import InputError
+from gisapp.limits import DEFAULT_LIMITS, Limits
 
 
 class ServerBusy(InputError):
@@ -54,3 +57,13 @@ class AnalysisGate:
     def leave(self) -> None:
         """Give back a slot taken by :meth:`enter`."""
         self._sem.release()
+
+
+def request_limits() -> Limits:
+    """The bounds an upload of the current request is read under (:class:`gisapp.limits.Limits`).
+
+    The app's :data:`gisapp.limits.DEFAULT_LIMITS`, with GDAL-backed formats read in an isolated,
+    resource-limited process unless ``GISAPP_ISOLATE_READS`` is false (see :mod:`gisapp.isolation`).
+    """
+    found = current_app.extensions.get("gisapp.limits")
+    return found if isinstance(found, Limits) else DEFAULT_LIMITS

@@ -18,6 +18,7 @@ from flask import Blueprint, Response, jsonify, request
 from gisapp import export, formats
 from gisapp.errors import InputError
 from gisapp.layerstore import LayerMeta
+from gisapp.web.admission import request_limits
 
 URL_PREFIX = "/api/export"
 blueprint = Blueprint("export", __name__)
@@ -83,7 +84,7 @@ def export_overlap() -> Response:
     data = request.get_data(cache=False)
     if not data:
         raise InputError("empty request body: send GeoJSON parcels", code="empty_input")
-    gdf, meta = export.overlap_source(data)
+    gdf, meta = export.overlap_source(data, limits=request_limits())
     return _send(gdf, meta, None)
 
 

@@ -21,6 +21,7 @@ from gisapp.errors import InputError
 from gisapp.overlap import run_overlap
 from gisapp.parcels import MAX_FEATURES
 from gisapp.report import render
+from gisapp.web.admission import request_limits
 from gisapp.web.api import want_bom
 
 URL_PREFIX = "/api"
@@ -58,6 +59,7 @@ def _options() -> dict[str, Any]:
         "sliver_m2": sliver_m2,
         "id_field": args.get("id_field") or None,
         "max_features": MAX_FEATURES,
+        "limits": request_limits(),
     }
 
 
