@@ -169,7 +169,7 @@ def main() -> int:
             )
             try:
                 wait_ready(port, proc)
-                load(port, 4, 3.0)  # warm-up: every worker has read its layers
+                load(port, 16, 8.0)  # warm-up: every worker has read its layers and started its forkserver
                 rss_start = worker_rss_mib(proc)
                 stats = load(port, clients, args.seconds)
                 rss_end = worker_rss_mib(proc)

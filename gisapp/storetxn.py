@@ -441,18 +441,7 @@ class VersionedStore:
                 shutil.rmtree(final, ignore_errors=True)
                 os.replace(tmp, final)
                 checkpoint("saved")
-            rel_stage = stage.relative_to(self.directory)
-            journal = {
-                "version": new.version,
-                "moves": [[str(rel_stage / n), n] for n in moves]
-                + [[str(rel_stage / MANIFEST), f"{STORE_DIR}/{MANIFEST}"]],
-                "deletes": deletes,
-            }
-            _atomic_write_bytes(self.meta_dir / JOURNAL, json.dumps(journal, indent=1).encode("utf-8"))
-            _fsync_dir(self.meta_dir)
-            checkpoint("journal")
-            _roll_forward(self.directory)
-            checkpoint("switched")
+            self._journal_and_roll_forward(stage, moves, deletes, {"version": new.version})
         self._prune()
 
     def rollback(self, command: str = "store rollback") -> Manifest:
@@ -499,17 +488,25 @@ class VersionedStore:
     def _switch_raw(self, stage: Path, moves: list[str], deletes: list[str]) -> None:
         """Switch to the manifest already in ``stage`` without saving the current version (rollback)."""
         with _flock(self.meta_dir, fcntl.LOCK_EX):
-            rel_stage = stage.relative_to(self.directory)
-            journal = {
-                "moves": [[str(rel_stage / n), n] for n in moves]
-                + [[str(rel_stage / MANIFEST), f"{STORE_DIR}/{MANIFEST}"]],
-                "deletes": deletes,
-            }
-            _atomic_write_bytes(self.meta_dir / JOURNAL, json.dumps(journal, indent=1).encode("utf-8"))
-            _fsync_dir(self.meta_dir)
-            checkpoint("journal")
-            _roll_forward(self.directory)
-            checkpoint("switched")
+            self._journal_and_roll_forward(stage, moves, deletes, {})
+
+    def _journal_and_roll_forward(
+        self, stage: Path, moves: list[str], deletes: list[str], extra: dict[str, Any]
+    ) -> None:
+        """Write the journal (the commit point: the staged files and manifest to move in, the files to
+        delete), then carry it out. Called with the store's exclusive lock held."""
+        rel_stage = stage.relative_to(self.directory)
+        journal = {
+            **extra,
+            "moves": [[str(rel_stage / n), n] for n in moves]
+            + [[str(rel_stage / MANIFEST), f"{STORE_DIR}/{MANIFEST}"]],
+            "deletes": deletes,
+        }
+        _atomic_write_bytes(self.meta_dir / JOURNAL, json.dumps(journal, indent=1).encode("utf-8"))
+        _fsync_dir(self.meta_dir)
+        checkpoint("journal")
+        _roll_forward(self.directory)
+        checkpoint("switched")
 
 
 class Transaction:
