@@ -168,8 +168,16 @@ def test_no_cdn_and_no_outside_resource(page_html: str) -> None:
     assert config["default_basemap"] == "offline"
     offline = [m for m in config["basemaps"] if not m["online"]]
     assert [m["id"] for m in offline] == ["offline"] and offline[0]["tiles"] == []
-    without_maps = json.dumps({k: v for k, v in config.items() if k != "basemaps"})
+    # (the plan views quote the stand-ins' basis notes, which may cite a web source as text)
+    without_maps = json.dumps({k: v for k, v in config.items() if k not in ("basemaps", "plans")})
     assert "http" not in without_maps
+    for plan in config["plans"]:
+        without_notes = {k: v for k, v in plan.items() if k != "standins"}
+        assert "http" not in json.dumps(without_notes)
+        assert all(set(s) == STANDIN_KEYS for s in plan["standins"])
+
+
+STANDIN_KEYS = {"layer", "id", "name", "name_en", "role", "uncertainty_m", "basis_note", "unit"}
 
 
 def test_every_script_and_stylesheet_is_served_locally(page_html: str, client) -> None:  # type: ignore[no-untyped-def]
@@ -324,7 +332,7 @@ def test_styles_follow_the_geometry_basis() -> None:
     assert red["color"] == st.CONTROL_COLOUR and "gisapp-hatch-control" in red["className"].split()
     # lines are not filled; points are circles whose outline still tells the basis
     line = st.feature_style("structure", "schematic", "belt", "f", "LineString")
-    assert line["fill"] is False and line["dashArray"] == "8 5" and "gisapp-hatch" not in line["className"]
+    assert line["fill"] is False and line["dashArray"] and "gisapp-hatch" not in line["className"]
     point = st.feature_style("structure", "illustrative", "node", "g", "Point")
     assert point["radius"] == 6 and point["dashArray"] == "1 3"
     assert "dashArray" not in st.feature_style("structure", "official", "node", "h", "Point")
@@ -441,3 +449,77 @@ def test_large_layers_start_hidden(monkeypatch) -> None:  # type: ignore[no-unty
     entries = {e["id"]: e for e in (map_legend.layer_entry(lyr) for lyr in store_view().layers())}
     assert entries["zs-towns"]["visible"] is False  # 23 features
     assert entries[STRUCTURE_LAYER]["visible"] is True  # 6 features
+
+
+# --------------------------------------------------------------------------- plan views (issue 12 §1)
+
+PLAN_IDS = {
+    "zhongshan-services-2021-2025",
+    "zhongshan-industrial-restructuring",
+    "zhongshan-torch-zone-2021-2025",
+    "guangzhou-services-2021-2025",
+    "shenzhen-services-2021-2025",
+}
+
+
+def test_one_view_per_plan_with_its_layers_city_and_citation(page_html: str) -> None:
+    config = _parse(page_html).config
+    plans = {p["id"]: p for p in config["plans"]}
+    assert set(plans) == PLAN_IDS
+    assert config["default_plan"] == "zhongshan-services-2021-2025" == config["plans"][0]["id"]
+    zs = plans["zhongshan-services-2021-2025"]
+    assert zs["layers"] == ["zs-services-detail", "zs-services-structure"]
+    assert zs["reference"] == ["zs-towns"] and zs["city"]["name"] == "中山市"
+    assert zs["structure_zh"] == "双核支撑、多区联动"
+    # cited by file and the line of the plan where the structure is named
+    assert zs["citation"]["file"] == "zhongshan-services-2021-2025.txt" and zs["citation"]["line_from"] == 255
+    assert "双核支撑、多区联动" in zs["citation"]["section"]
+    text = (paths.plans_dir() / "zhongshan-services-2021-2025.txt").read_text("utf-8").splitlines()
+    assert "双核支撑、多区联动" in text[255 - 1]
+    assert plans["zhongshan-industrial-restructuring"]["layers"] == ["zs-industrial-structure", REDLINE]
+    gz, sz = plans["guangzhou-services-2021-2025"], plans["shenzhen-services-2021-2025"]
+    assert gz["city"]["name"] == "广州市" and gz["reference"] == [] and gz["layers"] == ["gz-services-structure"]
+    assert sz["city"]["name"] == "深圳市" and sz["layers"] == ["sz-services-structure"]
+    # fitted to the city: the view's box is the city's, and holds most of the plan's features
+    city = next(f for f in _features_of("base-city") if f["properties"]["name"] == "中山市")
+    import shapely.geometry as sg
+
+    assert zs["bounds"] == pytest.approx(list(sg.shape(city["geometry"]).bounds), abs=1e-5)
+    # the legend lists only roles and bases present
+    assert zs["roles"] and set(zs["roles"]) <= set(st.ROLES) | {"other"}
+    assert "official" not in zs["bases"]
+
+
+def _features_of(layer_id: str) -> list[dict]:
+    return json.loads((paths.layers_dir() / f"{layer_id}.geojson").read_text("utf-8"))["features"]
+
+
+def test_standins_are_listed_per_plan_with_their_unit(page_html: str) -> None:
+    from gisapp.structures import STAND_IN_M
+
+    config = _parse(page_html).config
+    for plan in config["plans"]:
+        expected = {
+            (layer, f["properties"]["id"])
+            for layer in plan["layers"]
+            for f in _features_of(layer)
+            if f["geometry"]["type"] == "Point" and (f["properties"].get("uncertainty_m") or 0) >= STAND_IN_M
+        }
+        assert {(s["layer"], s["id"]) for s in plan["standins"]} == expected, plan["id"]
+        for s in plan["standins"]:
+            unit = s["unit"]
+            assert unit["kind"] in ("towns", "districts", "city") and unit["ids"], s
+            feature = next(f for f in _features_of(s["layer"]) if f["properties"]["id"] == s["id"])
+            towns = [n for n in re.split("[、,，]", feature["properties"].get("member_towns") or "") if n]
+            if towns:
+                assert unit["kind"] == "towns" and unit["layer"] == "zs-towns" and unit["names"] == towns
+            elif unit["kind"] == "city":
+                assert unit["ids"] == [plan["city"]["id"]] and unit["layer"] == "base-city"
+    zs = next(p for p in config["plans"] if p["id"] == "zhongshan-services-2021-2025")
+    assert len(zs["standins"]) >= 1
+
+
+def test_header_links_accounting_and_figure_button(page_html: str, client) -> None:  # type: ignore[no-untyped-def]
+    assert 'href="/accounting"' in page_html and 'id="gisapp-figure"' in page_html
+    assert client.get("/accounting").status_code == 200
+    assert _parse(page_html).config["figure"] == "/api/figure"

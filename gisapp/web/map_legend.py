@@ -13,6 +13,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+import shapely
+
 from gisapp import paths
 from gisapp.web import map_styles as st
 from gisapp.web.map_layers import DisplayLayer, StoreView
@@ -79,7 +82,8 @@ def layer_entry(layer: DisplayLayer) -> dict[str, Any]:
 
     Returns:
         ``{"id", "title", "title_en", "kind", "basis", "plan", "structure", "pane", "z_index",
-        "interactive", "count", "visible", "bounds", "roles", "geometry_types", "swatch", "hatch"}``;
+        "interactive", "count", "visible", "bounds", "roles", "feature_bases", "geometry_types", "swatch",
+        "hatch"}``; ``feature_bases`` are the geometry bases of its features (:data:`~gisapp.web.map_styles.BASES` order);
         ``visible`` is whether the layer is shown when the page opens (every layer of at most
         :data:`MAX_DEFAULT_VISIBLE_FEATURES` features); ``swatch`` is the style of a typical feature.
     """
@@ -106,6 +110,7 @@ def layer_entry(layer: DisplayLayer) -> dict[str, Any]:
         "visible": len(layer.ids) <= MAX_DEFAULT_VISIBLE_FEATURES,
         "bounds": layer.bounds,
         "roles": roles,
+        "feature_bases": [b for b in st.BASES if b in {st.basis_of(p, meta) for p in layer.props}],
         "geometry_types": sorted({g.geom_type for g in layer.geoms}),
         "swatch": {k: swatch.get(k) for k in ("color", "fillColor", "fillOpacity", "dashArray", "weight")},
         "hatch": next((c for c in swatch["className"].split() if c.startswith("gisapp-hatch-")), ""),
@@ -245,3 +250,234 @@ def defs_html() -> str:
         ``path.gisapp-hatch-<key> { fill: url(#…) }``.
     """
     return TEMPLATES.get_template("map/defs.html").render(hatches=st.HATCHES)
+
+
+# --------------------------------------------------------------------------- plan views (专题图)
+
+#: The plan view the page opens with (``/``): 中山服务业 "双核支撑、多区联动".
+DEFAULT_PLAN = "zhongshan-services-2021-2025"
+#: Layers that belong to a plan's view besides its structure layers (contract of issue 12).
+EXTRA_PLAN_LAYERS = {"zhongshan-industrial-restructuring": ("zs-industrial-redline",)}
+
+
+def plan_id(plan_file: str) -> str:
+    """A plan's id: its file name without ``.txt`` (``zhongshan-services-2021-2025``)."""
+    return plan_file.removesuffix(".txt")
+
+
+def _split_names(value: Any) -> list[str]:
+    """``"小榄镇、东凤镇"`` → ``["小榄镇", "东凤镇"]`` (also ``,``/``，``/``;`` separated; blanks dropped)."""
+    if not isinstance(value, str):
+        return []
+    return [p.strip() for p in re.split(r"[、,，;；]", value) if p.strip()]
+
+
+def _by_name(layer: DisplayLayer | None) -> dict[str, str]:
+    """``{name: display id}`` of a layer's features (also the name without its last character, 区/镇/市)."""
+    out: dict[str, str] = {}
+    if layer is None:
+        return out
+    for fid, props in zip(layer.ids, layer.props, strict=True):
+        name = str(props.get("name") or "")
+        if name:
+            out.setdefault(name, fid)
+            out.setdefault(name[:-1], fid)
+    return out
+
+
+def _plan_city(layers: list[DisplayLayer], cities: DisplayLayer | None) -> int | None:
+    """Row in ``cities`` (``base-city``) holding most representative points of the plan's features."""
+    if cities is None or not len(cities.geoms):
+        return None
+    counts = np.zeros(len(cities.geoms), dtype=int)
+    for layer in layers:
+        if not len(layer.geoms):
+            continue
+        pts = shapely.point_on_surface(layer.geoms)
+        for i, city in enumerate(cities.geoms):
+            counts[i] += int(shapely.contains(city, pts).sum())
+    return int(counts.argmax()) if counts.max() > 0 else None
+
+
+def _standin_unit(
+    props: dict[str, Any], towns: DisplayLayer | None, districts: DisplayLayer | None, city: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The unit a stand-in stands for: its ``member_towns``, else ``member_districts``, else its plan's city."""
+    for kind, names, layer in (
+        ("towns", _split_names(props.get("member_towns")), towns),
+        ("districts", _split_names(props.get("member_districts")), districts),
+    ):
+        lookup = _by_name(layer)
+        ids = [lookup[n] for n in names if n in lookup]
+        if layer is not None and ids:
+            return {"kind": kind, "names": names, "layer": layer.meta.id, "ids": ids}
+    if city:
+        return {"kind": "city", "names": [city["name"]], "layer": city["layer"], "ids": [city["id"]]}
+    return None
+
+
+def main_structure(layers: list[DisplayLayer]) -> str:
+    """The structure name of a plan's main structure layer (the shortest ``meta.structure``)."""
+    names = [lyr.meta.structure for lyr in layers if lyr.meta.kind == "structure" and lyr.meta.structure]
+    return min(names, key=len) if names else ""
+
+
+@functools.lru_cache(maxsize=16)
+def structure_line(plan_file: str, structure: str) -> int | None:
+    """1-based line of the plan text (``../shared/plans/<file>``) where the structure's name is written.
+
+    The name is matched without punctuation and spaces, also across a line break; the table of
+    contents (lines ending in a page number after a tab) is skipped.
+
+    Returns:
+        the line number, or None when the name is not in the text (or the text is not readable).
+    """
+    key = re.sub(r"[\W_]", "", structure)
+    if not key:
+        return None
+    try:
+        lines = (paths.plans_dir() / plan_file).read_text("utf-8").splitlines()
+    except OSError:
+        return None
+    clean = [re.sub(r"[\W_]", "", ln) for ln in lines]
+    for i, text in enumerate(clean):
+        if re.search(r"\t\d+\s*$", lines[i]):
+            continue
+        nxt = next((c for c in clean[i + 1 : i + 4] if c), "")
+        if key in text or (key in text + nxt and key not in nxt):
+            return i + 1
+    return None
+
+
+def _line_text(plan_file: str, line: int | None) -> str:
+    """The stripped text of one line of a plan (``""`` when unreadable or out of range)."""
+    if not line:
+        return ""
+    try:
+        lines = (paths.plans_dir() / plan_file).read_text("utf-8").splitlines()
+    except OSError:
+        return ""
+    return lines[line - 1].strip() if 0 < line <= len(lines) else ""
+
+
+def plan_views(view: StoreView) -> list[dict[str, Any]]:
+    """One thematic view (专题图) per plan of the store, the way the plan's own structure figure shows it.
+
+    A plan's layers are the ``kind == "structure"`` layers whose ``meta.plan`` is the plan's file
+    (plus :data:`EXTRA_PLAN_LAYERS`); its city is the ``base-city`` feature holding most of its
+    features; its reference layers are the ``towns`` layers whose extent lies in that city (Zhongshan's
+    镇街), drawn lightly under the structure (other cities: the base district boundaries).
+
+    Args:
+        view: the store view (``base-city``, ``base-district`` and the towns layer are optional).
+
+    Returns:
+        views in a stable order (:data:`DEFAULT_PLAN` first, then by title): ``{"id", "file", "zh", "en",
+        "structure_zh", "structure_en", "layers" [ids], "reference" [ids], "city" {"name", "name_en",
+        "layer", "id"} | None, "bounds" [W, S, E, N] (the city's, else the layers'), "citation" {"file",
+        "section", "line_from", "line_to"}, "roles" [role keys present], "bases" [bases present],
+        "standins" [{"layer", "id", "name", "name_en", "role", "uncertainty_m", "basis_note", "unit"
+        {"kind": towns|districts|city, "names", "layer", "ids"}}]}``. A stand-in is a Point whose
+        ``uncertainty_m`` is at least :data:`gisapp.structures.STAND_IN_M` (5000 m).
+    """
+    from gisapp.structures import STAND_IN_M
+
+    layers = list(view.layers())
+    by_id = {lyr.meta.id: lyr for lyr in layers}
+    cities = by_id.get("base-city")
+    districts = by_id.get("base-district")
+    town_layers = [lyr for lyr in layers if lyr.meta.kind == "towns"]
+    files: dict[str, list[DisplayLayer]] = {}
+    for lyr in layers:
+        if lyr.meta.kind == "structure" and lyr.meta.plan:
+            files.setdefault(lyr.meta.plan, []).append(lyr)
+    out = []
+    for file, plan_layers in files.items():
+        pid = plan_id(file)
+        plan_layers = plan_layers + [by_id[x] for x in EXTRA_PLAN_LAYERS.get(pid, ()) if x in by_id]
+        row = _plan_city(plan_layers, cities)
+        city = None
+        bounds = None
+        if row is not None and cities is not None:
+            cp = cities.props[row]
+            city = {
+                "name": str(cp.get("name") or ""),
+                "name_en": str(cp.get("name_en") or ""),
+                "layer": cities.meta.id,
+                "id": cities.ids[row],
+            }
+            bounds = cities.feature_bounds(row)
+        if bounds is None:
+            b = np.array([lyr.bounds for lyr in plan_layers if lyr.bounds])
+            bounds = [float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())]
+        reference = []
+        towns = None
+        for tl in town_layers:
+            if row is not None and tl.bounds and cities is not None:
+                centre = shapely.Point((tl.bounds[0] + tl.bounds[2]) / 2, (tl.bounds[1] + tl.bounds[3]) / 2)
+                if cities.geoms[row].contains(centre):
+                    reference.append(tl.meta.id)
+                    towns = towns or tl
+        lines: list[tuple[int, str]] = []
+        core_lines: list[int] = []
+        roles: set[str] = set()
+        bases: set[str] = set()
+        standins = []
+        for lyr in plan_layers:
+            roles.update(layer_roles(lyr))
+            for fid, props, geom in zip(lyr.ids, lyr.props, lyr.geoms, strict=True):
+                bases.add(st.basis_of(props, lyr.meta))
+                line = props.get("plan_line")
+                if isinstance(line, (int, float)) and line == line:
+                    lines.append((int(line), str(props.get("section") or "")))
+                    if st.role_of(props) == "core":
+                        core_lines.append(int(line))
+                unc = props.get("uncertainty_m")
+                if geom.geom_type == "Point" and isinstance(unc, (int, float)) and unc >= STAND_IN_M:
+                    standins.append(
+                        {
+                            "layer": lyr.meta.id,
+                            "id": fid,
+                            "name": str(props.get("name") or fid),
+                            "name_en": str(props.get("name_en") or ""),
+                            "role": st.role_of(props),
+                            "uncertainty_m": float(unc),
+                            "basis_note": str(props.get("basis_note") or ""),
+                            "unit": _standin_unit(props, towns, districts, city),
+                        }
+                    )
+        lines.sort()
+        cores = sorted(ln for ln in core_lines)
+        anchor = structure_line(file, main_structure(plan_layers)) or (cores[0] if cores else None)
+        after = [x for x in lines if anchor is None or x[0] >= anchor] or lines
+        structures = [lyr for lyr in plan_layers if lyr.meta.kind == "structure"]
+        main = min(structures, key=lambda lyr: len(lyr.meta.structure or "~" * 99))
+        section = after[0][1] if after else ""
+        heading = _line_text(file, anchor)
+        if heading and len(heading) <= 40 and not re.search(r"[，,。ꎬ；;]", heading):
+            section = heading
+        out.append(
+            {
+                "id": pid,
+                "file": file,
+                "zh": plan_title(file, plan_layers),
+                "en": plan_title_en(file),
+                "structure_zh": main.meta.structure or main.meta.title,
+                "structure_en": _structure_en(main),
+                "layers": [lyr.meta.id for lyr in plan_layers],
+                "reference": reference,
+                "city": city,
+                "bounds": [round(float(v), 6) for v in bounds],
+                "citation": {
+                    "file": file,
+                    "section": section,
+                    "line_from": anchor if anchor is not None else (lines[0][0] if lines else None),
+                    "line_to": lines[-1][0] if lines else None,
+                },
+                "roles": [r for r in [*st.ROLES, "other"] if r in roles],
+                "bases": [b for b in st.BASES if b in bases],
+                "standins": sorted(standins, key=lambda s: (s["layer"], s["name"])),
+            }
+        )
+    out.sort(key=lambda v: (v["id"] != DEFAULT_PLAN, v["zh"]))
+    return out

@@ -23,7 +23,7 @@ from gisapp.web import map_styles as st
 from gisapp.web.assets import APP_JS, VENDOR_CSS, VENDOR_JS, app_modules
 from gisapp.web.map_basemaps import BaseMap, base_maps, default_base_map
 from gisapp.web.map_layers import StoreView, store_stamp, store_view
-from gisapp.web.map_legend import defs_html, layer_entry, layer_tree, legend_html
+from gisapp.web.map_legend import DEFAULT_PLAN, defs_html, layer_entry, layer_tree, legend_html, plan_views
 from gisapp.web.map_text import TEMPLATES
 
 PAGE_TITLE = "珠三角规划空间结构地图 · Planning-zone GIS"
@@ -47,6 +47,12 @@ API = {
 }
 
 
+#: The figure endpoint (出图, helper E's ``gisapp/web/routes_figure.py``); the page adds the query.
+FIGURE_URL = "/api/figure"
+#: The accounting page linked from the map header.
+ACCOUNTING_URL = "/accounting"
+
+
 def home_bounds(view: StoreView) -> list[list[float]] | None:
     """``[[south, west], [north, east]]`` of the non-base layers (all layers if there are only base layers)."""
     layers = list(view.layers())
@@ -66,9 +72,14 @@ def page_config(view: StoreView, maps: list[BaseMap], default_map: str) -> dict[
 
     Returns:
         ``{"title", "layers" [layer entries], "tree", "panes", "basemaps", "default_basemap",
-        "home", "centre", "api", "epsg4547", "roles", "bases"}``.
+        "home", "centre", "api", "epsg4547", "roles", "bases", "plans", "default_plan", "figure"}``:
+        ``plans`` are the plan views (:func:`gisapp.web.map_legend.plan_views`), ``default_plan`` the one
+        ``/`` opens (:data:`~gisapp.web.map_legend.DEFAULT_PLAN` when the store has it, else the first,
+        else ``""``), ``figure`` the URL of the figure endpoint (出图, ``GET /api/figure``).
     """
     layers = [layer_entry(layer) for layer in view.layers()]
+    plans = plan_views(view)
+    default_plan = DEFAULT_PLAN if any(p["id"] == DEFAULT_PLAN for p in plans) else (plans[0]["id"] if plans else "")
     panes = {}
     for entry in layers:
         panes[entry["pane"]] = {"name": entry["pane"], "z_index": entry["z_index"], "interactive": entry["interactive"]}
@@ -85,6 +96,9 @@ def page_config(view: StoreView, maps: list[BaseMap], default_map: str) -> dict[
         "epsg4547": EPSG_4547,
         "roles": {k: {"colour": c, "zh": zh, "en": en} for k, (c, zh, en) in st.ROLES.items()},
         "bases": {k: {"zh": zh, "en": en} for k, (zh, en, _) in st.BASES.items()},
+        "plans": plans,
+        "default_plan": default_plan,
+        "figure": FIGURE_URL,
     }
 
 
@@ -111,6 +125,7 @@ def render_page(view: StoreView, maps: list[BaseMap], default_map: str) -> str:
             layers=[lyr.meta for lyr in view.layers()], basis_labels=st.BASIS_LABELS
         ),
         defs=defs_html(),
+        accounting_url=ACCOUNTING_URL,
         basemaps=maps,
         default_map=default_map,
     )

@@ -3,6 +3,7 @@
 
 /* global L */
 
+import { lang } from './i18n.js';
 import { LayerSet } from './layerset.js';
 
 export class Compare {
@@ -19,20 +20,23 @@ export class Compare {
     this.leftSelect.addEventListener('change', () => this.applyLeft());
     this.rightSelect.addEventListener('change', () => this.applyRight());
     document.getElementById('gisapp-compare-close').addEventListener('click', () => this.close());
+    this.saved = null;
   }
 
-  /** Options: every plan (all its layers) and every single layer that is not a base boundary. */
+  /** Options: every plan view (its layers and its city's towns) and every layer that is not a base boundary. */
   choices() {
     const out = [];
-    for (const group of this.app.config.tree) {
-      if (!group.key.startsWith('plan:')) continue;
-      const ids = group.children.flatMap((c) => c.layers);
-      out.push({ value: `group:${group.key}`, zh: `规划：${group.zh}`, en: `Plan: ${group.en}`, ids });
-      for (const child of group.children) {
-        for (const id of child.layers) {
-          const entry = this.app.config.layers.find((l) => l.id === id);
-          out.push({ value: `layer:${id}`, zh: `　图层：${entry.title}`, en: `  Layer: ${entry.title_en}`, ids: [id] });
-        }
+    for (const plan of this.app.config.plans || []) {
+      const city = plan.city ? plan.city.name.replace(/市$/, '') : '';
+      out.push({
+        value: `plan:${plan.id}`,
+        zh: `${city ? `${city} · ` : ''}${plan.structure_zh}`,
+        en: `${plan.en}: ${plan.structure_en}`,
+        ids: [...plan.layers, ...plan.reference],
+      });
+      for (const id of plan.layers) {
+        const entry = this.app.config.layers.find((l) => l.id === id);
+        out.push({ value: `layer:${id}`, zh: `　图层：${entry.title}`, en: `  Layer: ${entry.title_en}`, ids: [id] });
       }
     }
     for (const entry of this.app.config.layers) {
@@ -48,10 +52,19 @@ export class Compare {
       for (const c of this.options) {
         const o = document.createElement('option');
         o.value = c.value;
-        o.textContent = `${c.zh} / ${c.en.trim()}`;
+        o.dataset.zh = c.zh;
+        o.dataset.en = c.en.trim();
+        o.textContent = lang() === 'en' ? c.en.trim() : c.zh;
+        o.title = `${c.zh} / ${c.en.trim()}`;
         select.append(o);
       }
     }
+  }
+
+  /** An option value, also from old links (``group:plan:<file>.txt`` → ``plan:<id>``). */
+  normalise(value) {
+    const m = /^group:plan:(.+?)(\.txt)?$/.exec(value || '');
+    return m ? `plan:${m[1]}` : value;
   }
 
   ids(value) {
@@ -68,12 +81,19 @@ export class Compare {
     else this.open();
   }
 
-  /** Open compare mode; left/right: option values (default: the first two plans). */
+  /** Open compare mode; left/right: option values (default: the current plan view and the next plan). */
   open(left, right) {
-    const plans = this.options.filter((o) => o.value.startsWith('group:'));
+    const plans = this.options.filter((o) => o.value.startsWith('plan:'));
     const fallback = this.options.map((o) => o.value);
-    left = left || (plans[0] || {}).value || fallback[0];
-    right = right || (plans[1] || {}).value || fallback[1] || left;
+    const known = (v) => (this.options.some((o) => o.value === v) ? v : undefined);
+    const current = this.app.views && this.app.views.current ? `plan:${this.app.views.current.id}` : undefined;
+    left = known(this.normalise(left)) || known(current) || (plans[0] || {}).value || fallback[0];
+    const next = plans.find((o) => o.value !== left);
+    right = known(this.normalise(right)) || (next || {}).value || fallback[1] || left;
+    if (!this.active) {
+      // what the main map shows now, restored when compare mode closes
+      this.saved = this.app.layers.ids().map((id) => [id, this.app.layers.isVisible(id), this.app.layers.opacity(id)]);
+    }
     this.active = true;
     document.body.classList.add('gisapp-comparing');
     this.bar.hidden = false;
@@ -101,6 +121,9 @@ export class Compare {
   }
 
   applyLeft() {
+    const value = this.leftSelect.value;
+    const views = this.app.views;
+    if (views && value.startsWith('plan:') && views.byId.has(value.slice(5))) views.setCurrent(views.byId.get(value.slice(5)));
     const keep = new Set([...this.ids(this.leftSelect.value), ...this.baseIds().filter((id) => this.app.layers.isVisible(id))]);
     for (const id of this.app.layers.ids()) this.app.layers.setVisible(id, keep.has(id), { silent: true });
     this.app.layers._changed();
@@ -113,9 +136,18 @@ export class Compare {
     this.app.state.schedule();
   }
 
-  close() {
+  /** Close compare mode; restore: put back the main map's layers as they were before it opened. */
+  close({ restore = true } = {}) {
     if (!this.active) return;
     this.active = false;
+    if (restore && this.saved) {
+      for (const [id, visible, opacity] of this.saved) {
+        this.app.layers.setOpacity(id, opacity, { silent: true });
+        this.app.layers.setVisible(id, visible, { silent: true });
+      }
+      this.app.layers._changed();
+    }
+    this.saved = null;
     this.app.map.unsync(this.right);
     this.right.unsync(this.app.map);
     document.body.classList.remove('gisapp-comparing');

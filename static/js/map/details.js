@@ -69,6 +69,7 @@ export class Details {
     this.current = { layer: layerId, id: featureId };
     this._show(data);
     if (zoom) await this.zoomTo(data.bbox);
+    else this.keepClear(data.bbox);
     this.highlight();
     this.app.state.schedule();
     return data;
@@ -85,15 +86,46 @@ export class Details {
     this.current = { place: name };
     this._show(data);
     if (zoom) await this.zoomTo(data.bbox, 14);
+    else this.keepClear(data.bbox);
     this.highlight();
     this.app.state.schedule();
     return data;
   }
 
+  /** Width (px) the docked panel takes from the right of the main map (0 when it is closed). */
+  panelInset() {
+    if (this.panel.hidden) return 0;
+    const map = this.app.map.getContainer().getBoundingClientRect();
+    const panel = this.panel.getBoundingClientRect();
+    return Math.max(0, map.right - panel.left);
+  }
+
+  /** Fit the map to a box (WGS 84 [W, S, E, N]) in the part of the map the panel leaves free. */
   async zoomTo(bbox, maxZoom = 13) {
     const bounds = this.app.datum.bboxToDisplay(bbox);
-    this.app.map.fitBounds(bounds, { maxZoom, padding: [30, 30], animate: false });
+    const inset = this.panelInset();
+    this.app.map.fitBounds(bounds, {
+      maxZoom,
+      paddingTopLeft: [30, 30],
+      paddingBottomRight: [inset + 30, 30],
+      animate: false,
+    });
     await this.app.layers.idle();
+  }
+
+  /** Pan the map so that the centre of a box (WGS 84 [W, S, E, N]) is not under the panel. */
+  keepClear(bbox) {
+    const inset = this.panelInset();
+    if (!inset || !bbox) return;
+    const map = this.app.map;
+    const size = map.getSize();
+    const free = size.x - inset;
+    const centre = this.app.datum.toDisplay([(bbox[1] + bbox[3]) / 2, (bbox[0] + bbox[2]) / 2]);
+    const p = map.latLngToContainerPoint(centre);
+    if (p.x < free - 24 && p.x > 0 && p.y > 0 && p.y < size.y) return;
+    // bring it to the middle of the free part (or just inside it when the panel leaves little room)
+    const target = L.point(Math.max(24, free / 2), Math.min(Math.max(p.y, 40), size.y - 40));
+    map.panBy(p.subtract(target), { animate: false });
   }
 
   /** Outline the selected feature (again after a reload or a datum change). */
@@ -106,7 +138,12 @@ export class Details {
       return;
     }
     const layer = this.app.layers.featureLayer(this.current.layer, this.current.id);
-    if (!layer) return;
+    if (!layer) {
+      // a stand-in (not drawn as a point): outline the unit it stands for
+      const standin = this.app.views && this.app.views.standin(this.current.layer, this.current.id);
+      if (standin) this.app.views.highlightUnit(standin);
+      return;
+    }
     if (layer.getLatLng) {
       this._markPoint(layer.getLatLng(), 10);
     } else {
@@ -125,6 +162,7 @@ export class Details {
   close() {
     this.panel.hidden = true;
     this.current = null;
+    if (this.app.views) this.app.views.clearUnit();
     this.halo.clearLayers();
     this.app.state.schedule();
   }

@@ -13,6 +13,7 @@ import { Search } from './search.js';
 import { StateSync, parseHash } from './state.js';
 import { Tools } from './tools.js';
 import { Tree } from './tree.js';
+import { Views } from './views.js';
 
 const config = JSON.parse(document.getElementById('gisapp-config').textContent);
 const initial = parseHash(window.location.hash);
@@ -29,6 +30,7 @@ window.gisapp = app; // for the browser tests and the benchmark
 app.state = new StateSync(() => {
   const c = datum.toWgs(map.getCenter());
   return {
+    plan: app.views.current ? app.views.current.id : '',
     zoom: map.getZoom(),
     centre: [c.lat, c.lng],
     layers: app.layers.visibleIds().map((id) => ({ id, opacity: app.layers.opacity(id) })),
@@ -43,6 +45,7 @@ app.layers = new LayerSet(map, config, datum, {
   isBusy: () => app.tools.busy(),
   onLoaded: (layerId) => {
     if (app.details.current && app.details.current.layer === layerId) app.details.highlight();
+    if (app.views && app.views.current && app.views.current.layers.includes(layerId)) app.views.renderKey();
   },
 });
 app.allMaps = () => [map, ...(app.compare.right ? [app.compare.right] : [])];
@@ -59,6 +62,10 @@ app.tree = new Tree(document.getElementById('gisapp-tree'), config, app.layers, 
     if (entry && entry.bounds) map.fitBounds(datum.bboxToDisplay(entry.bounds), { padding: [20, 20] });
   },
 });
+app.views = new Views(app);
+document.getElementById('gisapp-show-opacity').addEventListener('change', (e) => {
+  document.getElementById('gisapp-tree').classList.toggle('gisapp-show-opacity', e.target.checked);
+});
 app.layers.onChange(() => app.state.schedule());
 map.on('moveend', () => app.state.schedule());
 
@@ -74,15 +81,19 @@ async function apply(state, first) {
   const baseId = config.basemaps.some((m) => m.id === state.base) ? state.base : first ? config.default_basemap : app.basemaps.current;
   const base = config.basemaps.find((m) => m.id === baseId);
   if (first) datum.set(base.datum);
-  if (state.zoom !== undefined && state.centre) {
-    map.setView(datum.toDisplay(state.centre), state.zoom, { animate: false });
-  } else if (first && config.home) {
-    map.fitBounds(L.latLngBounds(config.home).pad(0.02), { animate: false });
-  } else if (first) {
-    map.setView(config.centre, 10, { animate: false });
-  }
+  const hasView = state.zoom !== undefined && Boolean(state.centre);
+  // the plan view: #plan=<id>; else the plan of an old link's layers (l=); else the default plan
+  let plan = state.plan && app.views.byId.get(state.plan);
+  if (!plan && state.layers) plan = app.views.guess(state.layers.map((l) => l.id));
+  if (!plan && !state.layers && (first || state.plan)) plan = app.views.byId.get(config.default_plan);
+  if (hasView) map.setView(datum.toDisplay(state.centre), state.zoom, { animate: false });
+  else if (plan && (first || !state.layers)) app.views.fit(plan);
+  else if (first && config.home) map.fitBounds(L.latLngBounds(config.home).pad(0.02), { animate: false });
+  else if (first) map.setView(config.centre, 10, { animate: false });
   if (first || baseId !== app.basemaps.current) app.basemaps.use(baseId);
-  if (state.layers || first) {
+  if (plan && !state.layers) await app.views.show(plan.id, { fit: false });
+  else if (plan) app.views.setCurrent(plan);
+  if (state.layers || (first && !plan)) {
     const wanted = state.layers ? new Map(state.layers.map((l) => [l.id, l.opacity])) : null;
     const byDefault = new Set(config.layers.filter((l) => l.visible).map((l) => l.id));
     for (const id of app.layers.ids()) {
@@ -96,7 +107,7 @@ async function apply(state, first) {
     const [left, right] = state.cmp.split('|');
     app.compare.open(left, right);
   } else if (!first) {
-    app.compare.close();
+    app.compare.close({ restore: false });
   }
   await app.idle();
   if (state.selected && state.selected.place) await app.details.openPlace(state.selected.place);

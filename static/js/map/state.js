@@ -1,10 +1,11 @@
 // The view in the URL: zoom, centre (WGS 84), visible layers (with opacity), the selected
 // feature, base map, language and compare mode, so that a link reproduces the view.
 //
-//   #z=11&c=22.52000,113.39000&l=zs-towns,zs-services-structure~60&sel=zs-towns/zs-town-1790113
-//    &base=offline&lang=en&cmp=layer:zs-services-structure|group:plan:gz…
+//   #plan=zhongshan-services-2021-2025&z=11&c=22.52000,113.39000&l=zs-towns,zs-services-structure~60
+//    &sel=zs-towns/zs-town-1790113&base=offline&lang=en&cmp=plan:zhongshan-services-2021-2025|plan:…
 //
-// A missing "l" means the default layers; "l=" (empty) means none.
+// "plan" is the plan view (专题图, views.js). A missing "l" means the plan's layers (or, without a
+// plan, the default view); "l=" (empty) means none. Old links with only "l=" keep working.
 
 const KEEP = { '%2C': ',', '%2F': '/', '%3A': ':', '%7C': '|', '%7E': '~' };
 
@@ -47,7 +48,7 @@ export function parseHash(hash) {
         const j = value.indexOf('/');
         if (j > 0) out.selected = { layer: value.slice(0, j), id: value.slice(j + 1) };
       }
-    } else if (key === 'base' || key === 'lang' || key === 'cmp') {
+    } else if (key === 'base' || key === 'lang' || key === 'cmp' || key === 'plan') {
       out[key] = value;
     }
   }
@@ -57,6 +58,7 @@ export function parseHash(hash) {
 /** Format a state object as a location hash (without '#'). */
 export function formatHash(state) {
   const parts = [];
+  if (state.plan) parts.push(`plan=${enc(state.plan)}`);
   if (state.zoom !== undefined) parts.push(`z=${state.zoom}`);
   if (state.centre) parts.push(`c=${state.centre[0].toFixed(5)},${state.centre[1].toFixed(5)}`);
   if (state.layers) {
