@@ -8,6 +8,7 @@
 #   proj4                           cursor position in CGCS2000 / 3-degree GK CM 114E (EPSG:4547)
 #   gcoord                          WGS 84 <-> GCJ-02 for the AMap base map
 #   geographiclib-geodesic          geodesic (ellipsoidal) distances and areas of the measure tool
+#   rbush                           R-tree of placed label boxes: label collision (static/js/map/labels.js)
 #
 # Usage: scripts/vendor_assets.sh            (from anywhere; needs npm and sha256sum)
 # Result: static/vendor/<name>/…  and static/vendor/MANIFEST.txt (package@version, npm integrity,
@@ -21,6 +22,7 @@ PACKAGES=(
     "proj4@2.22.0"
     "gcoord@1.0.7"
     "geographiclib-geodesic@2.2.0"
+    "rbush@4.0.1"
 )
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -70,6 +72,11 @@ for spec in "${PACKAGES[@]}"; do
             d="$work/out/geographiclib"
             mkdir -p "$d"
             cp "$src/geographiclib-geodesic.min.js" "$src/LICENSE.txt" "$d/"
+            ;;
+        rbush)
+            d="$work/out/rbush"
+            mkdir -p "$d"
+            cp "$src/rbush.min.js" "$src/LICENSE" "$d/"
             ;;
         *)
             echo "vendor_assets.sh: no copy rule for $name" >&2

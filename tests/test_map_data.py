@@ -56,16 +56,19 @@ def test_features_meeting_the_box_only(client) -> None:  # type: ignore[no-untyp
     expected = {f["properties"]["id"] for f in _stored(TOWNS) if shape(f["geometry"]).envelope.intersects(box)}
     assert {f["id"] for f in some} == expected
     assert _by_name(TOWNS, "小榄镇")["properties"]["id"] in expected and 1 < len(expected) < 23
-    # only display data travels: id, basis, style, tooltip (no plan text, no areas)
+    # only display data travels: id, basis, style, tooltip, label (no plan text, no areas)
     props = some[0]["properties"]
-    assert set(props) == {"id", "geometry_basis", "style", "tooltip"}
+    assert set(props) == {"id", "geometry_basis", "style", "tooltip", "label"}
+    assert set(props["label"]) == {"zh", "en", "priority", "size", "at", "angle", "extent", "weight"}
+    assert props["label"]["priority"] == 4  # towns after every structure role
     assert "gisapp-layer-zs-towns" in props["style"]["className"]
     far = _features(client, TOWNS, bbox="100,30,101,31", zoom=12)
     assert far["features"] == []
 
 
-def test_stand_in_points_are_drawn_hollow_and_say_how_far_they_may_be_off(client) -> None:  # type: ignore[no-untyped-def]
-    """A point standing for a whole city (±89 km) is hollow and says so; a 街道 point (±2 km) is not."""
+def test_stand_in_points_are_flagged_not_drawn_and_say_how_far_they_may_be_off(client) -> None:  # type: ignore[no-untyped-def]
+    """A point standing for a whole city (±53 km) is flagged ``standin`` (the map does not draw it; hollow if
+    drawn anyway), has no label and says so; a 街道 point (±2 km) is a labelled symbol."""
     layer = "sz-services-structure"
     shown = {f["id"]: f["properties"] for f in _features(client, layer, zoom=10)["features"]}
     city_wide = _by_name(layer, "艺展中心")["properties"]
@@ -74,7 +77,10 @@ def test_stand_in_points_are_drawn_hollow_and_say_how_far_they_may_be_off(client
     standin = shown[city_wide["id"]]
     assert "gisapp-standin" in standin["style"]["className"] and standin["style"]["fillOpacity"] == 0.0
     assert "位置仅到所在镇街/区/市，±53 km" in standin["tooltip"]
+    assert standin["standin"] is True and "label" not in standin
     assert "gisapp-standin" not in shown[street["id"]]["style"]["className"]
+    assert "standin" not in shown[street["id"]] and shown[street["id"]]["label"]["zh"] == "中芬设计园"
+    assert shown[street["id"]]["style"]["shape"] in {"square", "diamond"}  # a platform (园: diamond)
     assert "±" not in shown[street["id"]]["tooltip"]
 
 

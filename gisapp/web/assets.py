@@ -22,6 +22,7 @@ VENDOR_JS: list[tuple[str, str]] = [
     ("proj4", "/static/vendor/proj4/proj4.js"),
     ("gcoord", "/static/vendor/gcoord/gcoord.global.prod.js"),
     ("geographiclib", "/static/vendor/geographiclib/geographiclib-geodesic.min.js"),
+    ("rbush", "/static/vendor/rbush/rbush.min.js"),
 ]
 
 #: ``(name, URL)`` of the stylesheets.
@@ -29,6 +30,7 @@ VENDOR_CSS: list[tuple[str, str]] = [
     ("leaflet_css", "/static/vendor/leaflet/leaflet.css"),
     ("leaflet_geoman_css", "/static/vendor/geoman/leaflet-geoman.css"),
     ("gisapp_map_css", "/static/css/map.css"),
+    ("gisapp_labels_css", "/static/css/labels.css"),
 ]
 
 #: The page's own entry module (it imports the others from ``static/js/map/``).

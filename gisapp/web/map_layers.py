@@ -29,6 +29,7 @@ import shapely
 from shapely import STRtree
 
 from gisapp import paths
+from gisapp import symbology as sym
 from gisapp.errors import InputError, LayerNotFound
 from gisapp.layerstore import LayerMeta, check_layer_id, list_layers, read_layer
 from gisapp.structures import STAND_IN_M
@@ -234,6 +235,140 @@ class DisplayLayer:
             ) from None
 
 
+#: Roles drawn as bands: their polygon labels follow the band's long axis when it is elongated.
+BAND_ROLES = frozenset({"axis", "corridor", "belt"})
+#: A band polygon's label is turned along it when its oriented box is at least this elongated.
+BAND_ELONGATION = 2.0
+
+
+def _scaled(geom: shapely.Geometry, lat0: float) -> shapely.Geometry:
+    """Lon/lat geometry with longitudes scaled by cos(lat0): locally isotropic, like the (conformal) map."""
+    k = math.cos(math.radians(lat0))
+    return shapely.transform(geom, lambda c: c * np.array([k, 1.0]))
+
+
+def _unscale(x: float, y: float, lat0: float) -> list[float]:
+    return [round(x / math.cos(math.radians(lat0)), 6), round(y, 6)]
+
+
+def _screen_angle(dx: float, dy: float) -> float:
+    """Screen rotation (degrees, clockwise, −90…90) of a direction (east, north) so text stays upright."""
+    a = -math.degrees(math.atan2(dy, dx))
+    if a > 90:
+        a -= 180
+    elif a <= -90:
+        a += 180
+    return round(a, 1)
+
+
+def label_anchor(geom: shapely.Geometry, role: str = "") -> dict[str, Any] | None:
+    """Where and how a feature's name is written on the map.
+
+    Args:
+        geom: the feature's geometry, lon/lat (EPSG:4326).
+        role: its role (bands — :data:`BAND_ROLES` — are labelled along their long axis).
+
+    Returns:
+        ``{"at": [lon, lat], "angle": degrees clockwise on screen, "extent": [w, s, e, n],
+        "weight": size}`` or None for an empty geometry. Polygons: the pole of inaccessibility of
+        their largest part (:func:`shapely.ops.polylabel`, computed in a locally isotropic frame, to
+        1/50 of the part's smaller side), turned along the part's oriented box when it is a band at
+        least :data:`BAND_ELONGATION` times longer than wide (then ``"along"``: other ``[lon, lat]``
+        places on its axis, at ±15 % and ±30 % of its length, to try when the middle is taken). Lines: the middle of their longest part,
+        turned to its direction there. Points: the point. ``weight`` (degrees², or 0 for points)
+        orders labels of equal priority: the larger first.
+    """
+    if geom is None or geom.is_empty:
+        return None
+    b = geom.bounds
+    extent = [round(v, 6) for v in b]
+    lat0 = (b[1] + b[3]) / 2
+    kind = geom.geom_type
+    if kind == "Point":
+        return {"at": [round(geom.x, 6), round(geom.y, 6)], "angle": 0.0, "extent": extent, "weight": 0.0}
+    if kind == "MultiPoint":
+        c = geom.centroid
+        return {"at": [round(c.x, 6), round(c.y, 6)], "angle": 0.0, "extent": extent, "weight": 0.0}
+    g = _scaled(geom, lat0)
+    if kind.endswith("LineString"):
+        parts = list(g.geoms) if kind.startswith("Multi") else [g]
+        line = max(parts, key=lambda p: p.length)
+        mid = line.interpolate(0.5, normalized=True)
+        p0 = line.interpolate(0.4, normalized=True)
+        p1 = line.interpolate(0.6, normalized=True)
+        angle = _screen_angle(p1.x - p0.x, p1.y - p0.y)
+        return {"at": _unscale(mid.x, mid.y, lat0), "angle": angle, "extent": extent, "weight": float(g.length) ** 2}
+    if not kind.endswith("Polygon"):
+        c = geom.representative_point()
+        return {"at": [round(c.x, 6), round(c.y, 6)], "angle": 0.0, "extent": extent, "weight": 0.0}
+    parts = list(g.geoms) if kind.startswith("Multi") else [g]
+    part = max(parts, key=lambda p: p.area)
+    minx, miny, maxx, maxy = part.bounds
+    tol = max(min(maxx - minx, maxy - miny) / 50.0, 1e-7)
+    try:
+        pole = shapely.ops.polylabel(part, tolerance=tol)
+    except Exception:  # noqa: BLE001 - a degenerate ring: any inside point will do
+        pole = part.representative_point()
+    angle = 0.0
+    along: list[list[float]] = []
+    if role in BAND_ROLES:
+        box = shapely.oriented_envelope(part)
+        if box.geom_type == "Polygon":
+            xy = np.asarray(box.exterior.coords)
+            e0, e1 = xy[1] - xy[0], xy[2] - xy[1]
+            l0, l1 = float(np.hypot(*e0)), float(np.hypot(*e1))
+            long_edge, ratio = (e0, l0 / max(l1, 1e-12)) if l0 >= l1 else (e1, l1 / max(l0, 1e-12))
+            if ratio >= BAND_ELONGATION:
+                angle = _screen_angle(float(long_edge[0]), float(long_edge[1]))
+                # other places along the band's axis (middle outwards), where the band is
+                centre = xy[:4].mean(axis=0)
+                for t in (-0.15, 0.15, -0.3, 0.3):
+                    q = shapely.Point(*(centre + t * long_edge))
+                    if part.contains(q):
+                        along.append(_unscale(q.x, q.y, lat0))
+    out = {"at": _unscale(pole.x, pole.y, lat0), "angle": angle, "extent": extent, "weight": float(g.area)}
+    if along:
+        out["along"] = along
+    return out
+
+
+def _label_priority(kind: str, role: str, meta: LayerMeta) -> int:
+    if kind == "structure":
+        return sym.role_symbol(role).label_priority
+    if kind == "control_line":
+        return sym.LABEL_PRIORITY_CONTROL
+    if kind == "towns":
+        return sym.LABEL_PRIORITY_TOWN
+    return sym.LABEL_PRIORITY_BASE + (1 if meta.id == "base-province" else 0)
+
+
+def _label(
+    props: dict[str, Any], geom: shapely.Geometry, kind: str, role: str, meta: LayerMeta
+) -> dict[str, Any] | None:
+    """The ``label`` display property of a feature (None when it has no name)."""
+    zh = str(props.get("name") or "").strip()
+    if kind == "control_line" and props.get("carrier"):  # "火炬开发区（示意区块）" -> 火炬开发区: the hatch says 示意
+        zh = str(props["carrier"]).strip()
+    if not zh:
+        return None
+    en = str(props.get("name_en") or "").strip() or zh
+    anchor = label_anchor(geom, role if kind == "structure" else "")
+    if anchor is None:
+        return None
+    size = sym.role_symbol(role).label_size if kind == "structure" else 12
+    return {"zh": zh, "en": en, "priority": _label_priority(kind, role, meta), "size": size, **anchor}
+
+
+def _is_stand_in(geom: shapely.Geometry, props: dict[str, Any]) -> bool:
+    """Whether a feature is a stand-in: a Point with ``uncertainty_m`` ≥ :data:`gisapp.structures.STAND_IN_M`."""
+    unc = props.get("uncertainty_m")
+    try:
+        unc = float(unc)
+    except (TypeError, ValueError):
+        return False
+    return geom.geom_type == "Point" and math.isfinite(unc) and unc >= STAND_IN_M
+
+
 def _display_layer(meta: LayerMeta, directory: Path) -> DisplayLayer:
     gdf = read_layer(meta.id, directory)
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].reset_index(drop=True)
@@ -246,6 +381,7 @@ def _display_layer(meta: LayerMeta, directory: Path) -> DisplayLayer:
     areas = shapely.area(geoms) if len(geoms) else np.zeros(0)  # degrees², only to order the drawing
     order = sorted(range(len(records)), key=lambda i: -areas[i])
     static = []
+    zone_rank = 0
     for i, props in enumerate(records):
         basis = st.basis_of(props, meta)
         role = st.role_of(props)
@@ -253,10 +389,24 @@ def _display_layer(meta: LayerMeta, directory: Path) -> DisplayLayer:
         if meta.kind == "structure":
             out["role"] = role
         unc = props.get("uncertainty_m") if geoms[i].geom_type == "Point" else None
-        unc = float(unc) if isinstance(unc, (int, float)) else None
-        style = st.feature_style(meta.kind, basis, role, ids[i], geoms[i].geom_type, unc)
+        try:
+            unc = float(unc) if unc is not None else None
+        except (TypeError, ValueError):
+            unc = None
+        stand_in = _is_stand_in(geoms[i], props)
+        zone_index = None
+        if meta.kind == "structure" and role == "zone" and not stand_in:
+            zone_index, zone_rank = zone_rank, zone_rank + 1
+        name = str(props.get("name") or "")
+        style = st.feature_style(meta.kind, basis, role, ids[i], geoms[i].geom_type, unc, zone_index, name)
         style["className"] += f" gisapp-layer-{st.css_ident(meta.id)}"
         out["style"] = style
+        if stand_in:
+            out["standin"] = True
+        elif meta.kind in ("structure", "control_line", "towns", "base"):
+            label = _label(props, geoms[i], meta.kind, role, meta)
+            if label:
+                out["label"] = label
         if spec.interactive:
             note = props.get("role_zh") or props.get("block_id") or ""
             if basis != "official":

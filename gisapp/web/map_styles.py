@@ -16,20 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gisapp import symbology as sym
 from gisapp.layerstore import LayerMeta
 from gisapp.structures import STAND_IN_M
 
-#: Roles of spatial-structure features: key -> (colour, Chinese, English), in legend order.
-ROLES: dict[str, tuple[str, str, str]] = {
-    "core": ("#e6550d", "核心", "core"),
-    "axis": ("#6a3d9a", "轴", "axis"),
-    "corridor": ("#b15928", "廊", "corridor"),
-    "belt": ("#1b9e77", "带", "belt"),
-    "zone": ("#2b6cb0", "区", "zone"),
-    "node": ("#d81b60", "节点", "node"),
-    "platform": ("#8c6d1f", "平台", "platform"),
-}
-OTHER_ROLE = ("#616161", "其他", "other")
+#: Roles of spatial-structure features: key -> (colour, Chinese, English), in legend order
+#: (from :data:`gisapp.symbology.ROLE_SYMBOLS`; a zone's own colour is :func:`gisapp.symbology.zone_colour`).
+ROLES: dict[str, tuple[str, str, str]] = {k: (v.colour, v.zh, v.en) for k, v in sym.ROLE_SYMBOLS.items()}
+OTHER_ROLE = (sym.OTHER_SYMBOL.colour, sym.OTHER_SYMBOL.zh, sym.OTHER_SYMBOL.en)
 
 #: Role groups of the legend (the field's terms, ../shared/DESIGN.md "Words").
 ROLE_GROUPS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
@@ -53,9 +47,10 @@ CONTROL_COLOUR = "#d7191c"
 NEUTRAL_COLOUR = "#444444"
 OTHER_COLOUR = "#00838f"
 
-#: Hatch patterns (SVG ``<pattern id="gisapp-hatch-<key>">``) by key.
+#: Hatch patterns (SVG ``<pattern id="gisapp-hatch-<key>">``) by key (``zone-<i>``: the i-th zone colour).
 HATCHES: dict[str, str] = {
     **{k: v[0] for k, v in ROLES.items()},
+    **{f"zone-{i}": c for i, c in enumerate(sym.ZONE_PALETTE)},
     "other": OTHER_ROLE[0],
     "control": CONTROL_COLOUR,
     "neutral": NEUTRAL_COLOUR,
@@ -139,18 +134,26 @@ def feature_style(
     feature_id: str,
     geometry_type: str = "Polygon",
     uncertainty_m: float | None = None,
+    zone_index: int | None = None,
+    name: str | None = None,
 ) -> dict[str, Any]:
     """Return the Leaflet path style of one feature.
 
     Args:
         kind: layer kind (unknown kinds are styled as :data:`OTHER_KIND`).
         basis: ``official`` | ``schematic`` | ``illustrative``.
-        role: a key of :data:`ROLES` or ``"other"`` (used for structures only).
+        role: a key of :data:`ROLES` or ``"other"`` (used for structures only; symbols and colours
+            from :mod:`gisapp.symbology`).
         feature_id: the feature's id; it becomes the CSS class ``gisapp-fid-<id>``.
         geometry_type: ``Polygon``/``MultiPolygon``, ``LineString``/``MultiLineString`` or ``Point``;
-            lines get no fill, points a ``radius`` (drawn as circle markers).
+            lines are drawn as broad bands without fill, points as symbols (``shape``: ``star``,
+            ``circle``, ``square``, ``diamond``; ``radius`` in px; drawn by ``static/js/map/layerset.js``).
         uncertainty_m: a point's positional uncertainty (m); at :data:`gisapp.structures.STAND_IN_M` or more the
-            point is a stand-in for a unit and is drawn hollow.
+            point is a stand-in for a unit: class ``gisapp-standin`` and ``standin: True`` — the map
+            does not draw it as a point (the plan view lists it instead).
+        zone_index: for a zone, its rank among the zones of its layer: its categorical colour
+            (:func:`gisapp.symbology.zone_colour`); None: the role colour.
+        name: the feature's Chinese name (platforms named 基地 / 园 get a diamond).
 
     Returns:
         Leaflet path options (``color``, ``weight``, ``dashArray``, ``fill``, ``fillOpacity``,
@@ -165,19 +168,26 @@ def feature_style(
     dash = BASES[basis][2]
     classes = ["gisapp-feature", spec.css, f"gisapp-geom-{basis}", f"gisapp-fid-{css_ident(feature_id)}"]
     hatch: str | None = None
+    symbol = sym.role_symbol(role)
     if kind == "base":
         style: dict[str, Any] = {"color": BASE_COLOUR, "weight": 0.8, "opacity": 0.9, "fill": False}
         style["interactive"] = False
     elif kind == "towns":
-        style = {"color": TOWN_COLOUR, "weight": 1.0, "opacity": 0.8, "fill": True, "fillColor": TOWN_COLOUR}
+        style = {"color": TOWN_COLOUR, "weight": 1.0, "opacity": 0.7, "fill": True, "fillColor": TOWN_COLOUR}
         style["fillOpacity"] = 0.0
     elif kind == "structure":
-        colour = ROLES.get(role, OTHER_ROLE)[0]
+        colour = symbol.colour
+        hatch_key = role if role in HATCHES else "other"
+        if role == "zone" and zone_index is not None:
+            colour = sym.zone_colour(zone_index)
+            hatch_key = f"zone-{zone_index % len(sym.ZONE_PALETTE)}"
+            classes.append(f"gisapp-zone-{zone_index}")
         classes.append(f"gisapp-role-{role}")
-        style = {"color": colour, "weight": 2.0, "opacity": 0.95, "fill": True, "fillColor": colour, "fillOpacity": 0.2}
+        style = {"color": colour, "weight": symbol.weight, "opacity": 0.95, "fill": True, "fillColor": colour}
+        style["fillOpacity"] = symbol.fill_opacity
         if basis == "illustrative":
             style["fillOpacity"] = 0.55
-            hatch = role if role in HATCHES else "other"
+            hatch = hatch_key
     elif kind == "control_line":
         style = {"color": CONTROL_COLOUR, "weight": 1.8, "opacity": 1.0, "fill": True, "fillColor": CONTROL_COLOUR}
         style["fillOpacity"] = 0.3
@@ -196,20 +206,25 @@ def feature_style(
             style["lineCap"] = "round"
             style["weight"] = style["weight"] + 0.7
     if geometry_type.endswith("LineString"):
-        style["fill"] = False
-        style["weight"] = style["weight"] + 2.0
+        # a band: broad, semi-transparent, round ends (the role colour), as structure figures draw axes
+        style.update(fill=False, weight=style["weight"] + 6.0, opacity=0.6, lineCap="round", lineJoin="round")
+        if dash:
+            style["dashArray"] = "12 8" if basis == "schematic" else "2 10"
         hatch = None
     elif geometry_type.endswith("Point"):
-        # long dashes on a circle this small read as a flower: finer dashes, same meaning
-        style.update(radius=6, fillOpacity=0.7, weight=2.0)
+        shape = sym.point_symbol(role, name) if kind == "structure" else "circle"
+        radius = sym.POINT_RADIUS + (2 if shape == "star" else 0)
+        # official points filled solid; schematic half-filled with fine dashes; illustrative hollow dotted
+        style.update(shape=shape, radius=radius, fillOpacity=0.9, weight=1.6, fillColor=style["color"])
         style.pop("lineCap", None)
         if basis == "schematic":
-            style["dashArray"] = "3 2"
+            style.update(dashArray="3 2", fillOpacity=0.5)
         elif basis == "illustrative":
-            style.update(dashArray="1 3", fillOpacity=0.35)
+            style.update(dashArray="1 3", fillOpacity=0.2)
         if uncertainty_m is not None and uncertainty_m >= STAND_IN_M:
-            style.update(fillOpacity=0.0, radius=7)
+            style.update(fillOpacity=0.0, radius=7, standin=True)
             classes.append("gisapp-standin")
+        classes.append(f"gisapp-shape-{shape}")
         hatch = None
     if hatch:
         classes.append(f"gisapp-hatch-{hatch}")

@@ -4,8 +4,13 @@
 // /api/map/layers/<id>/features?bbox=…&zoom=… for the view (padded by half its size on each side)
 // and asks again when the zoom changes or the view leaves the box it has. Styles come with the
 // features (server side: gisapp/web/map_styles.py); tooltips are escaped by the server.
+// Points are drawn as symbols by role (labels.js ShapeMarker); stand-ins (a Point standing for a whole
+// town, district or city: properties.standin) are never drawn as points — standIns(id) lists them.
+// The LabelEngine (labels.js) writes the names and spreads coincident points after every change.
 
 /* global L */
+
+import { LabelEngine, ShapeMarker } from './labels.js';
 
 const PAD = 0.5;
 
@@ -33,9 +38,10 @@ export class LayerSet {
       }
     }
     for (const entry of config.layers) {
-      this.state.set(entry.id, { visible: false, opacity: 1, group: null, loaded: null, seq: 0 });
+      this.state.set(entry.id, { visible: false, opacity: 1, group: null, loaded: null, seq: 0, standins: [] });
     }
     map.on('moveend', () => this.refresh());
+    this.labels = new LabelEngine(map, this, datum);
   }
 
   /** Ids of every layer, bottom first. */
@@ -74,7 +80,8 @@ export class LayerSet {
       pane: entry.pane,
       interactive: entry.interactive,
       style: (f) => this.styleFor(f, s.opacity),
-      pointToLayer: (f, latlng) => L.circleMarker(latlng, this.styleFor(f, s.opacity)),
+      filter: (f) => !(f.properties && f.properties.standin),
+      pointToLayer: (f, latlng) => new ShapeMarker(latlng, this.styleFor(f, s.opacity)),
       onEachFeature: (f, layer) => {
         if (!entry.interactive) return;
         if (f.properties.tooltip) {
@@ -110,6 +117,7 @@ export class LayerSet {
     } else {
       group.remove();
     }
+    this.labels.schedule();
     if (!silent) this._changed();
   }
 
@@ -162,8 +170,11 @@ export class LayerSet {
         if (seq !== s.seq || !s.visible || datum !== this.datum.name) return;
         const group = this._group(id);
         group.clearLayers();
-        group.addData(this.datum.geojsonToDisplay(fc));
+        const shown = this.datum.geojsonToDisplay(fc);
+        s.standins = shown.features.filter((f) => f.properties && f.properties.standin);
+        group.addData(shown);
         s.loaded = { zoom, bounds, datum };
+        this.labels.schedule();
         if (this.hooks.onLoaded) this.hooks.onLoaded(id);
       })
       .catch((err) => {
@@ -197,6 +208,13 @@ export class LayerSet {
       if (layer.feature && layer.feature.id === featureId) found = layer;
     });
     return found;
+  }
+
+  /** The stand-in features (GeoJSON, not drawn) of a layer in the loaded view: Points standing for a
+   *  whole town, district or city (uncertainty_m >= STAND_IN_M), for the 未定位要素 list. */
+  standIns(id) {
+    const s = this.state.get(id);
+    return s ? s.standins.slice() : [];
   }
 
   /** Every loaded feature layer of a layer (for tests and the overlap tool). */
