@@ -1,5 +1,6 @@
-# Shared by serve.sh and test.sh: create .venv (if needed) and install a requirements file into it.
-# Usage: . scripts/_venv.sh REQUIREMENTS_FILE
+# Shared by serve.sh and test.sh: create .venv (if needed), install a requirements file into it, and
+# install Debian's TrueType CJK font for figures (fonts-wqy-zenhei; `gisapp figure` and /api/figure
+# answer with a one-line error naming it when it is missing). Usage: . scripts/_venv.sh REQUIREMENTS_FILE
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PY=${PYTHON:-python3}
@@ -9,3 +10,16 @@ fi
 . .venv/bin/activate
 python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
 python -m pip install -q --disable-pip-version-check -r "$1" -e .
+
+# CJK font for print figures (TrueType, so PDF text stays extractable). Root only; waits for the dpkg lock.
+if [ ! -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing Debian package fonts-wqy-zenhei (CJK font for figures)"
+    for _i in $(seq 1 60); do
+      if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=60 install -y -qq fonts-wqy-zenhei >/dev/null 2>&1; then break; fi
+      apt-get update -qq >/dev/null 2>&1 || true
+      sleep 5
+    done
+  fi
+  [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || echo "WARNING: fonts-wqy-zenhei is not installed: figures (gisapp figure) will fail until it is" >&2
+fi
