@@ -329,7 +329,7 @@ export class LabelEngine {
       const h = Math.ceil(lines.length * fontSize * LINE_HEIGHT);
       let options;
       if (c.point) {
-        const r = (c.layer.options.radius || 6) + 3;
+        const r = (c.layer.options.radius || 6) + 6; // clear of its own symbol box (radius + 1 + PAD)
         const { x, y } = c.p;
         options = [
           [x + r + w / 2, y],
