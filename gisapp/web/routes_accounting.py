@@ -3,8 +3,10 @@ under ``/api/accounting`` (thin over :mod:`gisapp.accounting.service` and :mod:`
 
 Endpoints:
 
-* ``GET /accounting[?rules=&structure=&margin=]``: the page (tables, bar chart per unit, rule
-  results with citations, progress form, adjustment tool);
+* ``GET /accounting[?rules=&structure=&margin=]``: the page: headline (total vs floor, shortfall),
+  a server-drawn SVG map of the line over its units coloured by status, rounded tables (km² 2
+  decimals, 公顷 1, 亩 0; exact values in ``data-value``), bar chart per unit, rule results with
+  citations, progress form, adjustment tool, and a link back to the map;
 * ``GET|POST /api/accounting/report[?rules=&structure=&margin=&format=csv&table=&bom=1]``: the
   report; a POST body ``{"progress": {…}, "landuse": GeoJSON, "class_field": …, "dictionary": …,
   "industrial_codes": […], "line": GeoJSON}`` adds reported figures, a land-use layer or a line;
@@ -33,7 +35,8 @@ from gisapp.accounting import service
 from gisapp.accounting.tabular import TABLES, csv_text, report_rows, with_warning
 from gisapp.errors import InputError, LayerNotFound
 from gisapp.jsontext import parse_json
-from gisapp.layerstore import check_layer_id, read_layer
+from gisapp.layerstore import check_layer_id, read_layer, read_meta
+from gisapp.web.accounting_map import build_map
 from gisapp.web.api import csv_response, want_bom
 
 blueprint = Blueprint("accounting", __name__)
@@ -100,16 +103,57 @@ def page() -> Response:
         resp = Response(html, status=404, mimetype="text/html")
         resp.headers["Content-Security-Policy"] = CSP
         return resp
+    shown = [u for u in r["by_unit"] if u["planar_ha"] >= DISPLAY_MIN_HA]
+    folded = [u for u in r["by_unit"] if u["planar_ha"] < DISPLAY_MIN_HA]
     html = render_template(
         "accounting/page.html",
         r=r,
         ruleset=ruleset,
         rulesets=service.ruleset_index(),
-        max_unit_ha=max([u["planar_ha"] for u in r["by_unit"]] or [1.0]) or 1.0,
+        headline=_headline(r),
+        units_shown=shown,
+        units_folded=folded,
+        folded_m2=sum(u["planar_m2"] for u in folded),
+        display_min_ha=DISPLAY_MIN_HA,
+        line_map=build_map(ruleset.line_layer, ruleset.units_layer, ruleset.unit_name_field, r["by_unit"]),
+        map_href=_map_href(ruleset.line_layer),
+        max_unit_ha=max([u["planar_ha"] for u in shown] or [1.0]) or 1.0,
     )
     resp = Response(html, mimetype="text/html")
     resp.headers["Content-Security-Policy"] = CSP
     return resp
+
+
+#: Per-unit rows under this area (公顷) would read 0.0 at one decimal: they are folded into a note.
+DISPLAY_MIN_HA = 0.05
+
+
+def _headline(r: dict[str, Any]) -> dict[str, Any]:
+    """The page's headline figures, on the area the verdicts use (``r["verdict_area"]``).
+
+    Returns ``{"area", "total_km2", "floor_km2", "pct_of_floor", "gap_km2", "short"}``: the total,
+    the floor (or None), the total as % of the floor, how far from it (km², ≥ 0) and whether short.
+    """
+    area = r["verdict_area"]
+    total = float(r["total"][f"{area}_km2"])
+    floor = float(r["floor"]["value_km2"]) if r.get("floor") else None
+    return {
+        "area": area,
+        "total_km2": total,
+        "floor_km2": floor,
+        "pct_of_floor": 100.0 * total / floor if floor else None,
+        "gap_km2": abs(total - floor) if floor else None,
+        "short": floor is not None and total < floor,
+    }
+
+
+def _map_href(line_layer: str) -> str:
+    """The map view of the plan the line comes from (``/#plan=<plan id>``), else the map."""
+    try:
+        plan = read_meta(line_layer).plan.removesuffix(".txt")
+    except InputError:
+        plan = ""
+    return f"/#plan={plan}" if plan else "/"
 
 
 @blueprint.route("/api/accounting/report", methods=["GET", "POST"])

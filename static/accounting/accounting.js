@@ -12,6 +12,20 @@
     return td;
   }
 
+  // Shown rounded like the server-rendered tables (km² 2 decimals, 公顷 1); exact value in data-value.
+  var fmt2 = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  var fmt1 = new Intl.NumberFormat("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  function km2(id, v) {
+    var el = document.getElementById(id);
+    el.textContent = fmt2.format(v);
+    el.setAttribute("data-value", String(v));
+  }
+  function hectares(td, v) {
+    td.textContent = fmt1.format(v);
+    td.setAttribute("data-value", String(v));
+    return td;
+  }
+
   function post(url, body) {
     return fetch(url, {
       method: "POST",
@@ -74,12 +88,12 @@
     post("/api/accounting/adjust?rules=" + encodeURIComponent(rules), proposal)
       .then(function (r) {
         var b = r.before.total, a = r.after.total, d = r.delta;
-        document.getElementById("adj-before-ellipsoidal-km2").textContent = b.ellipsoidal_km2.toFixed(6);
-        document.getElementById("adj-after-ellipsoidal-km2").textContent = a.ellipsoidal_km2.toFixed(6);
-        document.getElementById("adj-delta-ellipsoidal-km2").textContent = d.ellipsoidal_km2.toFixed(6);
-        document.getElementById("adj-before-planar-km2").textContent = b.planar_km2.toFixed(6);
-        document.getElementById("adj-after-planar-km2").textContent = a.planar_km2.toFixed(6);
-        document.getElementById("adj-delta-planar-km2").textContent = d.planar_km2.toFixed(6);
+        km2("adj-before-ellipsoidal-km2", b.ellipsoidal_km2);
+        km2("adj-after-ellipsoidal-km2", a.ellipsoidal_km2);
+        km2("adj-delta-ellipsoidal-km2", d.ellipsoidal_km2);
+        km2("adj-before-planar-km2", b.planar_km2);
+        km2("adj-after-planar-km2", a.planar_km2);
+        km2("adj-delta-planar-km2", d.planar_km2);
         var st = document.getElementById("adj-status");
         st.textContent = r.after.status.label_zh + " / " + r.after.status.label_en;
         st.setAttribute("data-status", r.after.status.status);
@@ -89,10 +103,10 @@
           var tr = document.createElement("tr");
           tr.setAttribute("data-unit", u.unit);
           cell(tr, u.unit);
-          cell(tr, u.added_planar_ha.toFixed(4));
-          cell(tr, u.removed_planar_ha.toFixed(4));
-          cell(tr, u.net_planar_ha.toFixed(4)).setAttribute("data-col", "net_planar_ha");
-          cell(tr, u.net_ellipsoidal_ha.toFixed(4)).setAttribute("data-col", "net_ellipsoidal_ha");
+          hectares(cell(tr, ""), u.added_planar_ha);
+          hectares(cell(tr, ""), u.removed_planar_ha);
+          hectares(cell(tr, ""), u.net_planar_ha).setAttribute("data-col", "net_planar_ha");
+          hectares(cell(tr, ""), u.net_ellipsoidal_ha).setAttribute("data-col", "net_ellipsoidal_ha");
           ub.appendChild(tr);
         });
         var rb = document.querySelector("#adj-rules tbody");
