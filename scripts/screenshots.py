@@ -3,10 +3,15 @@
 Starts the app on the bundled layers (127.0.0.1, a free port), drives Debian's chromium with
 Playwright, blocks every request that leaves 127.0.0.1, and saves one PNG per view:
 
+``plan-<plan id>-1280.png`` / ``-1920.png`` every plan view (专题图) at 1280×800 and 1920×1080 ·
 ``map.png`` first view · ``map-search.png`` search "小榄" · ``map-details.png`` a zone's details ·
 ``map-measure.png`` distance measured · ``map-overlap.png`` overlap check of a drawn polygon ·
-``map-compare.png`` two plans side by side · ``map-en.png`` English UI · ``map-standin.png`` a hub located
-only to its district, selected: hollow point and dashed uncertainty circle.
+``map-compare.png`` two plans side by side · ``map-en.png`` English UI · ``map-standin.png`` a hub
+located only to its district, selected: its district outlined · ``map-standins-panel.png`` the
+未定位要素 panel with an entry hovered and its unit outlined.
+
+Chinese needs a CJK font: the script installs Debian's ``fonts-noto-cjk`` (apt-get, as root) when
+``fc-list :lang=zh`` finds none.
 
 Run: ``python scripts/screenshots.py [--out DIR]``.
 """
@@ -14,6 +19,10 @@ Run: ``python scripts/screenshots.py [--out DIR]``.
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import shutil
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -37,6 +46,23 @@ TO_PAGE_JS = """
 """
 
 
+def ensure_cjk_font() -> None:
+    """Install Debian's ``fonts-noto-cjk`` when no font for Chinese is installed (needs root and apt).
+
+    Raises:
+        SystemExit: when no CJK font is present and it cannot be installed.
+    """
+    found = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False).stdout
+    if found.strip():
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise SystemExit("no CJK font: run as root with apt-get, or install fonts-noto-cjk")
+    print("installing fonts-noto-cjk (Chinese text) …")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "install", "-y", "-q", "fonts-noto-cjk"], check=True, env=env)
+    subprocess.run(["fc-cache", "-f"], check=False)
+
+
 class Shooter:
     """One browser page on the app; ``shot(name)`` saves a PNG."""
 
@@ -48,10 +74,10 @@ class Shooter:
         self.context = None
         self.page = None
 
-    def open(self, hash_: str = "") -> object:
+    def open(self, hash_: str = "", size: tuple[int, int] = (1280, 800)) -> object:
         if self.context is not None:
             self.context.close()
-        self.context = self.browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+        self.context = self.browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="zh-CN")
         page = self.context.new_page()
         page.route("**/*", self._route)
         page.goto(f"{self.base}/{hash_}", wait_until="load")
@@ -98,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "screenshots", help="output directory")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    ensure_cjk_font()
     from playwright.sync_api import sync_playwright
 
     server = make_server("127.0.0.1", 0, create_app({"TESTING": True}), threaded=True)
@@ -108,9 +135,26 @@ def main(argv: list[str] | None = None) -> int:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
             s = Shooter(browser, base, args.out)
 
+            page = s.open()
+            plans = [p["id"] for p in json.loads(page.locator("#gisapp-config").text_content())["plans"]]
+            for plan in plans:
+                for size in ((1280, 800), (1920, 1080)):
+                    s.open(f"#plan={plan}", size)
+                    s.idle()
+                    s.shot(f"plan-{plan}-{size[0]}.png")
+
             s.open()
             s.idle()
             s.shot("map.png")
+
+            page = s.open("#plan=zhongshan-services-2021-2025")
+            entry = page.locator('#gisapp-standins li[data-id="zs-services-detail-north-industrial-park"]')
+            if not entry.count():
+                entry = page.locator("#gisapp-standins li").first
+            entry.hover()
+            page.wait_for_function("() => window.gisapp.views.unitGroup.getLayers().length > 0")
+            s.idle()
+            s.shot("map-standins-panel.png")
 
             page = s.open()
             s.type_search("小榄")
@@ -120,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             s.idle()
             s.shot("map-search-result.png")
 
-            page = s.open("#z=10&c=22.62,113.33&l=zs-services-structure,zs-towns,zs-industrial-redline,base-city")
+            page = s.open("#plan=zhongshan-services-2021-2025")
             s.search("西北部生产性服务业标杆区", ".gisapp-sentence")
             s.idle()
             s.shot("map-details.png")
@@ -145,14 +189,13 @@ def main(argv: list[str] | None = None) -> int:
             page.locator(".gisapp-overlap-result").wait_for(state="visible")
             s.shot("map-overlap.png")
 
-            page = s.open("#z=9&c=22.8,113.5")
+            page = s.open("#plan=zhongshan-services-2021-2025&z=9&c=22.8,113.5")
             page.locator('#gisapp-tools button[data-tool="compare"]').click()
             s.idle()
             s.shot("map-compare.png")
 
-            page = s.open("#z=10&c=22.85,113.5&l=gz-services-structure,base-district,base-city")
+            page = s.open("#plan=guangzhou-services-2021-2025")
             s.search("极端海洋动态过程")
-            page.evaluate("() => window.gisapp.map.setView([22.80, 113.53], 10, {animate: false})")
             s.idle()
             s.shot("map-standin.png")
 

@@ -360,6 +360,33 @@ def _line_text(plan_file: str, line: int | None) -> str:
     return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
 
+#: A plan whose drawn features cover less than this share of its city's box is fitted to them instead.
+FOCUS_SHARE = 0.25
+
+
+def _focus_bounds(layers: list[DisplayLayer], city: list[float], stand_in_m: float) -> list[float]:
+    """The box a plan view is fitted to: its city's, or (for a plan of a small part of the city, e.g. the
+    Torch zone) the box of its drawn features (stand-ins left out) grown by a fifth on each side."""
+    geoms = [
+        g
+        for lyr in layers
+        for g, props in zip(lyr.geoms, lyr.props, strict=True)
+        if not (
+            g.geom_type == "Point"
+            and isinstance(props.get("uncertainty_m"), (int, float))
+            and props["uncertainty_m"] >= stand_in_m
+        )
+    ]
+    if not geoms:
+        return city
+    w, s, e, n = (float(v) for v in shapely.total_bounds(np.asarray(geoms, dtype=object)))
+    city_area = (city[2] - city[0]) * (city[3] - city[1])
+    if city_area <= 0 or (e - w) * (n - s) >= FOCUS_SHARE * city_area:
+        return city
+    dx, dy = (e - w) * 0.2, (n - s) * 0.2
+    return [w - dx, s - dy, e + dx, n + dy]
+
+
 def plan_views(view: StoreView) -> list[dict[str, Any]]:
     """One thematic view (专题图) per plan of the store, the way the plan's own structure figure shows it.
 
@@ -374,7 +401,8 @@ def plan_views(view: StoreView) -> list[dict[str, Any]]:
     Returns:
         views in a stable order (:data:`DEFAULT_PLAN` first, then by title): ``{"id", "file", "zh", "en",
         "structure_zh", "structure_en", "layers" [ids], "reference" [ids], "city" {"name", "name_en",
-        "layer", "id"} | None, "bounds" [W, S, E, N] (the city's, else the layers'), "citation" {"file",
+        "layer", "id"} | None, "bounds" [W, S, E, N] (the city's, else the layers'; for a plan whose drawn
+        features cover less than :data:`FOCUS_SHARE` of the city's box, their box grown by a fifth), "citation" {"file",
         "section", "line_from", "line_to"}, "roles" [role keys present], "bases" [bases present],
         "standins" [{"layer", "id", "name", "name_en", "role", "uncertainty_m", "basis_note", "unit"
         {"kind": towns|districts|city, "names", "layer", "ids"}}]}``. A stand-in is a Point whose
@@ -447,6 +475,7 @@ def plan_views(view: StoreView) -> list[dict[str, Any]]:
                         }
                     )
         lines.sort()
+        bounds = _focus_bounds(plan_layers, bounds, STAND_IN_M)
         cores = sorted(ln for ln in core_lines)
         anchor = structure_line(file, main_structure(plan_layers)) or (cores[0] if cores else None)
         after = [x for x in lines if anchor is None or x[0] >= anchor] or lines

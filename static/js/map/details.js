@@ -49,6 +49,12 @@ export class Details {
   _show(data) {
     this.body.innerHTML = data.html; // escaped by the server (templates/map/details.html)
     this.panel.hidden = false;
+    // on a narrow map the legend folds while the panel is open (the title and citation stay)
+    const legend = document.getElementById('gisapp-legend-box');
+    if (legend && legend.open && this.app.map.getSize().x < 1300) {
+      legend.open = false;
+      this.foldedLegend = true;
+    }
     this.body.scrollTop = 0;
     this.data = data;
   }
@@ -100,13 +106,23 @@ export class Details {
     return Math.max(0, map.right - panel.left);
   }
 
+  /** Padding [left, top] (px) that keeps a fitted box clear of the title card: below it when it is short
+   *  (legend folded), else right of it. */
+  cardInset() {
+    const card = document.getElementById('gisapp-view-card');
+    if (!card || card.offsetParent === null) return [30, 30];
+    const map = this.app.map.getContainer().getBoundingClientRect();
+    const r = card.getBoundingClientRect();
+    return r.height < 160 ? [30, r.bottom - map.top + 16] : [r.right - map.left + 16, 30];
+  }
+
   /** Fit the map to a box (WGS 84 [W, S, E, N]) in the part of the map the panel leaves free. */
   async zoomTo(bbox, maxZoom = 13) {
     const bounds = this.app.datum.bboxToDisplay(bbox);
     const inset = this.panelInset();
     this.app.map.fitBounds(bounds, {
       maxZoom,
-      paddingTopLeft: [30, 30],
+      paddingTopLeft: this.cardInset(),
       paddingBottomRight: [inset + 30, 30],
       animate: false,
     });
@@ -161,6 +177,9 @@ export class Details {
 
   close() {
     this.panel.hidden = true;
+    const legend = document.getElementById('gisapp-legend-box');
+    if (legend && this.foldedLegend) legend.open = true;
+    this.foldedLegend = false;
     this.current = null;
     if (this.app.views) this.app.views.clearUnit();
     this.halo.clearLayers();

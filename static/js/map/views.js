@@ -19,32 +19,54 @@ const REFERENCE_OPACITY = 0.6;
 
 const SVG = 'http://www.w3.org/2000/svg';
 
-/** A legend symbol drawn with a feature's own style: a circle for points, a box for areas and lines. */
-function keySwatch(style, point) {
+/** SVG path of a point symbol of labels.js's ShapeMarker (star, square, diamond) at (15, 8), radius r. */
+function symbolPath(shape, r) {
+  const pts = [];
+  if (shape === 'square') {
+    const s = r * 0.9;
+    pts.push([-s, -s], [s, -s], [s, s], [-s, s]);
+  } else if (shape === 'diamond') {
+    const s = r * 1.2;
+    pts.push([0, -s], [s, 0], [0, s], [-s, 0]);
+  } else {
+    for (let i = 0; i < 10; i += 1) {
+      const a = (Math.PI / 5) * i - Math.PI / 2;
+      const rr = i % 2 === 0 ? r * 1.15 : r * 0.48;
+      pts.push([rr * Math.cos(a), rr * Math.sin(a)]);
+    }
+  }
+  return `${pts.map(([x, y], i) => `${i ? 'L' : 'M'}${(15 + x).toFixed(1)} ${(8 + y).toFixed(1)}`).join('')}z`;
+}
+
+/** A legend symbol drawn with a feature's own style: its point symbol, or a box for areas and lines. */
+function keySwatch(style, point, shape = 'circle') {
   const svg = document.createElementNS(SVG, 'svg');
   svg.setAttribute('class', 'gisapp-swatch');
   svg.setAttribute('width', '30');
   svg.setAttribute('height', '16');
   svg.setAttribute('viewBox', '0 0 30 16');
   svg.setAttribute('aria-hidden', 'true');
-  const shape = document.createElementNS(SVG, point ? 'circle' : 'rect');
-  if (point) {
-    shape.setAttribute('cx', '15');
-    shape.setAttribute('cy', '8');
-    shape.setAttribute('r', '5');
+  const symbol = point && shape && shape !== 'circle';
+  const shapeEl = document.createElementNS(SVG, symbol ? 'path' : point ? 'circle' : 'rect');
+  if (symbol) {
+    shapeEl.setAttribute('d', symbolPath(shape, shape === 'star' ? 6.5 : 5.5));
+  } else if (point) {
+    shapeEl.setAttribute('cx', '15');
+    shapeEl.setAttribute('cy', '8');
+    shapeEl.setAttribute('r', '5');
   } else {
-    shape.setAttribute('x', '2');
-    shape.setAttribute('y', '2');
-    shape.setAttribute('width', '26');
-    shape.setAttribute('height', '12');
+    shapeEl.setAttribute('x', '2');
+    shapeEl.setAttribute('y', '2');
+    shapeEl.setAttribute('width', '26');
+    shapeEl.setAttribute('height', '12');
   }
-  shape.setAttribute('stroke', style.color || '#444');
-  shape.setAttribute('stroke-width', String(Math.min(style.weight || 2, 2.5)));
-  if (style.dashArray) shape.setAttribute('stroke-dasharray', style.dashArray);
+  shapeEl.setAttribute('stroke', style.color || '#444');
+  shapeEl.setAttribute('stroke-width', String(Math.min(style.weight || 2, 2.5)));
+  if (style.dashArray) shapeEl.setAttribute('stroke-dasharray', style.dashArray);
   const hatch = (style.className || '').split(' ').find((c) => c.startsWith('gisapp-hatch-'));
-  shape.setAttribute('fill', hatch ? `url(#${hatch})` : style.fill === false ? 'none' : style.fillColor || style.color || 'none');
-  shape.setAttribute('fill-opacity', String(style.fillOpacity === undefined ? 0.2 : Math.max(style.fillOpacity, 0.15)));
-  svg.append(shape);
+  shapeEl.setAttribute('fill', hatch ? `url(#${hatch})` : style.fill === false ? 'none' : style.fillColor || style.color || 'none');
+  shapeEl.setAttribute('fill-opacity', String(style.fillOpacity === undefined ? 0.2 : Math.max(style.fillOpacity, 0.15)));
+  svg.append(shapeEl);
   return svg;
 }
 
@@ -310,7 +332,8 @@ export class Views {
         if (!p || !p.style) continue;
         const point = Boolean(layer.getLatLng);
         const name = p.label && p.label.zh ? p.label : null;
-        const key = point || !name ? `role:${p.role}` : `name:${name.zh}`;
+        const shape = point ? (layer.options && layer.options.shape) || 'circle' : '';
+        const key = point || !name ? `role:${p.role}:${shape}` : `name:${name.zh}`;
         if (seen.has(key)) continue;
         seen.add(key);
         const role = roles[p.role] || { zh: '其他', en: 'other' };
@@ -318,6 +341,7 @@ export class Views {
           rank: order.indexOf(p.role) * 2 + (point ? 1 : 0),
           style: p.style,
           point,
+          shape,
           zh: point || !name ? `${role.zh}（点）` : name.zh,
           en: point || !name ? `${role.en} (point)` : name.en || name.zh,
         });
@@ -327,7 +351,7 @@ export class Views {
     const ul = el('ul', 'gisapp-plan-key');
     for (const item of items) {
       const li = el('li');
-      li.append(keySwatch(item.style, item.point), bi(item.zh, item.en));
+      li.append(keySwatch(item.style, item.point, item.shape), bi(item.zh, item.en));
       ul.append(li);
     }
     if (items.length) {
