@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-import textwrap
 import threading
 from dataclasses import dataclass
 
@@ -549,10 +548,30 @@ def _columns(items: list[str], ncols: int, width: int) -> str:
 
 
 def _wrap(text: str, width: int) -> list[str]:
-    """Wrap ``text`` to ``width`` columns; CJK text (no spaces) is cut by characters."""
-    if " " in text.strip():
-        return textwrap.wrap(text, width=width) or [text]
-    return [text[i : i + width] for i in range(0, len(text), width)] or [text]
+    """Wrap ``text`` to ``width`` columns, a CJK character counting two; breaks at spaces where it can,
+    anywhere inside a CJK run (Chinese has no spaces)."""
+    lines: list[str] = []
+    line, cols, last_space = "", 0, -1
+    for ch in text:
+        w = 2 if ord(ch) > 0x2E7F else 1
+        if cols + w > width and line:
+            if last_space > 0 and ord(ch) <= 0x2E7F and ch != " ":
+                lines.append(line[:last_space])
+                line = line[last_space + 1 :]
+            else:
+                lines.append(line)
+                line = ""
+            cols = sum(2 if ord(c) > 0x2E7F else 1 for c in line)
+            last_space = line.rfind(" ")
+            if ch == " " and not line:
+                continue
+        line += ch
+        cols += w
+        if ch == " ":
+            last_space = len(line) - 1
+    if line:
+        lines.append(line)
+    return lines or [text]
 
 
 def _stand_in_lines(plan: PlanData, lang: str, max_lines: int = 14, width: int = 27) -> list[str]:
@@ -565,7 +584,7 @@ def _stand_in_lines(plan: PlanData, lang: str, max_lines: int = 14, width: int =
     for unit, names in sorted(by_unit.items(), key=lambda kv: -len(kv[1])):
         unit_short = unit if len(unit) <= 14 else unit[:13] + "…"
         text = f"{unit_short}：" + sep.join(names)
-        wrapped = _wrap(text, width * (2 if lang == "en" else 1))
+        wrapped = _wrap(text, width * 2)
         if len(lines) + len(wrapped) > max_lines:
             room = max_lines - len(lines)
             if room <= 0:
@@ -573,7 +592,7 @@ def _stand_in_lines(plan: PlanData, lang: str, max_lines: int = 14, width: int =
             wrapped = wrapped[:room]
             wrapped[-1] = wrapped[-1][:-1] + "…"
             lines += wrapped
-            shown += max(1, len(names) * room // max(1, len(_wrap(text, width))))
+            shown += max(1, len(names) * room // max(1, len(_wrap(text, width * 2))))
             break
         lines += wrapped
         shown += len(names)
@@ -622,7 +641,7 @@ def _notes(plan: PlanData, lang: str, date: dt.date) -> str:
     body = [cite, "；".join(parts) if lang == "zh" else "; ".join(parts), base + " " + crs, made]
     out: list[str] = []
     for b in body:
-        out += _wrap(b, width) if lang == "en" else [b[i : i + width] for i in range(0, len(b), width)]
+        out += _wrap(b, width * 2 if lang == "zh" else width)
     return "\n".join(out[:7])
 
 
