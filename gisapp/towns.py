@@ -246,7 +246,7 @@ def evidence_uncertainty_m(cells: gpd.GeoSeries, region: shapely.Geometry, evide
     Returns:
         one value (m) per cell.
     """
-    outer = region.boundary.buffer(1.0)
+    outer = region.boundary.buffer(5.0)  # reprojection moves shared outline vertices by < 1 m
     tree = shapely.STRtree(shapely.points(evidence_xy))
     out = []
     for cell in cells:
@@ -331,14 +331,17 @@ def construct_towns(
     scale = region.area / official.sum()
     targets = official * scale
     tiling = tile_by_area(region, sites, targets, labels=labels, max_rounds=6, max_iterations=400, hold_m=HOLD_M)
-    cells_xy = gpd.GeoSeries(tiling.cells, crs=PROJECTED)
+    cells_wgs = gpd.GeoSeries(
+        [_polygonal(g) for g in gpd.GeoSeries(tiling.cells, crs=PROJECTED).to_crs(WGS84)], crs=WGS84
+    )
+    cells_xy = cells_wgs.to_crs(PROJECTED)  # measure what is stored
     ev = gpd.GeoSeries([shapely.Point(e.lon, e.lat) for e in evidence], crs=WGS84).to_crs(PROJECTED)
     unc = evidence_uncertainty_m(cells_xy, region, np.c_[ev.x.to_numpy(), ev.y.to_numpy()])
     counts = [sum(e.town == f.name for e in evidence) for f in facts]
     gdf = _town_frame(
         facts,
         seats,
-        gpd.GeoSeries([_polygonal(g) for g in cells_xy.to_crs(WGS84)], crs=WGS84),
+        cells_wgs,
         targets,
         "schematic",
         unc.astype(int),

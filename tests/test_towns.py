@@ -135,7 +135,7 @@ def test_a_point_moved_into_a_neighbour_is_named(towns, tmp_path, monkeypatch, c
     assert "cited point outside its town" in printed and "(东区街道) lies in 石岐街道" in printed
 
 
-def test_uncertainty_comes_from_the_distance_to_the_nearest_cited_point(towns):
+def test_uncertainty_comes_from_the_distance_to_the_nearest_cited_point(towns, outline):
     meta = read_meta("zs-towns")
     assert "nearest cited point" in meta.extra["uncertainty_method"]
     unc = dict(zip(towns["name"], towns["uncertainty_m"]))
@@ -146,9 +146,9 @@ def test_uncertainty_comes_from_the_distance_to_the_nearest_cited_point(towns):
     ev = load_evidence()
     pts = gpd.GeoSeries([shapely.Point(e.lon, e.lat) for e in ev], crs=WGS84).to_crs(PROJECTED)
     cells = towns.to_crs(PROJECTED)
-    region = shapely.union_all(cells.geometry.to_numpy())
+    region = shapely.union_all(outline.to_crs(PROJECTED).geometry.to_numpy())
     again = evidence_uncertainty_m(cells.geometry, region, shapely.get_coordinates(pts.to_numpy()))
-    assert list(again.astype(int)) == list(towns["uncertainty_m"])
+    assert all(abs(a - b) <= 100 for a, b in zip(again, towns["uncertainty_m"]))  # 100 m rounding
     # a cell boundary point is never closer to a cited point than 0, never farther than stated
     assert all(u > 0 for u in unc.values())
     # better-evidenced core units have tighter bounds than the unevidenced north-east
