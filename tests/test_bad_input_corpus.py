@@ -261,3 +261,43 @@ def test_health_answered_within_1s_throughout(server: Server) -> None:
     assert len(server.health_ms) >= 5
     assert server.health_failures == []
     assert max(server.health_ms) < 1000, sorted(server.health_ms)[-5:]
+
+
+def _paste(n: int, lon0: float, lat0: float) -> bytes:
+    """``n`` square rings pasted one per line (``x,y x,y …``), 5 m apart, inside 中山市."""
+    lines = []
+    for i in range(n):
+        x, y = lon0 + (i % 80) * 0.0006, lat0 + (i // 80) * 0.0006
+        d = 0.0004
+        lines.append(f"{x:.6f},{y:.6f} {x + d:.6f},{y:.6f} {x + d:.6f},{y + d:.6f} {x:.6f},{y + d:.6f} {x:.6f},{y:.6f}")
+    return "\n".join(lines).encode()
+
+
+def test_health_answers_while_four_big_pastes_run(server: Server) -> None:
+    """Four ~300 kB pastes (3 000 rings each) at once: each is analysed or told busy, never killed,
+    and /api/health keeps answering within 1 s (issue 11: it stopped for ~43 s)."""
+    bodies = [_paste(3000, 113.36 + k * 0.05, 22.50) for k in range(4)]
+    assert all(250_000 < len(b) < 400_000 for b in bodies)
+    statuses: list[int] = []
+
+    def post(body: bytes) -> None:
+        status, _ = server.request(HttpCase("paste", "POST", "/api/overlap", body, {"Content-Type": "text/plain"}))
+        statuses.append(status)
+
+    threads = [threading.Thread(target=post, args=(b,)) for b in bodies]
+    for t in threads:
+        t.start()
+    health: list[float] = []
+    while any(t.is_alive() for t in threads):
+        start = time.perf_counter()
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.request("GET", "/api/health")
+        assert conn.getresponse().status == 200
+        conn.close()
+        health.append(time.perf_counter() - start)
+        time.sleep(0.1)
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200, 200, 200, 200] or set(statuses) <= {200, 503}, statuses
+    assert len(health) >= 3
+    assert max(health) < 1.0, sorted(health)[-3:]
