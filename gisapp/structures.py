@@ -47,6 +47,10 @@ Geometry rules (``geometry.method``); every place name refers to ``data/gazettee
     an element the plan names but that cannot honestly be placed: not drawn; its ``reason``
     is listed in the layer metadata (``extra.unplaced``) and by ``gisapp validate``.
 
+Any drawn geometry may state ``clip_towns`` (a list of 镇街): the result is intersected with
+those towns' cells and ``member_towns`` names them (e.g. the part of 岐江新城 that lies in the
+Torch zone's 中山港街道).
+
 A geometry may state ``basis`` to claim *less* certainty than the method gives (official →
 schematic → illustrative), never more.
 
@@ -399,6 +403,12 @@ def _element_geometry(ctx: _Context, el: dict[str, Any], members: list[str]) -> 
     return _Drawn(None, "illustrative", [], declared_unc)  # unplaced
 
 
+def _basis_counts(gdf: gpd.GeoDataFrame) -> str:
+    """``"official 3, schematic 2, illustrative 9"``: the features per geometry basis."""
+    counts = gdf["geometry_basis"].value_counts() if len(gdf) else {}
+    return ", ".join(f"{b} {int(counts[b])}" for b in BASIS_ORDER if b in counts)
+
+
 def element_lists(data: dict[str, Any]) -> dict[str, list[str]]:
     """Map each element id to the inventory lists (``inventory[].list``) it answers for.
 
@@ -465,6 +475,11 @@ def compile_structure(
         members = _resolve_towns(path, el, lookup)
         geo = el["geometry"]
         drawn = _element_geometry(ctx, el, members)
+        if geo.get("clip_towns") and drawn.geom is not None:
+            members = _resolve_towns(path, {"id": el["id"], "geometry": {"towns": geo["clip_towns"]}}, lookup)
+            drawn.geom = shapely.intersection(
+                drawn.geom, shapely.union_all(ctx.town_cells().loc[members, "geometry"].to_numpy())
+            )
         if drawn.geom is None:
             unplaced.append(
                 {
@@ -525,13 +540,11 @@ def compile_structure(
         source=f"compiled from zones/{path.name}; geometry from the town and district layers and data/gazetteer.csv",
         licence="plan text: public government document; compilation ours",
         datum="WGS 84 (EPSG:4326); areas planar in EPSG:4547",
-        geometry_basis="official"
-        if bases == ["official"]
-        else ("illustrative" if "illustrative" in bases and len(bases) == 1 else "schematic"),
+        geometry_basis=_weakest(*bases) if bases else "illustrative",
         description=f"{data['structure']} — {data['section']} ({data['plan']}).",
         plan=data["plan"],
         structure=data["structure"],
-        notes=[f"feature bases: {', '.join(bases)}"]
+        notes=[f"labelled by its weakest feature; feature bases: {_basis_counts(gdf)}"]
         + (
             [f"{len(unplaced)} element(s) named by the plan could not be placed: see extra.unplaced"]
             if unplaced

@@ -29,17 +29,24 @@ def test_inventory_counts_per_list():
         "西北部 产业带与基地": 4,
         "南部 站城": 2,
         "中部 核心": 1,
+        "翠亨新区 项目": 3,
+        "翠亨新区 起步区 平台": 5,
+        "翠亨新区 生产性服务业 载体": 5,
+        "翠亨新区 南部片区 载体与项目": 7,
+        "岐江新城 板块": 3,
+        "南部 三城": 3,
+        "中部 重大科技基础设施": 2,
     }
 
 
 def test_drawn_and_unplaced(detail):
     meta = read_meta("zs-services-detail")
-    assert len(detail) == 24 and meta.extra["elements"] == 24 and meta.extra["unplaced"] == []
+    assert len(detail) == 47 and meta.extra["elements"] == 47 and meta.extra["unplaced"] == []  # 23 added (issue 13)
     nw = "小榄镇、东凤镇、古镇镇、黄圃镇、三角镇、南头镇、横栏镇、阜沙镇"
     for park in ("中山北部产业园", "西部产业园"):  # only "somewhere in the 西北部 zone", as the plan says
         assert detail.loc[park, "member_towns"] == nw and detail.loc[park, "uncertainty_m"] >= 15_000
     roles = detail["role"].value_counts().to_dict()
-    assert roles == {"node": 12, "zone": 4, "belt": 4, "platform": 4}
+    assert roles == {"node": 18, "zone": 10, "belt": 4, "platform": 15}  # issue 13: 23 elements added
     assert (detail.loc[detail["group"] == "翠亨新区 多节点支撑体系"].shape[0]) == 9
 
 

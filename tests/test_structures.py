@@ -148,12 +148,15 @@ def test_stand_in_points_lie_in_their_units_and_their_uncertainty_covers_them():
     """point_in_units: inside its towns/districts/city, and no vertex of them farther than uncertainty_m."""
     cities = read_layer("base-city").set_index("name").to_crs(PROJECTED)
     towns = read_layer("zs-towns").set_index("name").to_crs(PROJECTED)
+    districts = read_layer("base-district").set_index("name").to_crs(PROJECTED)
     seen = 0
     for layer_id in STRUCTURE_LAYERS:
         layer = read_layer(layer_id).to_crs(PROJECTED)
         for _, f in layer[layer["geometry_method"] == STAND_IN].iterrows():
             if f["member_towns"]:
                 region = shapely.union_all(towns.loc[f["member_towns"].split("、"), "geometry"].to_numpy())
+            elif f["member_districts"]:
+                region = shapely.union_all(districts.loc[f["member_districts"].split("、"), "geometry"].to_numpy())
             else:
                 region = cities.loc[{"gz": "广州市", "sz": "深圳市"}.get(layer_id[:2], "中山市"), "geometry"]
             assert region.contains(f.geometry), f["name"]
@@ -161,7 +164,8 @@ def test_stand_in_points_lie_in_their_units_and_their_uncertainty_covers_them():
             assert reach <= f["uncertainty_m"] < reach + 1000.5, f["name"]
             assert f["geometry_basis"] == "illustrative" and f["basis_note"], f["name"]
             seen += 1
-    assert seen == 19  # 10 Guangzhou, 7 Shenzhen (city-wide), 2 Zhongshan (eight towns)
+    # issue 13: no whole-city stand-in is left (they are unplaced); 南朗/南沙/花都/… stand-ins were added
+    assert seen == 40
 
 
 def test_point_in_units_of_named_towns(tmp_path, towns):
