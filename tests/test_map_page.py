@@ -252,7 +252,15 @@ def test_every_drawn_layer_is_in_the_tree_once(page_html: str) -> None:
     child = next(c for c in services["children"] if STRUCTURE_LAYER in c["layers"])
     assert child["zh"] == "双核支撑、多区联动"
     assert "zs-towns" in groups["reference"]["children"][0]["layers"]
-    assert set(groups["base"]["children"][0]["layers"]) == {"base-province", "base-city", "base-district"}
+    assert set(groups["base"]["children"][0]["layers"]) == {
+        "base-province",
+        "base-city",
+        "base-district",
+        "base-prd-city",
+        "base-prd-district",
+        "base-water",
+        "base-water-label",
+    }
     assert list(groups)[-2:] == ["reference", "base"]
     assert all(e["visible"] for e in config["layers"])  # every bundled layer is shown at first
     structure = next(e for e in config["layers"] if e["id"] == STRUCTURE_LAYER)
