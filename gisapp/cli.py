@@ -63,7 +63,9 @@ def cmd_layers(args: argparse.Namespace) -> int:
         write_output(json.dumps([m.to_dict() for m in metas], ensure_ascii=False, indent=2), None)
         return 0
     for m in metas:
-        print(f"{m.id:28} {m.geometry_basis:12} {m.feature_count:5}  {m.title}")
+        # a layer is labelled by its weakest feature; structure layers also count their features per basis
+        bases = next((n.split("feature bases: ", 1)[1] for n in m.notes or [] if "feature bases: " in n), "")
+        print(f"{m.id:28} {m.geometry_basis:12} {m.feature_count:5}  {m.title}" + (f"  [{bases}]" if bases else ""))
     return 0
 
 

