@@ -132,6 +132,9 @@ def build_base_layers() -> list[tuple[gpd.GeoDataFrame, LayerMeta]]:
                 licence=LICENCE,
                 datum=DATUM,
                 geometry_basis="official",
+                # drawn and searched through base-prd-city / base-prd-district (the same units and more);
+                # kept because the structures and validation read these units
+                extra={} if level == "province" else {"display": "hidden"},
             ),
         )
         for df, level, name_col, code_col, title, title_en, description in levels

@@ -71,12 +71,13 @@ def test_stand_in_points_are_flagged_not_drawn_and_say_how_far_they_may_be_off(c
     drawn anyway), has no label and says so; a 街道 point (±2 km) is a labelled symbol."""
     layer = "sz-services-structure"
     shown = {f["id"]: f["properties"] for f in _features(client, layer, zoom=10)["features"]}
-    city_wide = _by_name(layer, "艺展中心")["properties"]
+    # issue 13: no whole-city stand-in is drawn any more; 南山科技金融城 stands for 南山区 (±21 km)
+    city_wide = _by_name(layer, "南山科技金融城")["properties"]
     street = _by_name(layer, "中芬设计园")["properties"]
-    assert city_wide["uncertainty_m"] == 53000 and street["uncertainty_m"] == 2000
+    assert city_wide["uncertainty_m"] == 21000 and street["uncertainty_m"] == 2000
     standin = shown[city_wide["id"]]
     assert "gisapp-standin" in standin["style"]["className"] and standin["style"]["fillOpacity"] == 0.0
-    assert "位置仅到所在镇街/区/市，±53 km" in standin["tooltip"]
+    assert "位置仅到所在镇街/区/市，±21 km" in standin["tooltip"]
     assert standin["standin"] is True and "label" not in standin
     assert "gisapp-standin" not in shown[street["id"]]["style"]["className"]
     assert "standin" not in shown[street["id"]] and shown[street["id"]]["label"]["zh"] == "中芬设计园"
@@ -230,7 +231,10 @@ def test_details_of_a_town_name_the_zones_it_belongs_to(client) -> None:  # type
     related = html[html.index('class="gisapp-related"') :]
     zone_id = _by_name(STRUCTURE_LAYER, NW_ZONE)["properties"]["id"]
     assert f'data-layer="{STRUCTURE_LAYER}" data-id="{zone_id}">{NW_ZONE}</button>' in related
-    assert "150.29 km²" in html  # drawn area of the schematic cell
+    from gisapp.metrics import area_table
+
+    drawn = area_table(gpd.GeoDataFrame([town["properties"]], geometry=[shape(town["geometry"])], crs="EPSG:4326"))
+    assert f"{drawn.iloc[0]['area_km2']:,.2f} km²" in html  # drawn area of the schematic cell (planar EPSG:4547)
     assert f"{town['properties']['official_area_km2']:,.2f} km²" in html
 
 

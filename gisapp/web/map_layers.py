@@ -152,8 +152,12 @@ class DisplayLayer:
 
     @property
     def outline_only(self) -> bool:
-        """Whether the layer is drawn as outlines only (base boundaries): served as clipped boundary lines."""
-        return self.meta.kind == "base"
+        """Whether the layer is drawn as outlines only (base boundaries): served as clipped boundary lines.
+
+        Base layers whose metadata says ``extra.display`` = ``fill`` (water) or ``label`` (names of
+        waters) are served whole, as polygons or points.
+        """
+        return self.meta.kind == "base" and st.base_display(self.meta) == "outline"
 
     def _display_geoms(self, zoom: int) -> list[shapely.Geometry]:
         """Geometries simplified and rounded for ``zoom`` (outline-only layers as boundary lines)."""
@@ -369,7 +373,7 @@ def _is_stand_in(geom: shapely.Geometry, props: dict[str, Any]) -> bool:
     return geom.geom_type == "Point" and math.isfinite(unc) and unc >= STAND_IN_M
 
 
-def _display_layer(meta: LayerMeta, directory: Path) -> DisplayLayer:
+def _display_layer(meta: LayerMeta, directory: Path, zone_offset: int = 0) -> DisplayLayer:
     gdf = read_layer(meta.id, directory)
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].reset_index(drop=True)
     geoms = np.asarray(gdf.geometry.values, dtype=object)
@@ -381,13 +385,15 @@ def _display_layer(meta: LayerMeta, directory: Path) -> DisplayLayer:
     areas = shapely.area(geoms) if len(geoms) else np.zeros(0)  # degrees², only to order the drawing
     order = sorted(range(len(records)), key=lambda i: -areas[i])
     static = []
-    zone_rank = 0
+    zone_rank = zone_offset  # zones of a plan's earlier layers took the first colours
     for i, props in enumerate(records):
         basis = st.basis_of(props, meta)
         role = st.role_of(props)
         out: dict[str, Any] = {"id": ids[i], "geometry_basis": basis}
         if meta.kind == "structure":
             out["role"] = role
+        elif meta.kind == "base" and st.base_display(meta) != "outline":
+            role = st.base_display(meta)  # "fill" (water) or "label": how feature_style draws it
         unc = props.get("uncertainty_m") if geoms[i].geom_type == "Point" else None
         try:
             unc = float(unc) if unc is not None else None
@@ -457,10 +463,23 @@ class StoreView:
             raise LayerNotFound(layer_id)
         with self._lock:
             layer = self._layers.get(layer_id)
-            if layer is None:
-                layer = _display_layer(meta, self.directory)
-                self._layers[layer_id] = layer
+        if layer is None:
+            layer = _display_layer(meta, self.directory, self._zone_offset(meta))
+            with self._lock:
+                layer = self._layers.setdefault(layer_id, layer)
         return layer
+
+    def _zone_offset(self, meta: LayerMeta) -> int:
+        """How many zones the plan's structure layers before ``meta`` hold (the ``…-structure`` layer first,
+        then by id): each zone of a plan gets its own colour across its layers (``…-structure``, ``…-detail``)."""
+        if meta.kind != "structure" or not meta.plan:
+            return 0
+
+        def rank(m: LayerMeta) -> tuple[bool, str]:  # the plan's main ``…-structure`` layer first
+            return (not m.id.endswith("-structure"), m.id)
+
+        earlier = [m for m in self.metas if m.kind == "structure" and m.plan == meta.plan and rank(m) < rank(meta)]
+        return sum(sum(1 for p in self.layer(m.id).props if p.get("role") == "zone") for m in earlier)
 
     def layers(self) -> Iterable[DisplayLayer]:
         """Yield every drawn layer whose GeoJSON can be read (a missing file is logged and skipped)."""

@@ -391,12 +391,13 @@ def plan_views(view: StoreView) -> list[dict[str, Any]]:
     """One thematic view (专题图) per plan of the store, the way the plan's own structure figure shows it.
 
     A plan's layers are the ``kind == "structure"`` layers whose ``meta.plan`` is the plan's file
-    (plus :data:`EXTRA_PLAN_LAYERS`); its city is the ``base-city`` feature holding most of its
+    (plus :data:`EXTRA_PLAN_LAYERS`); its city is the ``base-prd-city`` (else ``base-city``) feature holding most of its
     features; its reference layers are the ``towns`` layers whose extent lies in that city (Zhongshan's
     镇街), drawn lightly under the structure (other cities: the base district boundaries).
 
     Args:
-        view: the store view (``base-city``, ``base-district`` and the towns layer are optional).
+        view: the store view (``base-prd-city``/``base-city``, ``base-prd-district``/``base-district`` and
+            the towns layer are optional).
 
     Returns:
         views in a stable order (:data:`DEFAULT_PLAN` first, then by title): ``{"id", "file", "zh", "en",
@@ -412,8 +413,9 @@ def plan_views(view: StoreView) -> list[dict[str, Any]]:
 
     layers = list(view.layers())
     by_id = {lyr.meta.id: lyr for lyr in layers}
-    cities = by_id.get("base-city")
-    districts = by_id.get("base-district")
+    # the delta-wide layers when built (every PRD city and district), else the three plan cities'
+    cities = by_id.get("base-prd-city") or by_id.get("base-city")
+    districts = by_id.get("base-prd-district") or by_id.get("base-district")
     town_layers = [lyr for lyr in layers if lyr.meta.kind == "towns"]
     files: dict[str, list[DisplayLayer]] = {}
     for lyr in layers:

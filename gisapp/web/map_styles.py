@@ -92,14 +92,26 @@ KIND_SPECS: dict[str, KindSpec] = {
 OTHER_KIND = KindSpec("gisapp-other", 430, 3, True, "gisapp-other-layer", "其他图层", "other layer")
 
 
+#: How a base layer is drawn (``meta.extra["display"]``): boundary ``outline`` (default), ``fill`` (water
+#: polygons), ``label`` (names only, no symbol) or ``hidden`` (kept in the store, not drawn or searched).
+BASE_DISPLAYS = ("outline", "fill", "label", "hidden")
+WATER_COLOUR = "#a9cbe6"
+
+
+def base_display(meta: LayerMeta) -> str:
+    """Return how a base layer is drawn: one of :data:`BASE_DISPLAYS` (unknown values: ``outline``)."""
+    value = str((meta.extra or {}).get("display", "outline"))
+    return value if value in BASE_DISPLAYS else "outline"
+
+
 def kind_spec(kind: str) -> KindSpec:
     """Return the display spec of a layer kind (:data:`OTHER_KIND` for a kind not in :data:`KIND_SPECS`)."""
     return KIND_SPECS.get(kind, OTHER_KIND)
 
 
 def is_drawn(meta: LayerMeta) -> bool:
-    """Whether the map draws a layer (every kind but :data:`HIDDEN_KINDS`)."""
-    return meta.kind not in HIDDEN_KINDS
+    """Whether the map draws a layer (every kind but :data:`HIDDEN_KINDS`, and no ``hidden`` base layer)."""
+    return meta.kind not in HIDDEN_KINDS and not (meta.kind == "base" and base_display(meta) == "hidden")
 
 
 def basis_of(props: Mapping[str, Any], meta: LayerMeta) -> str:
@@ -169,8 +181,15 @@ def feature_style(
     classes = ["gisapp-feature", spec.css, f"gisapp-geom-{basis}", f"gisapp-fid-{css_ident(feature_id)}"]
     hatch: str | None = None
     symbol = sym.role_symbol(role)
-    if kind == "base":
-        style: dict[str, Any] = {"color": BASE_COLOUR, "weight": 0.8, "opacity": 0.9, "fill": False}
+    if kind == "base" and role == "fill":  # water: a flat fill under the boundaries, no outline
+        style: dict[str, Any] = {"color": WATER_COLOUR, "weight": 0, "opacity": 0, "fill": True}
+        style.update(fillColor=WATER_COLOUR, fillOpacity=1.0, interactive=False)
+        classes.append("gisapp-water")
+    elif kind == "base" and role == "label":  # a name only: no symbol (the label layer writes it)
+        style = {"color": WATER_COLOUR, "weight": 0, "opacity": 0, "fill": False, "radius": 0, "interactive": False}
+        classes.append("gisapp-label-only")
+    elif kind == "base":
+        style = {"color": BASE_COLOUR, "weight": 0.8, "opacity": 0.9, "fill": False}
         style["interactive"] = False
     elif kind == "towns":
         style = {"color": TOWN_COLOUR, "weight": 1.0, "opacity": 0.7, "fill": True, "fillColor": TOWN_COLOUR}
@@ -211,6 +230,9 @@ def feature_style(
         if dash:
             style["dashArray"] = "12 8" if basis == "schematic" else "2 10"
         hatch = None
+    elif geometry_type.endswith("Point") and kind == "base" and role == "label":
+        style.update(radius=0, fillOpacity=0, opacity=0, weight=0)
+        style.pop("dashArray", None)
     elif geometry_type.endswith("Point"):
         shape = sym.point_symbol(role, name) if kind == "structure" else "circle"
         radius = sym.POINT_RADIUS + (2 if shape == "star" else 0)
