@@ -496,6 +496,14 @@ def compile_structure(
             continue
         if drawn.geom.is_empty:
             raise ctx.fail(el, "has an empty geometry (its units or places do not meet)")
+        member_districts = list(geo.get("districts") or [])
+        if geo["method"] == "point_at_place" and not members and not member_districts:
+            # the unit a point stands for is the unit its place lies in (a stand-in is listed with it)
+            within = [u for u in ctx.place(el, geo["place"]).within.split("、") if u]
+            if within and within[0] in lookup.values():
+                members = within
+            elif within and ctx.city != "中山市":
+                member_districts = within
         basis = drawn.basis
         if geo.get("basis"):
             if BASIS_ORDER.index(geo["basis"]) < BASIS_ORDER.index(basis):
@@ -517,7 +525,7 @@ def compile_structure(
                 "plan_line": int(el.get("plan_line", 0)),
                 "sentence": el["sentence"],
                 "member_towns": "、".join(members),
-                "member_districts": "、".join(geo.get("districts") or []),
+                "member_districts": "、".join(member_districts),
                 "places": "、".join(drawn.places),
                 "lists": "；".join(lists[el["id"]]),
                 "geometry_basis": basis,
