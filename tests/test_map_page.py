@@ -263,7 +263,9 @@ def test_every_drawn_layer_is_in_the_tree_once(page_html: str) -> None:
     assert list(groups)[-2:] == ["reference", "base"]
     assert all(e["visible"] for e in config["layers"])  # every bundled layer is shown at first
     structure = next(e for e in config["layers"] if e["id"] == STRUCTURE_LAYER)
-    assert structure["roles"] == ["core", "zone"] and structure["count"] == 6 and structure["basis"] == "schematic"
+    assert (
+        structure["roles"] == ["core", "zone"] and structure["count"] == 6 and structure["basis"] == "illustrative"
+    )  # labelled by its weakest feature (issue 13)
     red = next(e for e in config["layers"] if e["id"] == REDLINE)
     assert "示意" in red["title"] and red["hatch"] == "gisapp-hatch-control"
     panes = [p["z_index"] for p in config["panes"]]
