@@ -16,7 +16,7 @@ from gisapp import cli
 from gisapp.errors import InputError
 from gisapp.figures import fonts, make_figure, parse_bbox, plan_ids
 from gisapp.figures.plandata import load_plan
-from gisapp.layerstore import read_layer
+from gisapp.layerstore import list_layers, read_layer
 
 DATE = dt.date(2026, 1, 2)
 SERVICES = "zhongshan-services-2021-2025"
@@ -45,6 +45,16 @@ def test_five_plans():
     ]
 
 
+def _stand_in_count(plan_id: str) -> int:
+    """Points of a plan's stored structure layers located only to a whole town, district or city (≥ 5 km)."""
+    total = 0
+    for meta in list_layers():
+        if meta.kind == "structure" and meta.plan.removesuffix(".txt") == plan_id:
+            gdf = read_layer(meta.id)
+            total += int(((gdf.geom_type == "Point") & (gdf["uncertainty_m"].fillna(0) >= 5000)).sum())
+    return total
+
+
 def test_pdf_page_and_text(services_pdf):
     text, (w, h) = pdf_text(services_pdf.data)
     assert w == pytest.approx(A4_PT[0], abs=0.5) and h == pytest.approx(A4_PT[1], abs=0.5)
@@ -59,7 +69,7 @@ def test_pdf_page_and_text(services_pdf):
         "示意范围·虚线",
         "示意图形，非官方",  # weakest basis of a layer
         "示意，非官方",
-        "未定位要素（19项",  # 19 stand-ins in zs-services-detail
+        f"未定位要素（{_stand_in_count(SERVICES)}项",  # every stand-in of the plan's layers
         "zhongshan-services-2021-2025.txt",  # citation
         "2026-01-02",
         "EPSG:4547",
@@ -71,16 +81,19 @@ def test_pdf_page_and_text(services_pdf):
 
 def test_stand_ins_listed_not_drawn(services_pdf):
     plan = load_plan(SERVICES)
-    assert len(plan.stand_ins) == services_pdf.stand_ins == 19
-    drawn_points = [g for pl in plan.layers for g in pl.gdf.geometry if g.geom_type == "Point"]
+    expected = _stand_in_count(SERVICES)
+    assert expected >= 19 and len(plan.stand_ins) == services_pdf.stand_ins == expected
     unc = [
         u
         for pl in plan.layers
         for u, g in zip(pl.gdf["uncertainty_m"], pl.gdf.geometry, strict=True)
         if g.geom_type == "Point"
     ]
-    assert len(drawn_points) == 1 and max(unc) < 5000  # only 中山北站TOD商务圈 (±1 km) is drawn as a point
-    assert {s.unit for s in plan.stand_ins} >= {"中山市"}
+    assert unc and max(unc) < 5000  # the points left to draw are located (中山北站TOD商务圈 ±1 km …)
+    towns = set(read_layer("zs-towns")["name"])
+    units = {s.unit for s in plan.stand_ins}
+    assert units and all(u for u in units)
+    assert any(u in towns or u == "中山市" or "、" in u for u in units), units  # a town, towns, or the city
 
 
 def test_labels_do_not_overlap(services_pdf):

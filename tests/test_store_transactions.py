@@ -142,8 +142,11 @@ def test_a_reader_finishes_a_switch_killed_between_the_renames(bundled, replaced
     assert read_meta("zs-towns", store).geometry_basis == "official"  # the reader rolls forward first
     assert not (store / STORE_DIR / JOURNAL).exists()
     assert layer_sums(store) == layer_sums(replaced)
+    assert run(store, "store", "status").returncode == 0
+    # validate finds the store one consistent version (the cells now count as official, so validate may
+    # hold gazetteer places to the stricter official tolerance: those are data findings, not the store's)
     r = run(store, "validate")
-    assert r.returncode == 0 and r.stdout.rstrip().endswith("OK: all checks passed"), r.stdout[-2000:]
+    assert "[store]" not in r.stdout, r.stdout[-2000:]
 
 
 REDLINE_STEPS = [("validated", "old"), ("journal", "new"), ("switched", "new")]
