@@ -486,21 +486,17 @@ def _render(plan, fmt, size, lang, bbox_4547, date, family) -> FigureResult:  # 
         leg_box = leg.get_window_extent(renderer).transformed(fig.transFigure.inverted())
         top = leg_box.y0 - 0.02
         box_style = {"boxstyle": "round,pad=0.5", "fc": "#f6f6f6", "ec": "#999999", "lw": 0.6}
+
+        def panel_box(text: str, y: float, spacing: float) -> float:
+            """A grey box of text in the right-hand panel, its top at ``y``; return the y below it."""
+            t = fig.text(0.745, y, text, fontsize=fs * 0.85, va="top", ha="left", linespacing=spacing, bbox=box_style)
+            canvas.draw()
+            return float(t.get_window_extent(renderer).transformed(fig.transFigure.inverted()).y0) - 0.025
+
         if callouts:
             header = _t(lang, "图中编号", "Numbered features")
             body = _columns(callouts, 2 if len(callouts) > 8 else 1, 15 if lang == "zh" else 30)
-            t = fig.text(
-                0.745,
-                top,
-                header + "\n" + body,
-                fontsize=fs * 0.85,
-                va="top",
-                ha="left",
-                linespacing=1.3,
-                bbox=box_style,
-            )
-            canvas.draw()
-            top = t.get_window_extent(renderer).transformed(fig.transFigure.inverted()).y0 - 0.025
+            top = panel_box(header + "\n" + body, top, 1.3)
         if plan.stand_ins:
             lines = _stand_in_lines(plan, lang, max_lines=14 if not callouts else 8)
             header = _t(
@@ -508,17 +504,7 @@ def _render(plan, fmt, size, lang, bbox_4547, date, family) -> FigureResult:  # 
                 f"未定位要素（{len(plan.stand_ins)} 项，仅知所在单元，图中未绘点）",
                 f"Not located ({len(plan.stand_ins)}; only the unit is known, not drawn)",
             )
-            body = "\n".join(lines)
-            fig.text(
-                0.745,
-                top,
-                header + "\n" + body,
-                fontsize=fs * 0.85,
-                va="top",
-                ha="left",
-                linespacing=1.35,
-                bbox=box_style,
-            )
+            panel_box(header + "\n" + "\n".join(lines), top, 1.35)
 
         # ---- notes along the bottom
         notes = _notes(plan, lang, date)

@@ -53,26 +53,31 @@ export const ShapeMarker = L.CircleMarker.extend({
       this._renderer._setPath(this, 'M0 0');
       return;
     }
-    const p = this._point;
-    const r = this._radius;
-    const pts = [];
-    if (shape === 'square') {
-      const s = r * 0.9;
-      pts.push([-s, -s], [s, -s], [s, s], [-s, s]);
-    } else if (shape === 'diamond') {
-      const s = r * 1.2;
-      pts.push([0, -s], [s, 0], [0, s], [-s, 0]);
-    } else {
-      for (let i = 0; i < 10; i += 1) {
-        const a = (Math.PI / 5) * i - Math.PI / 2;
-        const rr = i % 2 === 0 ? r * 1.15 : r * 0.48;
-        pts.push([rr * Math.cos(a), rr * Math.sin(a)]);
-      }
-    }
-    const d = pts.map(([x, y], i) => `${i ? 'L' : 'M'}${(p.x + x).toFixed(1)} ${(p.y + y).toFixed(1)}`).join('') + 'z';
-    this._renderer._setPath(this, d);
+    this._renderer._setPath(this, symbolPath(shape, this._radius, this._point.x, this._point.y));
   },
 });
+
+/**
+ * SVG path data of a point symbol (star, square, diamond) of radius r centred on (cx, cy), in pixels.
+ * The map's ShapeMarker and the legend (views.js) draw the same symbols with it.
+ */
+export function symbolPath(shape, r, cx = 0, cy = 0) {
+  const pts = [];
+  if (shape === 'square') {
+    const s = r * 0.9;
+    pts.push([-s, -s], [s, -s], [s, s], [-s, s]);
+  } else if (shape === 'diamond') {
+    const s = r * 1.2;
+    pts.push([0, -s], [s, 0], [0, s], [-s, 0]);
+  } else {
+    for (let i = 0; i < 10; i += 1) {
+      const a = (Math.PI / 5) * i - Math.PI / 2;
+      const rr = i % 2 === 0 ? r * 1.15 : r * 0.48;
+      pts.push([rr * Math.cos(a), rr * Math.sin(a)]);
+    }
+  }
+  return `${pts.map(([x, y], i) => `${i ? 'L' : 'M'}${(cx + x).toFixed(1)} ${(cy + y).toFixed(1)}`).join('')}z`;
+}
 
 const measureCanvas = document.createElement('canvas');
 const measureCtx = measureCanvas.getContext('2d');

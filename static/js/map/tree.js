@@ -2,31 +2,43 @@
 // a checkbox (visibility), an opacity slider and the role legend of every layer.
 
 import { bi, el } from './i18n.js';
+import { symbolPath } from './labels.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
-/** A small SVG swatch drawn like a feature of the layer (colour, dash, hatch). */
-export function swatch(style, hatch) {
+/**
+ * A small SVG swatch drawn like a feature (colour, dash, hatch): a box for areas and lines (the layer tree),
+ * or a point symbol (circle, star, square, diamond; the plan legend in views.js).
+ * @param {object} style  a feature style (color, weight, dashArray, fill, fillColor, fillOpacity)
+ * @param {string} [hatch]  the id of an SVG hatch pattern
+ * @param {string} [shape]  'box' (default) or a point symbol
+ * @param {number} [minFill]  the least fill opacity shown (so a faint fill still reads in the legend)
+ */
+export function swatch(style, hatch, shape = 'box', minFill = 0) {
   const svg = document.createElementNS(SVG, 'svg');
   svg.setAttribute('class', 'gisapp-swatch');
   svg.setAttribute('width', '30');
   svg.setAttribute('height', '16');
   svg.setAttribute('viewBox', '0 0 30 16');
   svg.setAttribute('aria-hidden', 'true');
-  const rect = document.createElementNS(SVG, 'rect');
-  rect.setAttribute('x', '2');
-  rect.setAttribute('y', '2');
-  rect.setAttribute('width', '26');
-  rect.setAttribute('height', '12');
-  rect.setAttribute('stroke', style.color || '#444');
-  rect.setAttribute('stroke-width', String(Math.min(style.weight || 2, 2.5)));
-  if (style.dashArray) {
-    rect.setAttribute('stroke-dasharray', style.dashArray);
-    rect.setAttribute('stroke-linecap', 'round');
+  const tag = shape === 'box' ? 'rect' : shape === 'circle' ? 'circle' : 'path';
+  const node = document.createElementNS(SVG, tag);
+  if (tag === 'rect') {
+    for (const [k, v] of [['x', 2], ['y', 2], ['width', 26], ['height', 12]]) node.setAttribute(k, String(v));
+  } else if (tag === 'circle') {
+    for (const [k, v] of [['cx', 15], ['cy', 8], ['r', 5]]) node.setAttribute(k, String(v));
+  } else {
+    node.setAttribute('d', symbolPath(shape, shape === 'star' ? 6.5 : 5.5, 15, 8));
   }
-  rect.setAttribute('fill', hatch ? `url(#${hatch})` : style.fillColor || style.color || 'none');
-  rect.setAttribute('fill-opacity', String(style.fillOpacity || 0));
-  svg.append(rect);
+  node.setAttribute('stroke', style.color || '#444');
+  node.setAttribute('stroke-width', String(Math.min(style.weight || 2, 2.5)));
+  if (style.dashArray) {
+    node.setAttribute('stroke-dasharray', style.dashArray);
+    if (tag === 'rect') node.setAttribute('stroke-linecap', 'round');
+  }
+  node.setAttribute('fill', hatch ? `url(#${hatch})` : style.fill === false ? 'none' : style.fillColor || style.color || 'none');
+  node.setAttribute('fill-opacity', String(Math.max(style.fillOpacity ?? (minFill ? 0.2 : 0), minFill)));
+  svg.append(node);
   return svg;
 }
 

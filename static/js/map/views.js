@@ -8,6 +8,7 @@
 /* global L */
 
 import { bi, el, lang, t } from './i18n.js';
+import { swatch } from './tree.js';
 
 // The unit a stand-in stands for, highlighted while its entry is hovered.
 const UNIT_STYLE = {
@@ -17,57 +18,10 @@ const UNIT_STYLE = {
 // The reference layer under a plan (its city's towns) is drawn lightly.
 const REFERENCE_OPACITY = 0.6;
 
-const SVG = 'http://www.w3.org/2000/svg';
-
-/** SVG path of a point symbol of labels.js's ShapeMarker (star, square, diamond) at (15, 8), radius r. */
-function symbolPath(shape, r) {
-  const pts = [];
-  if (shape === 'square') {
-    const s = r * 0.9;
-    pts.push([-s, -s], [s, -s], [s, s], [-s, s]);
-  } else if (shape === 'diamond') {
-    const s = r * 1.2;
-    pts.push([0, -s], [s, 0], [0, s], [-s, 0]);
-  } else {
-    for (let i = 0; i < 10; i += 1) {
-      const a = (Math.PI / 5) * i - Math.PI / 2;
-      const rr = i % 2 === 0 ? r * 1.15 : r * 0.48;
-      pts.push([rr * Math.cos(a), rr * Math.sin(a)]);
-    }
-  }
-  return `${pts.map(([x, y], i) => `${i ? 'L' : 'M'}${(15 + x).toFixed(1)} ${(8 + y).toFixed(1)}`).join('')}z`;
-}
-
 /** A legend symbol drawn with a feature's own style: its point symbol, or a box for areas and lines. */
 function keySwatch(style, point, shape = 'circle') {
-  const svg = document.createElementNS(SVG, 'svg');
-  svg.setAttribute('class', 'gisapp-swatch');
-  svg.setAttribute('width', '30');
-  svg.setAttribute('height', '16');
-  svg.setAttribute('viewBox', '0 0 30 16');
-  svg.setAttribute('aria-hidden', 'true');
-  const symbol = point && shape && shape !== 'circle';
-  const shapeEl = document.createElementNS(SVG, symbol ? 'path' : point ? 'circle' : 'rect');
-  if (symbol) {
-    shapeEl.setAttribute('d', symbolPath(shape, shape === 'star' ? 6.5 : 5.5));
-  } else if (point) {
-    shapeEl.setAttribute('cx', '15');
-    shapeEl.setAttribute('cy', '8');
-    shapeEl.setAttribute('r', '5');
-  } else {
-    shapeEl.setAttribute('x', '2');
-    shapeEl.setAttribute('y', '2');
-    shapeEl.setAttribute('width', '26');
-    shapeEl.setAttribute('height', '12');
-  }
-  shapeEl.setAttribute('stroke', style.color || '#444');
-  shapeEl.setAttribute('stroke-width', String(Math.min(style.weight || 2, 2.5)));
-  if (style.dashArray) shapeEl.setAttribute('stroke-dasharray', style.dashArray);
   const hatch = (style.className || '').split(' ').find((c) => c.startsWith('gisapp-hatch-'));
-  shapeEl.setAttribute('fill', hatch ? `url(#${hatch})` : style.fill === false ? 'none' : style.fillColor || style.color || 'none');
-  shapeEl.setAttribute('fill-opacity', String(style.fillOpacity === undefined ? 0.2 : Math.max(style.fillOpacity, 0.15)));
-  svg.append(shapeEl);
-  return svg;
+  return swatch(style, hatch, point ? shape || 'circle' : 'box', 0.15);
 }
 
 export class Views {
