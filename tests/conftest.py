@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from gisapp.web import create_app
+from tests.helpers import live_server_for
 
 
 @pytest.fixture(scope="session")
@@ -26,11 +25,5 @@ def client(app):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def live_server(app) -> Iterator[str]:
     """A real HTTP server on 127.0.0.1 (random port) in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    with live_server_for(app) as url:
+        yield url

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import geopandas as gpd
@@ -54,3 +57,18 @@ def assert_rfc7946(doc: dict[str, Any], max_decimals: int = 7) -> None:
         for x, y in shapely.get_coordinates(geom)[:50]:
             for v in (x, y):
                 assert len(repr(float(v)).split(".")[-1]) <= max_decimals
+
+
+@contextlib.contextmanager
+def live_server_for(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Serve ``app`` on 127.0.0.1 (random port, threaded Werkzeug) while the block runs; yield its base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)

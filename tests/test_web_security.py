@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,6 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-from werkzeug.serving import make_server
 
 from gisapp import paths
 from gisapp.export import to_csv
@@ -21,7 +19,7 @@ from gisapp.formats import export_frame
 from gisapp.layerstore import LayerMeta, write_layer
 from gisapp.web import create_app
 from tests.browser import CHROMIUM, LAUNCH_ARGS, chromium_available
-from tests.helpers import ZHONGSHANGANG
+from tests.helpers import ZHONGSHANGANG, live_server_for
 
 XSS_ID = "</script><img src=x onerror=alert(1)>"
 XSS_NAME = "<img src=x onerror=alert(2)><script>alert(3)</script>"
@@ -111,14 +109,8 @@ def test_stored_xss_is_escaped_in_ogc_html(xss_store: Path) -> None:
 @pytest.fixture()
 def xss_server(xss_store: Path) -> Iterator[str]:
     """A real server on 127.0.0.1 over the XSS store."""
-    server = make_server("127.0.0.1", 0, create_app({"TESTING": True}), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    with live_server_for(create_app({"TESTING": True})) as url:
+        yield url
 
 
 @pytest.mark.skipif(not chromium_available(), reason="Debian chromium not installed")
