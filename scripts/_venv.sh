@@ -9,13 +9,23 @@ if [ ! -x .venv/bin/python ]; then
 fi
 . .venv/bin/activate
 python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
-python -m pip install -q --disable-pip-version-check -r "$1" -e .
+echo "[setup] installing the Python packages of $1 into .venv (several minutes on a fresh machine)"
+set +o pipefail
+python -m pip install --disable-pip-version-check -r "$1" -e . 2>&1 |
+  grep --line-buffered -E '^(Collecting|Installing collected|Successfully installed|ERROR|error)' | sed 's/^/  /'
+status=${PIPESTATUS[0]}
+set -o pipefail
+if [ "$status" != 0 ]; then
+  echo "[setup] pip install failed (exit $status)" >&2
+  exit "$status"
+fi
+echo "[setup] Python packages ready"
 
 # CJK font for print figures (TrueType, so PDF text stays extractable). Root only; waits for the dpkg lock.
 if [ ! -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing Debian package fonts-wqy-zenhei (CJK font for figures)"
-    for _i in $(seq 1 60); do
+    echo "[setup] installing Debian package fonts-wqy-zenhei (CJK font for figures)"
+    for _i in $(seq 1 10); do
       if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=60 install -y -qq fonts-wqy-zenhei >/dev/null 2>&1; then break; fi
       apt-get update -qq >/dev/null 2>&1 || true
       sleep 5

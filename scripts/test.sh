@@ -8,8 +8,10 @@ missing=()
 command -v ogrinfo >/dev/null || missing+=(gdal-bin)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing Debian packages for the tests: ${missing[*]}"
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    echo "[setup] installing Debian packages for the tests (waits for the dpkg lock): ${missing[*]}"
+    apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
+    echo "[setup] Debian packages ready"
   else
     echo "WARNING: missing ${missing[*]} and not root: the tests that need them will be skipped" >&2
   fi
