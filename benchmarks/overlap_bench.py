@@ -31,7 +31,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
+from load_bench import free_port, wait_ready  # the same script folder: one way to start and wait
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -237,12 +237,6 @@ def run_child(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     return wall, rss_kib / 1024, proc.stdout
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 SERVERS = {
     "gisapp serve (gunicorn, 2 sync workers per core)": lambda port: [
         sys.executable,
@@ -281,17 +275,7 @@ def http_load(
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                c.request("GET", "/api/health")
-                if c.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError("server did not start")
+        wait_ready(port, server)
         x, y = 447_238.0, 2_496_411.0  # near 中山港街道's seat, EPSG:4547
         body = json.dumps(
             {

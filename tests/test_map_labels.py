@@ -246,6 +246,13 @@ def _check_view(m: dict, expected_polys: set[str]) -> tuple[float, list[str]]:
     return share, missing
 
 
+def open_plan(page, base: str, plan: str, layers: list[str]) -> int:  # type: ignore[no-untyped-def]
+    """Open ``/#plan=<plan>``, wait until the map is ready and the plan's layers are drawn; return the zoom."""
+    page.goto(f"{base}/#plan={plan}", wait_until="load")
+    page.wait_for_selector("body[data-ready=true]", state="attached", timeout=15_000)
+    return page.evaluate(OPEN_PLAN_JS, [plan, layers])
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("plan", PLANS)
 def test_plan_view_labels_points_and_language(live_server: str, page, plan: str) -> None:  # type: ignore[no-untyped-def]
@@ -255,9 +262,7 @@ def test_plan_view_labels_points_and_language(live_server: str, page, plan: str)
     }
     assert expected, plan
     n_stand_in = sum(_is_stand_in(f) for lid in layers for f in _features(lid))
-    page.goto(f"{live_server}/#plan={plan}", wait_until="load")
-    page.wait_for_selector("body[data-ready=true]", state="attached", timeout=15_000)
-    zoom = page.evaluate(OPEN_PLAN_JS, [plan, layers])
+    zoom = open_plan(page, live_server, plan, layers)
     assert 7 <= zoom <= 13
     m = page.evaluate(MEASURE_JS, layers)
     share, missing = _check_view(m, expected)
@@ -301,9 +306,7 @@ def _label_texts(layers: list[str]) -> dict[str, tuple[str, str]]:
 def test_spread_points_open_their_own_details(live_server: str, page) -> None:  # type: ignore[no-untyped-def]
     plan = "shenzhen-services-2021-2025"
     layers = plan_layers(plan)
-    page.goto(f"{live_server}/#plan={plan}", wait_until="load")
-    page.wait_for_selector("body[data-ready=true]", state="attached", timeout=15_000)
-    page.evaluate(OPEN_PLAN_JS, [plan, layers])
+    open_plan(page, live_server, plan, layers)
     spread = page.evaluate(
         """(id) => window.gisapp.layers.featureLayers(id)
             .filter((l) => l.options.offset).map((l) => l.feature.id)""",
@@ -330,9 +333,7 @@ def test_spread_points_open_their_own_details(live_server: str, page) -> None:  
 def test_redraw_after_pan_and_zoom_is_fast(live_server: str, page) -> None:  # type: ignore[no-untyped-def]
     plan = "guangzhou-services-2021-2025"
     layers = plan_layers(plan)
-    page.goto(f"{live_server}/#plan={plan}", wait_until="load")
-    page.wait_for_selector("body[data-ready=true]", state="attached", timeout=15_000)
-    page.evaluate(OPEN_PLAN_JS, [plan, layers])
+    open_plan(page, live_server, plan, layers)
     times = page.evaluate(
         """async () => {
             const app = window.gisapp, map = app.map, out = [];
