@@ -20,9 +20,11 @@ import json
 import os
 import re
 import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import pyogrio
@@ -210,3 +212,128 @@ def list_layers(directory: Path | None = None) -> list[LayerMeta]:
     with storetxn.read_lock(directory):
         names = sorted(p.name for p in directory.glob("*.meta.json") if not p.name.startswith("."))
         return [read_meta(n.removesuffix(".meta.json"), directory) for n in names]
+
+
+T = TypeVar("T")
+
+
+def _stat_key(path: Path) -> tuple[int, int, int]:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return (-1, -1, -1)
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+class LayerStore:
+    """One layer store (a directory of ``<id>.geojson`` + ``<id>.meta.json``) and its cache.
+
+    The web app owns one (``app.extensions["gisapp.store"]``), each CLI invocation another; every
+    route, the OGC provider, the overlap targets and the CLI read layers through it, so an app made
+    with ``create_app({"GISAPP_LAYERS_DIR": X})`` sees store X everywhere.
+
+    The cache holds derived objects (parsed frames, STRtree-backed control layers, map display data)
+    keyed by what they were made from: a layer's files (inode, mtime, size) or, for the listing,
+    the directory and its version manifest. A write through any process invalidates them because
+    every write replaces files (:func:`os.replace`), which changes inode and mtime. Values handed
+    out from the cache are shared: callers must not modify them (copy first).
+
+    Args:
+        directory: the store's folder (need not exist yet; a missing store lists no layers).
+    """
+
+    def __init__(self, directory: Path) -> None:
+        """Args: directory: the store's folder."""
+        self.directory = Path(directory).resolve()
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+
+    def __repr__(self) -> str:
+        """``LayerStore('/path')``."""
+        return f"LayerStore({str(self.directory)!r})"
+
+    # -- paths and plain reads -------------------------------------------------------------
+    def path(self, layer_id: str) -> Path:
+        """The ``<id>.geojson`` file of a layer (it may not exist). Raises InputError for a bad id."""
+        return geojson_path(layer_id, self.directory)
+
+    def meta_path(self, layer_id: str) -> Path:
+        """The ``<id>.meta.json`` file of a layer (it may not exist). Raises InputError for a bad id."""
+        return meta_path(layer_id, self.directory)
+
+    def exists(self, layer_id: str) -> bool:
+        """Whether the store holds layer ``layer_id`` (False for an invalid id)."""
+        return bool(LAYER_ID_RE.match(layer_id)) and self.path(layer_id).exists()
+
+    def read(self, layer_id: str) -> gpd.GeoDataFrame:
+        """A fresh copy of a layer (EPSG:4326) that the caller may modify.
+
+        Raises:
+            LayerNotFound: unknown layer (HTTP 404). InputError: invalid id.
+        """
+        return self.frame(layer_id).copy()
+
+    def frame(self, layer_id: str) -> gpd.GeoDataFrame:
+        """A layer (EPSG:4326) from the cache: shared, do not modify it.
+
+        Raises:
+            LayerNotFound: unknown layer (HTTP 404). InputError: invalid id.
+        """
+        return self.derived("frame", layer_id, lambda: read_layer(layer_id, self.directory))
+
+    def meta(self, layer_id: str) -> LayerMeta:
+        """A layer's metadata (a fresh object).
+
+        Raises:
+            LayerNotFound: unknown layer (HTTP 404). InputError: invalid id.
+        """
+        return read_meta(layer_id, self.directory)
+
+    def list(self) -> list[LayerMeta]:
+        """The metadata of every layer, sorted by id (cached until the store changes)."""
+        if not self.directory.exists():
+            return []
+        return list(self.derived_store("list", lambda: list_layers(self.directory)))
+
+    def write(self, gdf: gpd.GeoDataFrame, meta: LayerMeta) -> Path:
+        """Store a layer (see :func:`write_layer`); returns the GeoJSON path."""
+        return write_layer(gdf, meta, self.directory)
+
+    # -- cache -------------------------------------------------------------------------
+    def layer_state(self, layer_id: str) -> tuple[Any, ...]:
+        """What a layer's derived objects depend on: (inode, mtime_ns, size) of both of its files."""
+        return (_stat_key(self.path(layer_id)), _stat_key(self.meta_path(layer_id)))
+
+    def store_state(self) -> tuple[Any, ...]:
+        """What store-wide derived objects depend on: the folder's and the version manifest's state."""
+        return (_stat_key(self.directory), _stat_key(self.directory / storetxn.STORE_DIR / storetxn.MANIFEST))
+
+    def derived(self, kind: str, layer_id: str, make: Callable[[], T], *key: Any) -> T:
+        """A value made from one layer by ``make()``, cached until the layer's files change.
+
+        Args:
+            kind: what the value is (``"frame"``, ``"control"``, ``"display"``, …).
+            layer_id: the layer it is made from.
+            make: builds the value; its exceptions propagate and nothing is cached.
+            key: further parts of the key (e.g. a zoom level).
+        """
+        return self._cached((kind, layer_id, *key), self.layer_state(layer_id), make)
+
+    def derived_store(self, kind: str, make: Callable[[], T], *key: Any) -> T:
+        """A value made from the whole store (listing, map page, OGC config), cached until it changes."""
+        return self._cached((kind, "*", *key), self.store_state(), make)
+
+    def _cached(self, key: tuple[Any, ...], state: tuple[Any, ...], make: Callable[[], T]) -> T:
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is not None and hit[0] == state:
+            return hit[1]  # type: ignore[no-any-return]  # values of one key share one type
+        value = make()
+        with self._lock:
+            self._cache[key] = (state, value)
+        return value
+
+    def clear_cache(self) -> None:
+        """Forget every derived value (tests, or after changing files behind the store's back)."""
+        with self._lock:
+            self._cache.clear()
