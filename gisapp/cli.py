@@ -13,33 +13,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from gisapp.clisupport import EXIT_INPUT, read_input, settings_of, store_of, write_output
 from gisapp.errors import InputError
 
-EXIT_INPUT = 2
+__all__ = ["EXIT_INPUT", "main", "read_input", "write_output"]
 
 
-def write_output(text: str, output: str | None) -> None:
-    """Write ``text`` to the file ``output`` (UTF-8), or to stdout when ``output`` is None."""
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-        print(f"wrote {output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-
-
-def read_input(path: str) -> bytes:
-    """Read a file's bytes (``-`` = stdin); raise InputError ``missing_file`` when absent."""
-    if path == "-":
-        return sys.stdin.buffer.read()
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"no such file: {path}", code="missing_file")
-    return p.read_bytes()
-
-
-def _store_arg(args: argparse.Namespace) -> Path | None:
-    """The ``--store DIR`` of a store-writing command (None: :func:`gisapp.paths.layers_dir`)."""
-    return Path(args.store).resolve() if getattr(args, "store", None) else None
+def _store_arg(args: argparse.Namespace) -> Path:
+    """The store folder of this invocation (``--store DIR``, else ``GISAPP_LAYERS_DIR``, else ``<repo>/layers``)."""
+    return settings_of(args).layers_dir
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -56,9 +38,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_layers(args: argparse.Namespace) -> int:
     """``gisapp layers``: list the layers with basis and feature count."""
-    from gisapp.layerstore import list_layers
-
-    metas = list_layers()
+    metas = store_of(args).list()
     if args.json:
         write_output(json.dumps([m.to_dict() for m in metas], ensure_ascii=False, indent=2), None)
         return 0
@@ -83,7 +63,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     from gisapp.export import to_csv
     from gisapp.layerstore import check_layer_id
 
-    result = service.layer_metrics(check_layer_id(args.layer))
+    result = service.layer_metrics(store_of(args), check_layer_id(args.layer))
     if args.format == "json":
         write_output(json.dumps(result, ensure_ascii=False, indent=2), args.output)
     elif args.format == "csv":
@@ -104,7 +84,7 @@ def cmd_redline_report(args: argparse.Namespace) -> int:
     from gisapp import service
     from gisapp.cli_accounting import report_text
 
-    r = service.redline_accounting(args.structure or None)
+    r = service.redline_accounting(store_of(args), args.structure or None)
     if args.format == "json":
         write_output(json.dumps(r, ensure_ascii=False, indent=2), args.output)
     else:
@@ -151,18 +131,17 @@ def cmd_towns_check(args: argparse.Namespace) -> int:
     Exit 1 also when the store is not one consistent version (e.g. structures built from
     another town layer than the stored one; see ``gisapp store status``).
     """
-    from gisapp import paths
-    from gisapp.layerstore import read_layer
     from gisapp.storetxn import VersionedStore
     from gisapp.towns import LAYER_ID, check_tessellation
 
-    store = VersionedStore(paths.layers_dir())
+    layers = store_of(args)
+    store = VersionedStore(layers.directory)
     store.recover()
     problems = store.verify()
     for p in problems:
         print(f"store: {p}")
-    towns = read_layer(LAYER_ID)
-    city = read_layer("base-city")
+    towns = layers.read(LAYER_ID)
+    city = layers.read("base-city")
     check = check_tessellation(towns, city[city["name"] == "中山市"])
     worst = max(check.area_deviation.items(), key=lambda kv: abs(kv[1]))
     print(f"gap {check.gap_km2:.6f} km², overlap {check.overlap_km2:.6f} km²")
@@ -195,7 +174,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "--threads must be at least 2 (one thread stays free for health checks)", code="invalid_setting"
         )
     host_for_links = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
-    base_url = args.base_url or os.environ.get("GISAPP_BASE_URL") or f"http://{host_for_links}:{args.port}"
+    base_url = args.base_url or settings_of(args).base_url or f"http://{host_for_links}:{args.port}"
     app = create_app(
         {"GISAPP_TILES": args.tiles, "GISAPP_BASE_URL": base_url, "GISAPP_MAX_ANALYSES": max(1, args.threads - 1)}
     )
@@ -203,7 +182,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"gisapp map server: {base_url}/   (API: {base_url}/api/layers; listening on {args.host}:{args.port})",
         flush=True,
     )
-    if args.host in ("0.0.0.0", "::") and not (args.base_url or os.environ.get("GISAPP_BASE_URL")):
+    if args.host in ("0.0.0.0", "::") and not (args.base_url or settings_of(args).base_url):
         print(
             "note: links are written for 127.0.0.1; set --base-url http://<this machine>:PORT for other machines",
             file=sys.stderr,

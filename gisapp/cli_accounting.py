@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from gisapp.accounting.tabular import TABLES, csv_text, report_rows, with_warning
-from gisapp.cli import read_input, write_output
+from gisapp.clisupport import read_input, store_of, write_output
 from gisapp.errors import InputError
 
 
@@ -164,6 +164,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     r = service.report(
         args.rules,
+        store=store_of(args),
         structure_id=args.structure,
         margin_pct=args.margin,
         progress=_progress(args),
@@ -222,6 +223,7 @@ def cmd_adjust(args: argparse.Namespace) -> int:
     r = service.adjust(
         args.rules,
         read_input(args.proposal),
+        store=store_of(args),
         margin_pct=args.margin,
         progress=_progress(args),
         line=Path(args.line) if args.line else None,
@@ -268,7 +270,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """``gisapp accounting compare NEW [--base OLD]``: added, removed, net by unit and tier."""
     from gisapp.accounting import service
 
-    r = service.compare(args.rules, Path(args.new), base=Path(args.base) if args.base else None)
+    r = service.compare(args.rules, Path(args.new), base=Path(args.base) if args.base else None, store=store_of(args))
     if args.format == "json":
         write_output(json.dumps(r, ensure_ascii=False, indent=2), args.output)
         return 0
@@ -300,10 +302,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_zonal(args: argparse.Namespace) -> int:
     """``gisapp accounting zonal RASTER --zones LAYER|FILE``: raster statistics per zone."""
     from gisapp.accounting.service import read_vector
-    from gisapp.layerstore import LAYER_ID_RE, read_layer
+    from gisapp.layerstore import LAYER_ID_RE
     from gisapp.zonalstats import flatten, zonal_stats
 
-    zones = read_layer(args.zones) if LAYER_ID_RE.match(args.zones) else read_vector(Path(args.zones), "zone layer")
+    zones = (
+        store_of(args).read(args.zones)
+        if LAYER_ID_RE.match(args.zones)
+        else read_vector(Path(args.zones), "zone layer")
+    )
     r = zonal_stats(
         Path(args.raster), zones, mode=args.mode, label_field=args.label_field, band=args.band, nodata=args.nodata
     )

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from gisapp.cli import read_input
+from gisapp.clisupport import read_input, store_of
 
 
 def _write_atomic(data: bytes, target: Path) -> None:
@@ -45,9 +45,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     if bool(args.layer) == bool(args.overlap):
         raise InputError("give a LAYER id or --overlap PARCELS (one of them)", code="missing_source")
     if args.overlap:
-        gdf, meta = export.overlap_source(read_input(args.overlap))
+        gdf, meta = export.overlap_source(store_of(args), read_input(args.overlap))
     else:
-        gdf, meta = export.layer_source(args.layer, metrics=args.metrics)
+        gdf, meta = export.layer_source(store_of(args), args.layer, metrics=args.metrics)
     where = formats.parse_where(args.where)
     bbox = formats.parse_bbox(args.bbox)
     filters: dict[str, Any] = {}

@@ -16,13 +16,14 @@ from gisapp.errors import InputError
 
 def cmd_figure(args: argparse.Namespace) -> int:
     """Render the figure and write it to ``args.output``; print one summary line."""
+    from gisapp.clisupport import store_of
     from gisapp.figures import make_figure
 
     out = Path(args.output)
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("pdf", "png"):
         raise InputError(f"the output file must end in .pdf or .png, not {out.name[:60]!r}", code="invalid_format")
-    result = make_figure(args.plan, fmt=fmt, size=args.size, lang=args.lang, bbox=args.bbox)
+    result = make_figure(args.plan, fmt=fmt, size=args.size, lang=args.lang, bbox=args.bbox, store=store_of(args))
     tmp = out.with_name(out.name + ".part")
     try:
         tmp.write_bytes(result.data)

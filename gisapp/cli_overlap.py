@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from gisapp.cli import read_input
+from gisapp.clisupport import read_input, store_of
 from gisapp.errors import InputError
 from gisapp.limits import CLI_LIMITS
 
@@ -83,6 +83,7 @@ def cmd_overlap(args: argparse.Namespace) -> int:
         "workers": args.workers,
         "output_crs": None if output_crs.upper() == "EPSG:4547" else output_crs,
         "limits": CLI_LIMITS,
+        "store": store_of(args),
     }
     data = read_input(args.parcels)
     filename = None if args.parcels == "-" else Path(args.parcels).name
@@ -103,11 +104,11 @@ def cmd_overlap(args: argparse.Namespace) -> int:
         report_fmt = _format_for(args.report, None)
         if report_fmt not in ("pdf", "html"):
             raise InputError("--report must end in .pdf or .html", code="unknown_format")
-        write_atomic(render(result, info, report_fmt).body, args.report)
+        write_atomic(render(result, info, report_fmt, store=options["store"]).body, args.report)
         print(f"wrote {args.report}", file=sys.stderr)
     if args.report and not args.output and not args.format:
         return 0
-    out = render(result, info, fmt, bom=args.bom)
+    out = render(result, info, fmt, bom=args.bom, store=options["store"])
     if args.output:
         write_atomic(out.body, args.output)
         print(f"wrote {args.output}", file=sys.stderr)

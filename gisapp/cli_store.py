@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
-from gisapp.cli import write_output
+from gisapp.clisupport import settings_of, write_output
 
 
 def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from gisapp import paths
     from gisapp.storetxn import VersionedStore
 
-    return VersionedStore(Path(args.store).resolve() if args.store else paths.layers_dir())
+    return VersionedStore(settings_of(args).layers_dir)
 
 
 def cmd_store_status(args: argparse.Namespace) -> int:

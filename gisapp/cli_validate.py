@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gisapp.cli import write_output
+from gisapp.clisupport import write_output
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -134,7 +134,7 @@ class DistrictArea:
     source: str
 
 
-def district_areas(csv_path: Path | None = None) -> list[DistrictArea]:
+def district_areas(csv_path: Path | None = None, store: Path | None = None) -> list[DistrictArea]:
     """Compare every ``base-district`` polygon with its published land area.
 
     The cause of a difference over :data:`DISTRICT_TOLERANCE` is computed, not assumed: the part
@@ -144,6 +144,7 @@ def district_areas(csv_path: Path | None = None) -> list[DistrictArea]:
     Args:
         csv_path: the published areas (default ``data/district_areas.csv``: ``name, city,
             published_km2, source, source_url, note``).
+        store: the layer store folder (default :func:`gisapp.paths.layers_dir`).
 
     Returns:
         one row per district in the CSV that the layer holds.
@@ -152,9 +153,9 @@ def district_areas(csv_path: Path | None = None) -> list[DistrictArea]:
         FileNotFoundError: when the CSV is missing.
     """
     rows = list(csv.DictReader((csv_path or paths.data_dir() / "district_areas.csv").open(encoding="utf-8")))
-    d = read_layer("base-district").to_crs(PROJECTED).set_index("name")
+    d = read_layer("base-district", store).to_crs(PROJECTED).set_index("name")
     try:
-        w = read_layer("base-water").to_crs(PROJECTED)
+        w = read_layer("base-water", store).to_crs(PROJECTED)
         sea = shapely.union_all(w.geometry.to_numpy())
     except Exception:  # noqa: BLE001 - the water layer is optional (issue 12 §4)
         sea = None
@@ -247,7 +248,7 @@ def evidence_markdown(store: Path | None = None) -> str:
         "| district | polygon km² | published km² | difference | sea in polygon km² | cause |",
         "|---|---|---|---|---|---|",
     ]
-    for r in district_areas():
+    for r in district_areas(store=store):
         lines.append(
             f"| {r.name} | {r.polygon_km2:.1f} | {r.published_km2:g} | {r.diff_pct:+.1f} % | {r.water_km2:.1f} "
             f"| {r.cause or 'within 5 %'} |"
@@ -260,7 +261,7 @@ def evidence_dict(store: Path | None = None) -> dict[str, Any]:
     """The evidence report as a JSON-serialisable dict (plans and districts)."""
     return {
         "plans": [ev.__dict__ for ev in plan_evidence(store)],
-        "districts": [r.__dict__ for r in district_areas()],
+        "districts": [r.__dict__ for r in district_areas(store=store)],
     }
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from gisapp.crs import PROJECTED
 from gisapp.errors import InputError
-from gisapp.layerstore import LayerMeta, geojson_path, write_geojson
+from gisapp.layerstore import LayerMeta, LayerStore, write_geojson
 from gisapp.limits import Limits
 
 
@@ -38,20 +38,6 @@ def to_geojson(gdf: gpd.GeoDataFrame) -> str:
         path = Path(tmp) / "out.geojson"
         write_geojson(gdf, path)
         return path.read_text("utf-8")
-
-
-def layer_geojson(layer_id: str) -> str:
-    """Return a stored layer's GeoJSON text (already RFC 7946; see :mod:`gisapp.layerstore`).
-
-    Raises:
-        LayerNotFound: unknown layer id.
-    """
-    from gisapp.errors import LayerNotFound
-
-    path = geojson_path(layer_id)
-    if not path.exists():
-        raise LayerNotFound(layer_id)
-    return path.read_text("utf-8")
 
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV Injection").
@@ -100,11 +86,14 @@ def to_csv(df: pd.DataFrame | gpd.GeoDataFrame, bom: bool = False, wkt: bool = T
     return ("\ufeff" if bom else "") + buf.getvalue()
 
 
-def layer_source(layer_id: str, metrics: bool = False) -> tuple[gpd.GeoDataFrame, LayerMeta | dict[str, Any]]:
+def layer_source(
+    store: LayerStore, layer_id: str, metrics: bool = False
+) -> tuple[gpd.GeoDataFrame, LayerMeta | dict[str, Any]]:
     """A stored layer (EPSG:4326) and its metadata, optionally with area metrics per feature.
 
     Args:
-        layer_id: a layer id in the store.
+        store: the layer store.
+        layer_id: a layer id in ``store``.
         metrics: join :func:`gisapp.metrics.area_table` (planar EPSG:4547 and geodesic GRS80 areas in
             m², km², 公顷 ha, 亩 mu) to every polygon feature; non-polygon features are dropped.
 
@@ -114,11 +103,10 @@ def layer_source(layer_id: str, metrics: bool = False) -> tuple[gpd.GeoDataFrame
     Raises:
         LayerNotFound; InputError ``invalid_layer_id``, ``not_polygons`` (metrics of a layer without polygons).
     """
-    from gisapp.layerstore import check_layer_id, read_layer, read_meta
     from gisapp.metrics import area_table
 
-    gdf = read_layer(check_layer_id(layer_id))
-    meta = read_meta(layer_id)
+    gdf = store.read(layer_id)
+    meta = store.meta(layer_id)
     if not metrics:
         return gdf, meta
     gdf = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon"])].reset_index(drop=True)
@@ -135,10 +123,13 @@ def layer_source(layer_id: str, metrics: bool = False) -> tuple[gpd.GeoDataFrame
     return gpd.GeoDataFrame(joined, geometry=gdf.geometry.name, crs=gdf.crs), md
 
 
-def overlap_source(parcels: bytes | str, limits: Limits | None = None) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+def overlap_source(
+    store: LayerStore, parcels: bytes | str, limits: Limits | None = None
+) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     """The overlap analysis (压占分析) of GeoJSON parcels against the red line, ready to export.
 
     Args:
+        store: the layer store the red line and the towns come from.
         parcels: GeoJSON parcels (see :func:`gisapp.service.overlap_check`).
         limits: bounds of the upload (:class:`gisapp.limits.Limits`; default the library defaults).
 
@@ -150,10 +141,9 @@ def overlap_source(parcels: bytes | str, limits: Limits | None = None) -> tuple[
         InputError: bad GeoJSON, CRS or geometry.
     """
     from gisapp import service
-    from gisapp.layerstore import read_meta
 
-    result, info = service.overlap_check(parcels, limits=limits)
-    md = read_meta(info["control_layer"]).to_dict()
+    result, info = service.overlap_check(parcels, limits=limits, store=store)
+    md = store.meta(info["control_layer"]).to_dict()
     md.update(
         {
             "id": "overlap",

@@ -289,6 +289,18 @@ class LayerStore:
         """
         return read_meta(layer_id, self.directory)
 
+    def geojson_text(self, layer_id: str) -> str:
+        """A layer's stored GeoJSON text (RFC 7946, WGS 84), as written.
+
+        Raises:
+            LayerNotFound: unknown layer (HTTP 404). InputError: invalid id.
+        """
+        path = self.path(layer_id)
+        with storetxn.read_lock(self.directory):
+            if not path.exists():
+                raise LayerNotFound(layer_id)
+            return path.read_text("utf-8")
+
     def list(self) -> list[LayerMeta]:
         """The metadata of every layer, sorted by id (cached until the store changes)."""
         if not self.directory.exists():
@@ -305,8 +317,19 @@ class LayerStore:
         return (_stat_key(self.path(layer_id)), _stat_key(self.meta_path(layer_id)))
 
     def store_state(self) -> tuple[Any, ...]:
-        """What store-wide derived objects depend on: the folder's and the version manifest's state."""
-        return (_stat_key(self.directory), _stat_key(self.directory / storetxn.STORE_DIR / storetxn.MANIFEST))
+        """What store-wide derived objects depend on: the largest ``st_mtime_ns`` of the folder, its
+        ``*.geojson``/``*.meta.json`` files and its version manifest, and how many there are (so a
+        deletion counts too); ``(0, 0)`` when the store does not exist."""
+        if not self.directory.is_dir():
+            return (0, 0)
+        manifest = self.directory / storetxn.STORE_DIR / storetxn.MANIFEST
+        stamps = []
+        for f in [self.directory, manifest, *self.directory.glob("*.geojson"), *self.directory.glob("*.meta.json")]:
+            try:
+                stamps.append(f.stat().st_mtime_ns)
+            except FileNotFoundError:  # removed while we looked, or an unversioned store
+                continue
+        return (max(stamps, default=0), len(stamps))
 
     def derived(self, kind: str, layer_id: str, make: Callable[[], T], *key: Any) -> T:
         """A value made from one layer by ``make()``, cached until the layer's files change.
@@ -319,19 +342,34 @@ class LayerStore:
         """
         return self._cached((kind, layer_id, *key), self.layer_state(layer_id), make)
 
-    def derived_store(self, kind: str, make: Callable[[], T], *key: Any) -> T:
-        """A value made from the whole store (listing, map page, OGC config), cached until it changes."""
-        return self._cached((kind, "*", *key), self.store_state(), make)
+    def derived_store(self, kind: str, make: Callable[[], T], *key: Any, bound: int = 0) -> T:
+        """A value made from the whole store (listing, map page, OGC API), cached until it changes.
 
-    def _cached(self, key: tuple[Any, ...], state: tuple[Any, ...], make: Callable[[], T]) -> T:
+        Args:
+            kind, make, key: as for :meth:`derived`.
+            bound: keep at most this many values of ``kind`` (oldest dropped first; 0: no bound), for
+                keys that come from requests (e.g. one OGC API per base URL).
+        """
+        return self._cached((kind, "*", *key), self.store_state(), make, bound)
+
+    def _cached(self, key: tuple[Any, ...], state: tuple[Any, ...], make: Callable[[], T], bound: int = 0) -> T:
         with self._lock:
             hit = self._cache.get(key)
         if hit is not None and hit[0] == state:
             return hit[1]  # type: ignore[no-any-return]  # values of one key share one type
         value = make()
         with self._lock:
+            self._cache.pop(key, None)
             self._cache[key] = (state, value)
+            if bound:
+                same = [k for k in self._cache if k[0] == key[0]]
+                for old in same[: max(0, len(same) - bound)]:
+                    del self._cache[old]
         return value
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> LayerStore:
+        """The store itself: it is shared state, not a value (pygeoapi deep-copies its configuration)."""
+        return self
 
     def clear_cache(self) -> None:
         """Forget every derived value (tests, or after changing files behind the store's back)."""

@@ -29,7 +29,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -37,11 +36,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gisapp import paths
 from gisapp.crs import PROJECTED, WGS84
 from gisapp.crsinfer import PROJECTED_CRS, transform_geoms
 from gisapp.errors import InputError
-from gisapp.layerstore import LayerMeta, check_layer_id, geojson_path, read_layer, read_meta
+from gisapp.layerstore import LayerMeta, LayerStore, check_layer_id
 from gisapp.limits import Limits
 from gisapp.redline import LAYER_ID as REDLINE_ID
 from gisapp.redline import REDLINE_TARGET
@@ -256,19 +254,15 @@ def control_from_frame(
     return ControlLayer(spec, spec.split("[")[0], geoms, ids, names, meta, filter, modified)
 
 
-_CACHE: dict[tuple[str, str, int, int], ControlLayer] = {}
-_CACHE_LOCK = threading.Lock()
-
-
-def load_control(spec: str, directory: Path | None = None) -> ControlLayer:
-    """Load a target from the layer store (cached until the layer file changes).
+def load_control(spec: str, store: LayerStore) -> ControlLayer:
+    """Load a target from the layer store (cached by the store until the layer's files change).
 
     Args:
         spec: ``LAYER`` or ``LAYER[FIELD=VALUE]`` (see :func:`parse_target_spec`).
-        directory: the layer store (default :func:`gisapp.paths.layers_dir`).
+        store: the layer store.
 
     Returns:
-        the :class:`ControlLayer` (EPSG:4547).
+        the :class:`ControlLayer` (EPSG:4547); shared through the store's cache, not to be modified.
 
     Raises:
         InputError: ``invalid_target``; ``layer_not_found`` (404); ``missing_field`` when the
@@ -276,33 +270,22 @@ def load_control(spec: str, directory: Path | None = None) -> ControlLayer:
             nothing; ``not_polygons`` (422).
     """
     layer_id, fld, value = parse_target_spec(spec)
-    directory = directory or paths.layers_dir()
-    path = geojson_path(check_layer_id(layer_id), directory)
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        read_layer(layer_id, directory)  # raises LayerNotFound (404)
-        raise
-    key = (str(path), spec, st.st_mtime_ns, st.st_size)
-    with _CACHE_LOCK:
-        hit = _CACHE.get(key)
-    if hit is not None:
-        return hit
-    gdf = read_layer(layer_id, directory)
-    meta = read_meta(layer_id, directory)
-    if fld is not None:
-        if fld not in gdf.columns:
-            raise InputError(f"layer '{layer_id}' has no field '{fld}'", code="missing_field")
-        gdf = gdf[gdf[fld].astype(str) == value]
-        if gdf.empty:
-            raise InputError(f"no feature of '{layer_id}' has {fld} = {value}", code="empty_target", status=422)
-    modified = datetime.fromtimestamp(st.st_mtime, UTC).isoformat(timespec="seconds")
-    control = control_from_frame(gdf, spec, meta=meta, filter=(fld, value or "") if fld else None, modified=modified)
-    with _CACHE_LOCK:
-        for k in [k for k in _CACHE if k[0] == key[0] and k[1] == spec]:
-            del _CACHE[k]
-        _CACHE[key] = control
-    return control
+    check_layer_id(layer_id)
+
+    def make() -> ControlLayer:
+        gdf = store.frame(layer_id)  # raises LayerNotFound (404)
+        meta = store.meta(layer_id)
+        if fld is not None:
+            if fld not in gdf.columns:
+                raise InputError(f"layer '{layer_id}' has no field '{fld}'", code="missing_field")
+            gdf = gdf[gdf[fld].astype(str) == value]
+            if gdf.empty:
+                raise InputError(f"no feature of '{layer_id}' has {fld} = {value}", code="empty_target", status=422)
+        mtime = store.path(layer_id).stat().st_mtime
+        modified = datetime.fromtimestamp(mtime, UTC).isoformat(timespec="seconds")
+        return control_from_frame(gdf, spec, meta=meta, filter=(fld, value or "") if fld else None, modified=modified)
+
+    return store.derived("control", layer_id, make, spec)
 
 
 def _pairs_chunk(parcels: np.ndarray, offset: int, control: ControlLayer) -> tuple[np.ndarray, ...]:
@@ -660,10 +643,12 @@ def run_overlap(
     workers: int | None = None,
     pair_function: PairFunction | None = None,
     limits: Limits | None = None,
+    store: LayerStore,
 ) -> tuple[OverlapAnalysis, dict[str, Any]]:
     """The overlap use case: read any parcel file, decide its CRS, QA, overlap with targets and towns.
 
     Arguments as :func:`gisapp.service.overlap_check` (which wraps this and returns the table);
+    ``store`` is the layer store the targets and the towns come from;
     ``limits`` (:class:`gisapp.limits.Limits`, default :data:`gisapp.limits.DEFAULT_LIMITS`) bounds
     reading the submission; ``sliver_m2`` must be a finite number ≥ 0 (400 otherwise).
 
@@ -677,7 +662,7 @@ def run_overlap(
     from gisapp.parcels import DEFAULT_SLIVER_M2, check_sliver_m2, load_parcels
 
     sliver_m2 = DEFAULT_SLIVER_M2 if sliver_m2 is None else check_sliver_m2(sliver_m2)
-    controls = [load_control(spec) for spec in (targets or default_targets())]
+    controls = [load_control(spec, store) for spec in (targets or default_targets())]
     parsed = load_parcels(
         data,
         filename=filename,
@@ -691,7 +676,7 @@ def run_overlap(
         max_features=max_features,
         limits=limits,
     )
-    towns = towns_control()
+    towns = towns_control(store)
     analysis = analyse_arrays(
         parsed.ids, parsed.geometries, parsed.properties, controls, towns, workers=workers, pair_function=pair_function
     )
@@ -723,10 +708,10 @@ def default_targets() -> list[str]:
     return [REDLINE_ID]
 
 
-def towns_control() -> ControlLayer | None:
-    """The 镇街 layer of the store as a :class:`ControlLayer`, or None when the store has none."""
+def towns_control(store: LayerStore) -> ControlLayer | None:
+    """The 镇街 layer of ``store`` as a :class:`ControlLayer`, or None when the store has none."""
     try:
-        return load_control(TOWNS_ID)
+        return load_control(TOWNS_ID, store)
     except InputError:
         return None
 

@@ -1,30 +1,28 @@
 """Where the repository keeps its data.
 
-Every path can be overridden by an environment variable so that tests and deployments
-can point the app at another layer store without touching the code.
+The configurable folders (layer store, zones, plans) come from :class:`gisapp.settings.Settings`
+(environment → default); these functions are the defaults of commands that are given no folder.
+The web app and each CLI invocation hold their own :class:`~gisapp.settings.Settings` instead.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-REPO_ROOT: Path = Path(__file__).resolve().parent.parent
+from gisapp.settings import REPO_ROOT as _SETTINGS_ROOT
+from gisapp.settings import Settings
 
-
-def _env_path(var: str, default: Path) -> Path:
-    value = os.environ.get(var)
-    return Path(value).resolve() if value else default
+REPO_ROOT: Path = _SETTINGS_ROOT
 
 
 def layers_dir() -> Path:
     """Return the directory of built layers (``$GISAPP_LAYERS_DIR`` or ``<repo>/layers``)."""
-    return _env_path("GISAPP_LAYERS_DIR", REPO_ROOT / "layers")
+    return Settings.load().layers_dir
 
 
 def zones_dir() -> Path:
     """Return the directory of zone definition files (``$GISAPP_ZONES_DIR`` or ``<repo>/zones``)."""
-    return _env_path("GISAPP_ZONES_DIR", REPO_ROOT / "zones")
+    return Settings.load().zones_dir
 
 
 def data_dir() -> Path:
@@ -38,7 +36,7 @@ def plans_dir() -> Path:
     The plans are public documents kept beside the repository; the app itself only needs the
     quotations stored in the zone files, so a missing directory is not an error here.
     """
-    return _env_path("GISAPP_PLANS_DIR", REPO_ROOT.parent / "shared" / "plans")
+    return Settings.load().plans_dir
 
 
 def static_dir() -> Path:

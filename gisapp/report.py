@@ -39,6 +39,7 @@ from gisapp.crs import PROJECTED, WGS84
 from gisapp.crsinfer import PROJECTED_CRS, WGS84_CRS, transform_geoms
 from gisapp.errors import InputError
 from gisapp.export import to_csv
+from gisapp.layerstore import LayerStore
 
 FORMATS = ("json", "geojson", "csv", "parquet", "html", "pdf")
 MIMETYPES = {
@@ -125,7 +126,9 @@ class Rendered:
     filename: str
 
 
-def render(result: Any, info: dict[str, Any], fmt: str = "json", bom: bool = False) -> Rendered:
+def render(
+    result: Any, info: dict[str, Any], fmt: str = "json", bom: bool = False, *, store: LayerStore | None = None
+) -> Rendered:
     """Encode an overlap result in one of :data:`FORMATS`.
 
     Args:
@@ -134,6 +137,7 @@ def render(result: Any, info: dict[str, Any], fmt: str = "json", bom: bool = Fal
             built without pandas).
         fmt: ``json`` | ``geojson`` | ``csv`` | ``parquet`` | ``html`` | ``pdf``.
         bom: CSV only: start with a UTF-8 BOM (Excel).
+        store: the layer store the targets and towns of the report map are drawn from (HTML/PDF only).
 
     Returns:
         the :class:`Rendered` file.
@@ -157,10 +161,10 @@ def render(result: Any, info: dict[str, Any], fmt: str = "json", bom: bool = Fal
         body = to_csv(result, bom=bom).encode("utf-8")
     elif fmt == "parquet":
         body = to_geoparquet(result)
-    elif fmt == "html":
-        body = report_html(result, info).encode("utf-8")
-    elif fmt == "pdf":
-        body = report_pdf(result, info)
+    elif fmt in ("html", "pdf"):
+        if store is None:
+            raise ValueError("an HTML or PDF report needs the layer store (store=)")
+        body = report_html(result, info, store).encode("utf-8") if fmt == "html" else report_pdf(result, info, store)
     else:
         raise InputError(f"unknown output format '{fmt}': use one of {', '.join(FORMATS)}", code="unknown_format")
     ext = {"json": "json", "geojson": "geojson", "csv": "csv", "parquet": "parquet", "html": "html", "pdf": "pdf"}
@@ -220,12 +224,13 @@ def _page_rings(geoms: np.ndarray, origin: tuple[float, float], k: float) -> lis
     return out
 
 
-def map_model(result: gpd.GeoDataFrame, info: dict[str, Any]) -> MapModel:
+def map_model(result: gpd.GeoDataFrame, info: dict[str, Any], store: LayerStore) -> MapModel:
     """Lay out the report map: the parcels' extent (at least 1 km), targets, towns, overlaps.
 
     Args:
         result, info: from :func:`gisapp.service.overlap_check` (the targets are re-read from
-            the store through the cache of :func:`gisapp.overlap.load_control`).
+            ``store`` through the cache of :func:`gisapp.overlap.load_control`).
+        store: the layer store the result was computed on.
 
     Returns:
         the :class:`MapModel` in page points (``MAP_W`` × ``MAP_H``).
@@ -244,7 +249,7 @@ def map_model(result: gpd.GeoDataFrame, info: dict[str, Any]) -> MapModel:
     minx, miny, maxx, maxy = shapely.total_bounds(geoms)
     for t in info.get("targets", []):  # show the touched features whole, within 20 km
         touched = set((info.get("summaries") or {}).get(t["target"], {}).get("features_touched", []))
-        control = load_control(t["target"])
+        control = load_control(t["target"], store)
         hit = control.geometries[np.isin(control.ids, list(touched))]
         if len(hit):
             fx0, fy0, fx1, fy1 = shapely.total_bounds(hit)
@@ -257,12 +262,12 @@ def map_model(result: gpd.GeoDataFrame, info: dict[str, Any]) -> MapModel:
     k = MAP_W / (2 * half_w)
     origin = (box[0], box[3])
     layers: list[MapLayer] = []
-    towns = towns_control()
+    towns = towns_control(store)
     if towns is not None:
         clipped = shapely.clip_by_rect(towns.geometries, *box)
         layers.append(MapLayer("towns", "镇街 towns", _page_rings(clipped, origin, k), "none", 0.0, "#9e9e9e", 0.6))
     for n, t in enumerate(info.get("targets", [])):
-        control = load_control(t["target"])
+        control = load_control(t["target"], store)
         colour = _TARGET_COLOURS[n % len(_TARGET_COLOURS)]
         clipped = shapely.clip_by_rect(control.geometries, *box)
         layers.append(
@@ -315,7 +320,7 @@ def _xml(text: str) -> str:
 # --------------------------------------------------------------------------- report model
 
 
-def report_model(result: gpd.GeoDataFrame, info: dict[str, Any]) -> dict[str, Any]:
+def report_model(result: gpd.GeoDataFrame, info: dict[str, Any], store: LayerStore) -> dict[str, Any]:
     """Everything the report shows, as plain data (used by the HTML template and the PDF).
 
     Returns:
@@ -335,7 +340,7 @@ def report_model(result: gpd.GeoDataFrame, info: dict[str, Any]) -> dict[str, An
         "towns",
     ]
     table = [{c: _native(r.get(c, "")) for c in cols} for r in rows.head(REPORT_MAX_ROWS).to_dict(orient="records")]
-    model = map_model(result, info)
+    model = map_model(result, info, store)
     warnings = [
         f"{t['title']}：示意数据，非官方 — ILLUSTRATIVE data, not the official layer ({t['geometry_basis']})"
         for t in info.get("targets", [])
@@ -367,7 +372,7 @@ def report_model(result: gpd.GeoDataFrame, info: dict[str, Any]) -> dict[str, An
     }
 
 
-def report_html(result: gpd.GeoDataFrame, info: dict[str, Any]) -> str:
+def report_html(result: gpd.GeoDataFrame, info: dict[str, Any], store: LayerStore) -> str:
     """The report as a self-contained HTML page (UTF-8, print CSS for A4, inline SVG map).
 
     Rendered with Jinja2 (autoescaped) from ``templates/report/report.html``.
@@ -378,12 +383,12 @@ def report_html(result: gpd.GeoDataFrame, info: dict[str, Any]) -> str:
         loader=FileSystemLoader(str(paths.templates_dir() / "report")),
         autoescape=select_autoescape(["html"]),
     )
-    return env.get_template("report.html").render(r=report_model(result, info))
+    return env.get_template("report.html").render(r=report_model(result, info, store))
 
 
-def report_pdf(result: gpd.GeoDataFrame, info: dict[str, Any]) -> bytes:
+def report_pdf(result: gpd.GeoDataFrame, info: dict[str, Any], store: LayerStore) -> bytes:
     """The report as PDF bytes (A4, reportlab platypus, CID font STSong-Light; see the module docstring)."""
-    return build_pdf(report_model(result, info))
+    return build_pdf(report_model(result, info, store))
 
 
 # --------------------------------------------------------------------------- PDF

@@ -10,14 +10,14 @@ from typing import Any
 
 import geopandas as gpd
 
-from gisapp.layerstore import read_layer, read_meta
+from gisapp.layerstore import LayerStore
 from gisapp.metrics import area_table
 
 DEFAULT_STRUCTURE = "zs-services-structure"
 
 
-def layer_metrics(layer_id: str) -> dict[str, Any]:
-    """Area metrics of every polygon of a stored layer.
+def layer_metrics(store: LayerStore, layer_id: str) -> dict[str, Any]:
+    """Area metrics of every polygon of a stored layer of ``store``.
 
     Returns:
         ``{"layer", "geometry_basis", "illustrative", "crs_for_areas", "features": [rows of
@@ -26,8 +26,8 @@ def layer_metrics(layer_id: str) -> dict[str, Any]:
     Raises:
         LayerNotFound, InputError (``not_polygons``).
     """
-    gdf = read_layer(layer_id)
-    meta = read_meta(layer_id)
+    gdf = store.frame(layer_id)
+    meta = store.meta(layer_id)
     gdf = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
     table = area_table(gdf)
     return {
@@ -39,7 +39,7 @@ def layer_metrics(layer_id: str) -> dict[str, Any]:
     }
 
 
-def redline_accounting(structure_id: str | None = DEFAULT_STRUCTURE) -> dict[str, Any]:
+def redline_accounting(store: LayerStore, structure_id: str | None = DEFAULT_STRUCTURE) -> dict[str, Any]:
     """The red line against its floor (不少于 250 km²), per town and per zone of ``structure_id``.
 
     The same report as ``gisapp accounting report`` on the default rule set
@@ -50,7 +50,7 @@ def redline_accounting(structure_id: str | None = DEFAULT_STRUCTURE) -> dict[str
     """
     from gisapp.accounting import service as accounting
 
-    return accounting.report(structure_id=structure_id or "")
+    return accounting.report(structure_id=structure_id or "", store=store)
 
 
 def overlap_check(
@@ -58,6 +58,7 @@ def overlap_check(
     filename: str | None = None,
     targets: list[str] | None = None,
     *,
+    store: LayerStore,
     output_crs: str | None = "EPSG:4326",
     **options: Any,
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
@@ -68,6 +69,7 @@ def overlap_check(
             DXF, boundary-point list, pasted coordinates: see :mod:`gisapp.inputs`).
         filename: the original file name (a format hint; reported).
         targets: target specs (``LAYER`` or ``LAYER[FIELD=VALUE]``); default: the red line.
+        store: the layer store the targets and the towns come from.
         **options: passed to :func:`gisapp.overlap.run_overlap`: ``fmt``, ``layer`` (force a format;
             choose a layer of a multi-layer file), ``crs``, ``datum``, ``infer``, ``sliver_m2``,
             ``id_field``, ``max_features`` (see :func:`gisapp.parcels.prepare_parcels`; ``sliver_m2``
@@ -90,7 +92,7 @@ def overlap_check(
     """
     from gisapp.overlap import run_overlap
 
-    analysis, info = run_overlap(data, filename, targets, **options)
+    analysis, info = run_overlap(data, filename, targets, store=store, **options)
     if output_crs == "input":
         stated = info.get("crs") or {}
         output_crs = (stated.get("crs") or "EPSG:4326") if stated.get("datum", "wgs84") == "wgs84" else "EPSG:4326"

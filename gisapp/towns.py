@@ -29,7 +29,6 @@ replaces it with :func:`replace_towns` (CLI ``gisapp towns replace FILE``).
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +43,7 @@ from gisapp.crs import PROJECTED, WGS84, planar_area_m2, to_wgs84
 from gisapp.errors import InputError
 from gisapp.layerstore import LayerMeta
 from gisapp.powercells import tile_by_area
+from gisapp.settings import Settings
 
 LAYER_ID = "zs-towns"
 FACTS_FILE = "zhongshan_towns.csv"
@@ -150,7 +150,7 @@ def load_evidence(path: Path | None = None, used_only: bool = True) -> list[Evid
     Raises:
         InputError: a row names an unknown 镇街 (``unknown_towns``).
     """
-    path = path or Path(os.environ.get("GISAPP_TOWN_EVIDENCE") or paths.data_dir() / EVIDENCE_FILE)
+    path = path or Settings.load().town_evidence
     with path.open(encoding="utf-8") as fh:
         rows = [
             EvidencePoint(

@@ -11,7 +11,9 @@ from typing import Any
 import geopandas as gpd
 import shapely
 
+from gisapp import paths
 from gisapp.crs import PROJECTED, WGS84
+from gisapp.layerstore import LayerStore
 
 #: A point in 中山港街道's schematic cell (near its seat), EPSG:4326.
 ZHONGSHANGANG = (113.487, 22.5646)
@@ -72,3 +74,7 @@ def live_server_for(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+#: The bundled store (``<repo>/layers``, or ``$GISAPP_LAYERS_DIR``), shared by the tests that only read it.
+BUNDLED = LayerStore(paths.layers_dir())

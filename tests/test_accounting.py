@@ -24,7 +24,7 @@ from gisapp.accounting import adjustments, landuse, rules, service, tables
 from gisapp.crs import PROJECTED
 from gisapp.errors import InputError
 from gisapp.layerstore import read_layer
-from tests.helpers import ZHONGSHANGANG, square_4547
+from tests.helpers import BUNDLED, ZHONGSHANGANG, square_4547
 
 ORIGIN = square_4547(*ZHONGSHANGANG, 1).bounds[:2]
 KM = 1000.0
@@ -253,20 +253,20 @@ def test_changing_the_threshold_in_the_data_file_changes_the_verdict(tmp_path, m
     target = tmp_path / "rules"
     shutil.copytree(rules.rules_dir(), target)
     monkeypatch.setenv("GISAPP_RULES_DIR", str(target))
-    before = service.report(structure_id="")
+    before = service.report(structure_id="", store=BUNDLED)
     assert before["rules"][0]["verdict"] == "fail" and before["status"]["status"] == "below_floor"
     path = target / "zhongshan-industrial-redline.yaml"
     text = path.read_text("utf-8")
     assert "threshold: 250\n" in text
     path.write_text(text.replace("threshold: 250\n", "threshold: 90\n"), "utf-8")
-    after = service.report(structure_id="")
+    after = service.report(structure_id="", store=BUNDLED)
     assert after["rules"][0]["verdict"] == "pass" and after["rules"][0]["threshold"] == 90
     assert after["headroom"]["ellipsoidal_km2"] == pytest.approx(after["total"]["ellipsoidal_km2"] - 90, abs=1e-5)
     assert after["status"]["status"] == "comfortable"  # 99 > 90 × 1.05
 
 
 def test_bundled_report_rows_sum_and_both_areas_of_every_town():
-    r = service.report()
+    r = service.report(store=BUNDLED)
     assert r["illustrative"] is True and "ILLUSTRATIVE" in r["warning"]
     total_ha = r["total"]["planar_ha"]
     assert abs(sum(u["planar_ha"] for u in r["by_unit"]) - total_ha) < 0.01
@@ -349,9 +349,9 @@ def test_compare_two_versions(ruleset, line, units):
 def test_service_adjust_leaves_the_stored_layer_unchanged():
     path = paths.layers_dir() / "zs-industrial-redline.geojson"
     before = path.read_bytes()
-    base = service.report(structure_id="")
+    base = service.report(structure_id="", store=BUNDLED)
     block = base["blocks"][0]["block_id"]
-    r = service.adjust("zhongshan-industrial-redline", {"remove_ids": [block]})
+    r = service.adjust("zhongshan-industrial-redline", {"remove_ids": [block]}, store=BUNDLED)
     assert path.read_bytes() == before
     assert r["illustrative"] is True and "ILLUSTRATIVE" in r["warning"]
     removed = by(base["by_unit"], "unit")["中山港街道"]["planar_ha"]

@@ -13,6 +13,7 @@ import pytest
 from gisapp.accounting import service
 from tests.browser import CHROMIUM
 from tests.browser import LAUNCH_ARGS as ARGS
+from tests.helpers import BUNDLED
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +60,7 @@ def decimals(text: str) -> int:
 
 def test_headline_above_the_fold(page):
     pg, outside, errors = page
-    r = service.report()
+    r = service.report(store=BUNDLED)
     total = r["total"]["ellipsoidal_km2"]  # the verdicts' area
     assert pg.locator("#headline-total").inner_text() == f"{total:,.2f}"
     assert pg.locator("#headline-floor").inner_text() == "250"
@@ -78,7 +79,7 @@ def test_headline_above_the_fold(page):
 
 def test_map_of_the_line_by_town(page):
     pg, _, _ = page
-    r = service.report()
+    r = service.report(store=BUNDLED)
     units = pg.locator("#line-map path.unit")
     assert units.count() == 23  # every 镇街
     with_line = {u["unit"] for u in r["by_unit"] if u["planar_ha"] >= 0.05}
@@ -93,7 +94,7 @@ def test_map_of_the_line_by_town(page):
 
 def test_tables_rounded_with_exact_values(page):
     pg, outside, errors = page
-    r = service.report()
+    r = service.report(store=BUNDLED)
     assert "ILLUSTRATIVE" in pg.locator("#illustrative-banner").inner_text()
     for sel, key, places in (
         ("#total-planar-km2", "planar_km2", 2),
@@ -144,7 +145,7 @@ def test_tables_rounded_with_exact_values(page):
 
 def test_adjustment_tool_and_progress_form(page):
     pg, outside, errors = page
-    r = service.report()
+    r = service.report(store=BUNDLED)
     first = r["blocks"][0]["block_id"]
     town = {u["unit"]: u for u in r["by_unit"]}["中山港街道"]
     pg.check(f'input[name="remove_ids"][value="{first}"]')

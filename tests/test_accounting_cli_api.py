@@ -10,12 +10,12 @@ import pytest
 from gisapp.accounting import service
 from gisapp.cli import main
 from gisapp.crs import PROJECTED
-from tests.helpers import ZHONGSHANGANG, feature_collection, square_4547
+from tests.helpers import BUNDLED, ZHONGSHANGANG, feature_collection, square_4547
 
 
 @pytest.fixture(scope="module")
 def bundled() -> dict:
-    return service.report()
+    return service.report(store=BUNDLED)
 
 
 def test_cli_report_prints_totals_tiers_towns_and_cited_verdicts(capsys, bundled):

@@ -6,7 +6,7 @@ import pytest
 from gisapp import service
 from gisapp.layerstore import list_layers
 from gisapp.web import create_app
-from tests.helpers import ZHONGSHANGANG, assert_rfc7946, feature_collection, square_4547
+from tests.helpers import BUNDLED, ZHONGSHANGANG, assert_rfc7946, feature_collection, square_4547
 
 CORE_LAYERS = {
     "base-province",
@@ -73,7 +73,7 @@ def test_metrics_json_and_csv_with_bom(client):
 def test_redline_report_endpoint_matches_the_core(client):
     r = client.get("/api/redline/report")
     assert r.status_code == 200
-    core = service.redline_accounting()
+    core = service.redline_accounting(BUNDLED)
     assert r.json["total"] == core["total"] and r.json["headroom"] == core["headroom"]
     assert r.json["illustrative"] is True and r.json["floor"]["value_km2"] == 250
     assert r.json["headroom"]["sign"] == "shortfall"

@@ -29,6 +29,7 @@ from gisapp import paths
 from gisapp.web import create_app
 from gisapp.web.map_layers import store_view
 from tests.browser import LAUNCH_ARGS
+from tests.helpers import BUNDLED
 
 pytestmark = pytest.mark.browser
 
@@ -170,8 +171,8 @@ def test_first_view_offline_tree_legend_and_toggle(live_server: str, watched: Wa
     page = watched.page
     watched.open(live_server + "/")
     assert page.title().startswith("双核支撑、多区联动")
-    drawn = [m.id for m in store_view().metas]
-    bases = {m.id for m in store_view().metas if m.kind == "base"}
+    drawn = [m.id for m in store_view(BUNDLED).metas]
+    bases = {m.id for m in store_view(BUNDLED).metas if m.kind == "base"}
     # the first view is one plan (中山服务业 双核支撑、多区联动) over the base, with its city's towns
     assert _visible_ids(page) == bases | {STRUCTURE_LAYER, "zs-services-detail", TOWNS}
     # every layer of the store is still in the tree, one click away

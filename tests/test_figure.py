@@ -17,6 +17,7 @@ from gisapp.errors import InputError
 from gisapp.figures import fonts, make_figure, parse_bbox, plan_ids
 from gisapp.figures.plandata import load_plan
 from gisapp.layerstore import list_layers, read_layer
+from tests.helpers import BUNDLED
 
 DATE = dt.date(2026, 1, 2)
 SERVICES = "zhongshan-services-2021-2025"
@@ -27,7 +28,7 @@ A3_PT = (1190.55, 841.89)
 
 @pytest.fixture(scope="module")
 def services_pdf():
-    return make_figure(SERVICES, fmt="pdf", size="A4", date=DATE)
+    return make_figure(SERVICES, fmt="pdf", size="A4", date=DATE, store=BUNDLED)
 
 
 def pdf_text(data: bytes) -> tuple[str, tuple[float, float]]:
@@ -36,7 +37,7 @@ def pdf_text(data: bytes) -> tuple[str, tuple[float, float]]:
 
 
 def test_five_plans():
-    assert plan_ids() == [
+    assert plan_ids(BUNDLED) == [
         "guangzhou-services-2021-2025",
         "shenzhen-services-2021-2025",
         "zhongshan-industrial-restructuring",
@@ -80,7 +81,7 @@ def test_pdf_page_and_text(services_pdf):
 
 
 def test_stand_ins_listed_not_drawn(services_pdf):
-    plan = load_plan(SERVICES)
+    plan = load_plan(SERVICES, BUNDLED)
     expected = _stand_in_count(SERVICES)
     assert expected >= 19 and len(plan.stand_ins) == services_pdf.stand_ins == expected
     unc = [
@@ -105,7 +106,7 @@ def test_labels_do_not_overlap(services_pdf):
 
 
 def test_png_a4_not_blank():
-    r = make_figure(TORCH, fmt="png", size="A4", date=DATE)
+    r = make_figure(TORCH, fmt="png", size="A4", date=DATE, store=BUNDLED)
     img = Image.open(io.BytesIO(r.data)).convert("RGB")
     assert img.size == (2338, 1653)  # 297 × 210 mm at 200 dpi
     px = np.asarray(img, dtype=float)
@@ -115,7 +116,7 @@ def test_png_a4_not_blank():
 
 
 def test_a3_english():
-    r = make_figure("guangzhou-services-2021-2025", fmt="pdf", size="A3", lang="en", date=DATE)
+    r = make_figure("guangzhou-services-2021-2025", fmt="pdf", size="A3", lang="en", date=DATE, store=BUNDLED)
     text, (w, h) = pdf_text(r.data)
     assert w == pytest.approx(A3_PT[0], abs=0.5) and h == pytest.approx(A3_PT[1], abs=0.5)
     for expected in ("Legend", "core", "Not located", "2026-01-02", "schematic"):
@@ -140,10 +141,10 @@ def test_bbox_and_choices():
         ({"lang": "fr"}, "invalid_lang"),
     ):
         with pytest.raises(InputError) as exc:
-            make_figure(TORCH, **kwargs)
+            make_figure(TORCH, **kwargs, store=BUNDLED)
         assert exc.value.code == code
     with pytest.raises(InputError) as exc:
-        make_figure("no-such-plan")
+        make_figure("no-such-plan", store=BUNDLED)
     assert exc.value.code == "unknown_plan" and exc.value.status == 404
 
 

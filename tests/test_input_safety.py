@@ -24,6 +24,7 @@ from gisapp.errors import InputError
 from gisapp.limits import Limits
 from tests.badinput import CliCase, HttpCase
 from tests.badinput.cases_inputs import RING, _gpkg, _kml, _rings_text, _shapefile, _zip, build_cases
+from tests.helpers import BUNDLED
 
 CANARY_TEXT = "gisapp-canary-7f3a9c"
 _INTERNAL = re.compile(r"Traceback|/tmp/|gisapp-(ogr|shp)-|site-packages|\.venv")
@@ -263,7 +264,7 @@ def test_feature_and_vertex_limits():
     from gisapp.parcels import load_parcels
 
     with pytest.raises(InputError) as exc:
-        load_parcels(_rings_text(50), limits=Limits(max_features=10))
+        load_parcels(_rings_text(50), limits=Limits(max_features=10), store=BUNDLED)
     assert (exc.value.code, exc.value.status) == ("too_many_features", 413)
     with pytest.raises(InputError) as exc:
         load_parcels(json.dumps({"type": "Polygon", "coordinates": [RING]}), limits=Limits(max_vertices=4))
@@ -274,7 +275,7 @@ def test_run_overlap_accepts_limits():
     from gisapp.service import overlap_check
 
     with pytest.raises(InputError) as exc:
-        overlap_check(_rings_text(50, 113.3, 22.5), limits=Limits(max_features=10))
+        overlap_check(_rings_text(50, 113.3, 22.5), limits=Limits(max_features=10), store=BUNDLED)
     assert exc.value.code == "too_many_features"
 
 

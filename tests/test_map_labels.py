@@ -19,6 +19,7 @@ from gisapp import paths
 from gisapp.structures import STAND_IN_M
 from gisapp.web.map_layers import label_anchor, store_view
 from tests.browser import CHROMIUM, LAUNCH_ARGS, chromium_available
+from tests.helpers import BUNDLED
 
 PLANS = (
     "zhongshan-services-2021-2025",
@@ -31,7 +32,9 @@ PLANS = (
 
 def plan_layers(plan: str) -> list[str]:
     """The layer ids of a plan (brief's contract): its structure layers, plus the red line for the industrial plan."""
-    ids = [m.id for m in store_view().metas if m.kind == "structure" and (m.plan or "").removesuffix(".txt") == plan]
+    ids = [
+        m.id for m in store_view(BUNDLED).metas if m.kind == "structure" and (m.plan or "").removesuffix(".txt") == plan
+    ]
     if plan == "zhongshan-industrial-restructuring":
         ids.append("zs-industrial-redline")
     return ids
@@ -77,7 +80,7 @@ def test_label_anchor_inside_polygon_and_along_band() -> None:
 
 
 def test_features_carry_labels_styles_and_stand_in_flags() -> None:
-    view = store_view()
+    view = store_view(BUNDLED)
     n_stand_in = 0
     for plan in PLANS:
         zone_colours = []

@@ -14,12 +14,15 @@ from pathlib import Path
 import pytest
 
 from gisapp import paths
+from gisapp.layerstore import LayerStore
+from gisapp.settings import Settings
 from gisapp.web import create_app
 from gisapp.web import map_page as mp
 from gisapp.web import map_styles as st
 from gisapp.web.assets import APP_JS, VENDOR_CSS, VENDOR_JS, missing_assets, static_file
 from gisapp.web.map_basemaps import base_maps, content_security_policy, default_base_map, tianditu_key
 from gisapp.web.map_layers import store_view
+from tests.helpers import BUNDLED
 
 STRUCTURE_LAYER = "zs-services-structure"
 REDLINE = "zs-industrial-redline"
@@ -241,7 +244,7 @@ def test_no_feature_is_embedded(page_html: str) -> None:
 
 def test_every_drawn_layer_is_in_the_tree_once(page_html: str) -> None:
     config = _parse(page_html).config
-    drawn = [m.id for m in store_view().metas]
+    drawn = [m.id for m in store_view(BUNDLED).metas]
     assert [entry["id"] for entry in config["layers"]] == drawn
     in_tree = [i for g in config["tree"] for c in g["children"] for i in c["layers"]]
     assert sorted(in_tree) == sorted(drawn)
@@ -313,7 +316,7 @@ def test_legend_marks_role_groups_without_features(tmp_path: Path) -> None:
     store.mkdir()
     for f in paths.layers_dir().glob(f"{STRUCTURE_LAYER}.*"):
         shutil.copy(f, store / f.name)
-    html = mp.map_page_html(directory=store)
+    html = mp.map_page_html(LayerStore(store))
     legend = html[html.index('id="gisapp-legend"') :]
     assert re.search(r'data-role-group="core" class=""', legend)
     assert re.search(r'data-role-group="linear" class="gisapp-absent"', legend)  # no axis/corridor/belt there
@@ -350,7 +353,7 @@ def test_styles_follow_the_geometry_basis() -> None:
 
 
 def test_unknown_basis_is_drawn_as_illustrative() -> None:
-    meta = store_view().metas[0]
+    meta = store_view(BUNDLED).metas[0]
     assert st.basis_of({"geometry_basis": "surveyed?"}, meta) == "illustrative"
     assert st.basis_of({"geometry_basis": "Official "}, meta) == "official"
 
@@ -374,11 +377,11 @@ def test_base_maps_offline_by_default_online_on_request() -> None:
 
 def test_tianditu_key_comes_from_configuration(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.delenv("GISAPP_TIANDITU_KEY", raising=False)
-    assert tianditu_key({}) == ""
-    assert tianditu_key({"GISAPP_TIANDITU_KEY": "abc123def456"}) == "abc123def456"
-    assert tianditu_key({"GISAPP_TIANDITU_KEY": "x&callback=evil"}) == ""  # never injected into a URL
+    assert tianditu_key("") == ""
+    assert tianditu_key("abc123def456") == "abc123def456"
+    assert tianditu_key("x&callback=evil") == ""  # never injected into a URL
     monkeypatch.setenv("GISAPP_TIANDITU_KEY", "fromenv0123")
-    assert tianditu_key({}) == "fromenv0123"
+    assert tianditu_key(Settings.load({}).tianditu_key) == "fromenv0123"
     monkeypatch.delenv("GISAPP_TIANDITU_KEY")
     app = create_app({"TESTING": True, "GISAPP_TIANDITU_KEY": "0123456789abcdef", "GISAPP_TILES": "tianditu"})
     resp = app.test_client().get("/")
@@ -405,7 +408,7 @@ def test_osm_can_be_the_default(client) -> None:  # type: ignore[no-untyped-def]
 
 def test_hostile_layer_cannot_inject_html(tmp_path: Path) -> None:
     store = _hostile_store(tmp_path)
-    html = mp.map_page_html(directory=store)
+    html = mp.map_page_html(LayerStore(store))
     assert "alert(1)" in html  # the text is there …
     assert "<script>alert" not in html  # … but never as a tag
     assert "<img src=x" not in html
@@ -438,15 +441,16 @@ def test_page_is_cached_per_store_state(tmp_path: Path) -> None:
     store.mkdir()
     for f in paths.layers_dir().glob(f"{STRUCTURE_LAYER}.*"):
         shutil.copy(f, store / f.name)
-    first = mp.map_page_html(directory=store)
-    assert mp.map_page_html(directory=store) is first  # served from the cache
-    assert mp.map_page_html(directory=store, tiles="osm") is not first
+    layers = LayerStore(store)
+    first = mp.map_page_html(layers)
+    assert mp.map_page_html(layers) is first  # served from the cache
+    assert mp.map_page_html(layers, tiles="osm") is not first
     meta_file = store / f"{STRUCTURE_LAYER}.meta.json"
     meta = json.loads(meta_file.read_text("utf-8"))
     meta["title"] = "改过的标题"
     time.sleep(0.01)
     meta_file.write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
-    second = mp.map_page_html(directory=store)
+    second = mp.map_page_html(layers)
     assert second is not first
     assert "改过的标题" in second
 
@@ -455,7 +459,7 @@ def test_large_layers_start_hidden(monkeypatch) -> None:  # type: ignore[no-unty
     from gisapp.web import map_legend
 
     monkeypatch.setattr(map_legend, "MAX_DEFAULT_VISIBLE_FEATURES", 10)
-    entries = {e["id"]: e for e in (map_legend.layer_entry(lyr) for lyr in store_view().layers())}
+    entries = {e["id"]: e for e in (map_legend.layer_entry(lyr) for lyr in store_view(BUNDLED).layers())}
     assert entries["zs-towns"]["visible"] is False  # 23 features
     assert entries[STRUCTURE_LAYER]["visible"] is True  # 6 features
 

@@ -19,6 +19,7 @@ from gisapp import paths
 from gisapp.web.map_layers import store_view
 from gisapp.web.map_legend import plan_views
 from tests import test_browser as tb
+from tests.helpers import BUNDLED
 from tests.test_browser import FIND_CLICK_POINT_JS, Watched, _candidates, _css_ident, _visible_ids
 
 pytestmark = pytest.mark.browser
@@ -27,8 +28,8 @@ browser = tb.browser  # the fixtures of tests/test_browser.py (one chromium per 
 watched = tb.watched
 
 DEFAULT = "zhongshan-services-2021-2025"
-PLANS = {p["id"]: p for p in plan_views(store_view())}
-BASES = {m.id for m in store_view().metas if m.kind == "base"}
+PLANS = {p["id"]: p for p in plan_views(store_view(BUNDLED))}
+BASES = {m.id for m in store_view(BUNDLED).metas if m.kind == "base"}
 
 # [left, top, right, bottom] of the details panel and the page position of a feature's bbox centre
 PANEL_AND_CENTRE_JS = """

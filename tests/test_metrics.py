@@ -9,7 +9,7 @@ from gisapp.crs import PROJECTED, WGS84
 from gisapp.errors import InputError
 from gisapp.layerstore import read_layer
 from gisapp.metrics import area_table
-from tests.helpers import ZHONGSHANGANG, feature_collection, square_4547
+from tests.helpers import BUNDLED, ZHONGSHANGANG, feature_collection, square_4547
 
 
 def test_area_table_hand_computed_square():
@@ -40,7 +40,7 @@ def _line(geom) -> str:
 
 def test_redline_shortfall_and_per_town_breakdown():
     block = square_4547(*ZHONGSHANGANG, 2000, dx=-1000, dy=-1000)  # 4 km² around 中山港's seat
-    r = accounting.report(line=_line(block))
+    r = accounting.report(line=_line(block), store=BUNDLED)
     assert r["total"]["planar_km2"] == pytest.approx(4.0, abs=1e-4)
     assert r["headroom"]["planar_km2"] == pytest.approx(-246.0, abs=1e-4) and r["headroom"]["sign"] == "shortfall"
     assert r["status"]["status"] == "below_floor"
@@ -50,13 +50,13 @@ def test_redline_shortfall_and_per_town_breakdown():
 
 def test_redline_surplus_when_large_enough():
     big = square_4547(113.30, 22.45, 17000)  # 289 km², inside the city outline
-    r = accounting.report(line=_line(big))
+    r = accounting.report(line=_line(big), store=BUNDLED)
     assert r["headroom"]["planar_km2"] == pytest.approx(289 - 250, abs=1e-3)
     assert r["headroom"]["sign"] != "shortfall" and r["status"]["status"] != "below_floor"
 
 
 def test_bundled_redline_is_illustrative_and_short_of_the_target():
-    r = service.redline_accounting()
+    r = service.redline_accounting(BUNDLED)
     assert r["illustrative"] is True and "ILLUSTRATIVE" in r["warning"]
     assert r["headroom"]["sign"] == "shortfall"
     assert r["headroom"]["planar_km2"] == pytest.approx(r["total"]["planar_km2"] - 250, abs=1e-5)
@@ -75,5 +75,5 @@ def test_bundled_redline_is_illustrative_and_short_of_the_target():
 
 
 def test_metrics_of_the_illustrative_layer_are_flagged():
-    assert service.layer_metrics("zs-industrial-redline")["illustrative"] is True
-    assert service.layer_metrics("zs-towns")["illustrative"] is False
+    assert service.layer_metrics(BUNDLED, "zs-industrial-redline")["illustrative"] is True
+    assert service.layer_metrics(BUNDLED, "zs-towns")["illustrative"] is False

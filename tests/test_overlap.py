@@ -157,15 +157,16 @@ def test_load_control_is_cached_until_the_file_changes(tmp_path, monkeypatch):
 
     from gisapp import overlap as ov
     from gisapp import paths
+    from gisapp.layerstore import LayerStore
 
     dst = tmp_path / "layers"
     shutil.copytree(paths.layers_dir(), dst)
-    monkeypatch.setenv("GISAPP_LAYERS_DIR", str(dst))
-    first = ov.load_control("zs-industrial-redline")
-    assert ov.load_control("zs-industrial-redline") is first
+    store = LayerStore(dst)
+    first = ov.load_control("zs-industrial-redline", store)
+    assert ov.load_control("zs-industrial-redline", store) is first
     path = dst / "zs-industrial-redline.geojson"
     path.write_text(path.read_text("utf-8") + "\n", "utf-8")
-    second = ov.load_control("zs-industrial-redline")
+    second = ov.load_control("zs-industrial-redline", store)
     assert second is not first and len(second.ids) == len(first.ids)
 
 

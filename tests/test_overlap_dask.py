@@ -13,6 +13,7 @@ import shapely
 from gisapp import service
 from gisapp.overlap import dask_overlap_check
 from tests.fixtures.overlap import builders as b
+from tests.helpers import BUNDLED
 
 pytest.importorskip("dask_geopandas")
 
@@ -31,8 +32,8 @@ def _grid_parquet() -> bytes:
 def test_dask_local_cluster_gives_identical_results():
     data = _grid_parquet()
     targets = ["zs-industrial-redline", "zs-towns"]
-    local, info_local = service.overlap_check(data, targets=targets)
-    dist, info_dask = dask_overlap_check(data, targets=targets, partitions=4)
+    local, info_local = service.overlap_check(data, targets=targets, store=BUNDLED)
+    dist, info_dask = dask_overlap_check(data, targets=targets, partitions=4, store=BUNDLED)
     assert info_dask["engine"] == {"kind": "dask", "scheduler": "LocalCluster", "workers": 2, "partitions": 4}
     assert info_local["summary"]["overlapping_count"] > 100  # the grid does cross the block's edge
     cols = ["parcel_id", "target", "overlap_m2", "overlap_mu", "overlap_pct", "features", "towns", "overlaps"]

@@ -19,10 +19,11 @@ import pytest
 from gisapp import paths, service
 from gisapp.cli import main
 from gisapp.errors import InputError
-from gisapp.layerstore import LayerMeta, write_layer
+from gisapp.layerstore import LayerMeta, LayerStore, write_layer
 from gisapp.report import feature_collection
+from gisapp.web import create_app
 from tests.fixtures.overlap import builders as b
-from tests.helpers import assert_rfc7946
+from tests.helpers import BUNDLED, assert_rfc7946
 
 
 def _meta(layer_id: str, title: str) -> LayerMeta:
@@ -55,9 +56,18 @@ def store(tmp_path, monkeypatch):
     return dst
 
 
+@pytest.fixture()
+def client(store):  # type: ignore[no-untyped-def]
+    """A test client of an app on the test store (the session app is on the bundled store)."""
+    return create_app({"TESTING": True, "GISAPP_LAYERS_DIR": str(store)}).test_client()
+
+
 def test_several_targets_with_a_tier_filter(store):
     result, info = service.overlap_check(
-        b.geojson_bytes("EPSG:4526"), "p.geojson", ["test-block", "test-redline[tier=二级]", "test-redline"]
+        b.geojson_bytes("EPSG:4526"),
+        "p.geojson",
+        ["test-block", "test-redline[tier=二级]", "test-redline"],
+        store=LayerStore(store),
     )
     assert len(result) == 9 and list(info["summaries"]) == ["test-block", "test-redline[tier=二级]", "test-redline"]
     r = result.set_index(["target", "parcel_id"])
@@ -90,12 +100,12 @@ def test_bad_targets(store):
         ("test-redline[tier=三级]", "empty_target"),
     ):
         with pytest.raises(InputError) as e:
-            service.overlap_check(b.geojson_bytes(None), targets=[spec])
+            service.overlap_check(b.geojson_bytes(None), targets=[spec], store=LayerStore(store))
         assert e.value.code == code
 
 
 def test_red_line_rule_is_quoted_for_the_red_line_target():
-    _, info = service.overlap_check(b.geojson_bytes(None))
+    _, info = service.overlap_check(b.geojson_bytes(None), store=BUNDLED)
     rule = info["rules"][0]
     assert rule["plan"] == "zhongshan-industrial-restructuring.txt" and rule["line"] == 156
     assert rule["sentence"] == "划定不少于250平方公里的工业用地保护红线"
@@ -211,7 +221,7 @@ def test_cli_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys
 
 
 def test_feature_collection_is_rfc7946_with_nan_as_null():
-    result, _ = service.overlap_check(b.geojson_bytes("EPSG:4547"))
+    result, _ = service.overlap_check(b.geojson_bytes("EPSG:4547"), store=BUNDLED)
     result["empty"] = float("nan")
     fc = feature_collection(result)
     assert_rfc7946(fc)

@@ -18,6 +18,7 @@ from gisapp.search import (
     pinyin_keys,
 )
 from gisapp.web.map_layers import store_view
+from tests.helpers import BUNDLED
 
 pypinyin = pytest.importorskip("pypinyin", reason="pinyin keys need pypinyin")
 
@@ -29,7 +30,7 @@ def _entry(name: str, name_en: str = "", kind: str = "town", aliases: list[str] 
 @pytest.fixture(scope="module")
 def index() -> SearchIndex:
     """The index over the bundled layers (as the web layer builds it)."""
-    view = store_view()
+    view = store_view(BUNDLED)
     entries = []
     for layer in view.layers():
         rows = ((layer.ids[i], layer.props[i], layer.feature_bounds(i)) for i in range(len(layer.ids)))

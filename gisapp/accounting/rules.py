@@ -30,7 +30,6 @@ Verdicts: ``pass``, ``fail``, ``not_reported``, ``not_evaluated``.
 from __future__ import annotations
 
 import operator
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -41,6 +40,7 @@ import yaml
 
 from gisapp import paths
 from gisapp.errors import InputError
+from gisapp.settings import Settings
 from gisapp.units import M2_PER_UNIT, from_m2, to_m2
 
 KINDS = ("floor", "progress", "reported_share", "landuse_share")
@@ -204,9 +204,8 @@ class RuleSet:
 
 
 def rules_dir() -> Path:
-    """Directory of rule-set files: ``$GISAPP_RULES_DIR`` or ``<repo>/rules``."""
-    value = os.environ.get("GISAPP_RULES_DIR")
-    return Path(value).resolve() if value else paths.REPO_ROOT / "rules"
+    """Directory of rule-set files: the setting ``GISAPP_RULES_DIR`` (default ``<repo>/rules``)."""
+    return Settings.load().rules_dir
 
 
 def list_rulesets(directory: Path | None = None) -> list[RuleSet]:

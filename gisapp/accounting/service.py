@@ -17,7 +17,7 @@ import pyogrio
 from gisapp.accounting import adjustments, landuse, rules, tables
 from gisapp.crs import to_wgs84
 from gisapp.errors import InputError
-from gisapp.layerstore import check_layer_id, read_layer, read_meta
+from gisapp.layerstore import LayerStore
 from gisapp.parcels import parse_geojson_parcels
 
 SUPPLIED = "supplied"
@@ -62,26 +62,28 @@ def read_vector(data: bytes | str | Path, what: str) -> gpd.GeoDataFrame:
 
 
 def _context(
-    ruleset_id: str, line: bytes | str | Path | None
+    ruleset_id: str, line: bytes | str | Path | None, store: LayerStore
 ) -> tuple[rules.RuleSet, gpd.GeoDataFrame, gpd.GeoDataFrame, str, str]:
     ruleset = rules.load_ruleset(ruleset_id)
     if line is None:
-        raw = read_layer(check_layer_id(ruleset.line_layer))
-        basis = read_meta(ruleset.line_layer).geometry_basis
+        raw = store.read(ruleset.line_layer)
+        basis = store.meta(ruleset.line_layer).geometry_basis
         layer_id = ruleset.line_layer
     else:
         raw = read_vector(line, "control line")
         basis, layer_id = SUPPLIED, line.name if isinstance(line, Path) else "uploaded line"
     prepared = tables.prepare_line(raw, ruleset)
-    units = tables.prepare_units(read_layer(check_layer_id(ruleset.units_layer)), ruleset)
+    units = tables.prepare_units(store.read(ruleset.units_layer), ruleset)
     return ruleset, prepared, units, basis, layer_id
 
 
-def _structure(ruleset: rules.RuleSet, structure_id: str | None) -> tuple[gpd.GeoDataFrame | None, str]:
+def _structure(
+    ruleset: rules.RuleSet, structure_id: str | None, store: LayerStore
+) -> tuple[gpd.GeoDataFrame | None, str]:
     sid = ruleset.structure if structure_id is None else structure_id
     if not sid:
         return None, ""
-    return read_layer(check_layer_id(sid)), sid
+    return store.read(sid), sid
 
 
 def _basis_for_flags(basis: str) -> str:
@@ -92,6 +94,7 @@ def _basis_for_flags(basis: str) -> str:
 def report(
     ruleset_id: str = rules.DEFAULT_RULESET,
     *,
+    store: LayerStore,
     structure_id: str | None = None,
     margin_pct: float | None = None,
     progress: Mapping[str, Any] | None = None,
@@ -106,6 +109,7 @@ def report(
 
     Args:
         ruleset_id: a file in ``rules/`` (default ``zhongshan-industrial-redline``).
+        store: the layer store the line, the units and the structure come from.
         structure_id: structure layer for the per-zone table (None: the rule set's; ``""``: none).
         margin_pct: colour-status margin, overriding the rule set's.
         progress: user-reported figures (see :func:`gisapp.accounting.rules.evaluate_rules`).
@@ -122,8 +126,8 @@ def report(
     Raises:
         InputError: unknown rule set, layer, dictionary or field; bad files; bad progress figures.
     """
-    ruleset, prepared, units, basis, layer_id = _context(ruleset_id, line)
-    structure, sid = _structure(ruleset, structure_id)
+    ruleset, prepared, units, basis, layer_id = _context(ruleset_id, line, store)
+    structure, sid = _structure(ruleset, structure_id, store)
     lu = None
     shares = None
     if landuse_data is not None:
@@ -169,6 +173,7 @@ def adjust(
     ruleset_id: str,
     proposal: bytes | str | Mapping[str, Any],
     *,
+    store: LayerStore,
     margin_pct: float | None = None,
     progress: Mapping[str, Any] | None = None,
     line: bytes | str | Path | None = None,
@@ -178,7 +183,7 @@ def adjust(
     Args:
         ruleset_id: the rule set.
         proposal: JSON ``{"remove_ids", "remove", "add"}`` (see :func:`gisapp.accounting.adjustments.parse_proposal`).
-        margin_pct, progress, line: as for :func:`report`.
+        store, margin_pct, progress, line: as for :func:`report`.
 
     Returns:
         :func:`gisapp.accounting.adjustments.adjustment_report`'s dict plus ``layer``, ``illustrative``, ``warning``.
@@ -186,7 +191,7 @@ def adjust(
     Raises:
         InputError: a malformed proposal, unknown block ids, or an adjustment that empties the line.
     """
-    ruleset, prepared, units, basis, layer_id = _context(ruleset_id, line)
+    ruleset, prepared, units, basis, layer_id = _context(ruleset_id, line, store)
     parsed = adjustments.parse_proposal(proposal)
     out = adjustments.adjustment_report(
         prepared,
@@ -208,6 +213,7 @@ def compare(
     ruleset_id: str,
     other: bytes | str | Path,
     *,
+    store: LayerStore,
     base: bytes | str | Path | None = None,
 ) -> dict[str, Any]:
     """Compare two versions of a control line: ``base`` (default: the stored layer) → ``other``.
@@ -216,12 +222,13 @@ def compare(
         ruleset_id: the rule set (layer, id and tier fields, units).
         other: the new version (GeoJSON or a file path).
         base: the old version (default: the stored layer).
+        store: the layer store.
 
     Returns:
         :func:`gisapp.accounting.adjustments.compare_versions`'s dict plus ``old``, ``new``,
         ``unit_label``, ``illustrative``, ``warning``.
     """
-    ruleset, old, units, basis, layer_id = _context(ruleset_id, base)
+    ruleset, old, units, basis, layer_id = _context(ruleset_id, base, store)
     new = tables.prepare_line(read_vector(other, "control line"), ruleset)
     out = adjustments.compare_versions(old, new, units)
     illustrative = _basis_for_flags(basis) != "official"

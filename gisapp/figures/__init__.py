@@ -20,6 +20,7 @@ from pyproj import Transformer
 from gisapp.errors import InputError
 from gisapp.figures.plandata import PROJECTED, load_plan, plan_ids
 from gisapp.figures.render import PAGES, FigureResult
+from gisapp.layerstore import LayerStore
 
 FORMATS = ("pdf", "png")
 LANGS = ("zh", "en")
@@ -69,13 +70,15 @@ def make_figure(
     lang: str = "zh",
     bbox: str | None = None,
     date: dt.date | None = None,
+    *,
+    store: LayerStore,
 ) -> FigureResult:
     """Render the figure of a plan (see the module docstring).
 
     Args:
         plan_id: ``meta.plan`` without ``.txt``; fmt: ``pdf``/``png``; size: ``A4``/``A3``;
         lang: ``zh``/``en``; bbox: ``W,S,E,N`` in WGS 84 degrees (default the plan's fitted
-        extent); date: printed date (default today).
+        extent); date: printed date (default today); store: the layer store.
 
     Raises:
         InputError: ``unknown_plan`` (404), ``invalid_bbox``/``invalid_size``/``invalid_format``/
@@ -87,7 +90,7 @@ def make_figure(
     size = check_choice(size, tuple(PAGES), "size")
     lang = check_choice(lang, LANGS, "lang")
     box = parse_bbox(bbox)
-    plan = load_plan(plan_id)
+    plan = load_plan(plan_id, store)
     return render(plan, fmt=fmt, size=size, lang=lang, bbox_4547=box, date=date)
 
 

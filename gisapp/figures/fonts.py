@@ -10,11 +10,11 @@ accepted as a last resort (PNG fine, PDF text not extractable).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from gisapp.errors import InputError
+from gisapp.settings import Settings
 
 #: Debian package that provides the preferred font (named in the error message).
 FONT_PACKAGE = "fonts-wqy-zenhei"
@@ -63,7 +63,7 @@ def find_cjk_font() -> CjkFont:
     # WenQuanYi's faces are "Medium" (500): matplotlib would warn on every text that it uses 500 for normal
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
-    override = os.environ.get("GISAPP_CJK_FONT")
+    override = Settings.load().cjk_font
     candidates = [(override, "", not override.lower().endswith(".otf"))] if override else list(CANDIDATES)
     for path, family, truetype in candidates:
         if not Path(path).is_file():

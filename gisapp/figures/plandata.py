@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 
 from gisapp.errors import InputError
-from gisapp.layerstore import LayerMeta, list_layers, read_layer
+from gisapp.layerstore import LayerMeta, LayerStore
 from gisapp.structures import STAND_IN_M
 
 PROJECTED = "EPSG:4547"
@@ -68,6 +68,7 @@ class PlanData:
     layers: list[PlanLayer]
     stand_ins: list[StandIn] = field(default_factory=list)
     plan_lines: tuple[int, int] | None = None
+    store: LayerStore | None = None  # where the base layers under the figure come from
 
     def extent(self) -> tuple[float, float, float, float]:
         """The fitted extent (minx, miny, maxx, maxy) in EPSG:4547 of every drawn feature."""
@@ -78,9 +79,9 @@ class PlanData:
         return (min(x[0] for x in b), min(x[1] for x in b), max(x[2] for x in b), max(x[3] for x in b))
 
 
-def plan_ids() -> list[str]:
+def plan_ids(store: LayerStore) -> list[str]:
     """Every plan id of the store's structure layers, sorted."""
-    return sorted({m.plan.removesuffix(".txt") for m in list_layers() if m.kind == "structure" and m.plan})
+    return sorted({m.plan.removesuffix(".txt") for m in store.list() if m.kind == "structure" and m.plan})
 
 
 def weakest(bases: list[str]) -> str:
@@ -113,11 +114,12 @@ def is_stand_in(geom_type: str, uncertainty_m: object) -> bool:
     return geom_type == "Point" and unc >= STAND_IN_M
 
 
-def load_plan(plan_id: str) -> PlanData:
+def load_plan(plan_id: str, store: LayerStore) -> PlanData:
     """Read a plan's layers from the store.
 
     Args:
         plan_id: e.g. ``zhongshan-services-2021-2025`` (``meta.plan`` without ``.txt``).
+        store: the layer store.
 
     Returns:
         :class:`PlanData` with geometries in EPSG:4547; stand-ins are moved out of the layers
@@ -126,19 +128,19 @@ def load_plan(plan_id: str) -> PlanData:
     Raises:
         InputError: ``unknown_plan`` (HTTP 404) when no structure layer has that plan.
     """
-    metas = [m for m in list_layers() if m.kind == "structure" and m.plan.removesuffix(".txt") == plan_id]
+    metas = [m for m in store.list() if m.kind == "structure" and m.plan.removesuffix(".txt") == plan_id]
     if not metas:
-        known = ", ".join(plan_ids())
+        known = ", ".join(plan_ids(store))
         raise InputError(f"unknown plan {plan_id[:80]!r}; plans: {known}", code="unknown_plan", status=404)
     metas.sort(key=lambda m: m.id)
     extra_ids = EXTRA_LAYERS.get(plan_id, ())
-    metas += [m for m in list_layers() if m.id in extra_ids]
+    metas += [m for m in store.list() if m.id in extra_ids]
     layers: list[PlanLayer] = []
     stand_ins: list[StandIn] = []
     lines: list[int] = []
     plan_title = ""
     for meta in metas:
-        gdf = read_layer(meta.id)
+        gdf = store.read(meta.id)
         if "geometry_basis" not in gdf:
             gdf["geometry_basis"] = meta.geometry_basis
         gdf = gdf[~gdf.geometry.is_empty & gdf.geometry.notna()]
@@ -171,10 +173,11 @@ def load_plan(plan_id: str) -> PlanData:
         layers=layers,
         stand_ins=stand_ins,
         plan_lines=(min(lines), max(lines)) if lines else None,
+        store=store,
     )
 
 
-def base_layers() -> list[tuple[LayerMeta, str]]:
+def base_layers(store: LayerStore) -> list[tuple[LayerMeta, str]]:
     """The base layers to draw under a figure, bottom first, with a drawing class.
 
     Classes: ``water`` (a base layer whose features carry ``class``: sea/river/lake, helper C's
@@ -182,7 +185,7 @@ def base_layers() -> list[tuple[LayerMeta, str]]:
     (the town layer). Layers that do not exist are simply absent.
     """
     out: list[tuple[LayerMeta, str]] = []
-    metas = {m.id: m for m in list_layers()}
+    metas = {m.id: m for m in store.list()}
     for m in sorted(metas.values(), key=lambda m: m.id):
         if m.kind == "base" and ("water" in m.id or "sea" in m.id or "river" in m.id):
             out.append((m, "water"))

@@ -26,7 +26,7 @@ from matplotlib.patches import FancyArrow, Patch, Rectangle
 from gisapp.figures import labels, symbols
 from gisapp.figures.fonts import find_cjk_font
 from gisapp.figures.plandata import PROJECTED, PlanData, base_layers, weakest
-from gisapp.layerstore import read_layer
+from gisapp.layerstore import LayerStore
 
 #: Page sizes, landscape, in inches (ISO 216: A4 297×210 mm, A3 420×297 mm).
 PAGES = {"A4": (297 / 25.4, 210 / 25.4), "A3": (420 / 25.4, 297 / 25.4)}
@@ -104,16 +104,18 @@ def _north_arrow(ax, x0: float, x1: float, y0: float, y1: float, fs: float) -> N
     ax.text(x, y + length * 1.5, "N", ha="center", va="bottom", fontsize=fs * 1.3, weight="bold", path_effects=HALO)
 
 
-def _draw_base(ax, lang: str, view: shapely.Polygon, placer_items: list, fs: float, towns: bool) -> list[str]:
+def _draw_base(
+    ax, store: LayerStore, lang: str, view: shapely.Polygon, placer_items: list, fs: float, towns: bool
+) -> list[str]:
     """Draw the light base; return legend keys of what was drawn; queue base labels.
 
     Zhongshan's towns are drawn (and named) only on Zhongshan's plans.
     """
     drawn = []
-    for meta, cls in base_layers():
+    for meta, cls in base_layers(store):
         if cls == "towns" and not towns:
             continue
-        gdf = read_layer(meta.id).to_crs(PROJECTED)
+        gdf = store.frame(meta.id).to_crs(PROJECTED)
         gdf = gdf[gdf.intersects(view)]
         if not len(gdf):
             continue
@@ -265,7 +267,11 @@ def _render(plan, fmt, size, lang, bbox_4547, date, family) -> FigureResult:  # 
         renderer = canvas.get_renderer()
         placer = labels.Placer(ax, renderer)
         queued: list = []
-        base_drawn = _draw_base(ax, lang, view, queued, fs, towns=plan.plan_id.startswith("zhongshan"))
+        base_drawn = (
+            _draw_base(ax, plan.store, lang, view, queued, fs, towns=plan.plan_id.startswith("zhongshan"))
+            if plan.store
+            else []
+        )
 
         legend_roles: dict[tuple[str, str], object] = {}
         bases_present: set[str] = set()

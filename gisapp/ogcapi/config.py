@@ -8,14 +8,13 @@ features per page by default, at most :data:`MAX_ITEMS`.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from pygeoapi.api import API
 from pygeoapi.openapi import get_oas
 
 from gisapp import paths
-from gisapp.layerstore import LayerMeta, list_layers
+from gisapp.layerstore import LayerMeta, LayerStore
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 #: CRSs offered by every collection (Part 2): CRS84 first (the default), then EPSG codes.
@@ -25,11 +24,8 @@ MAX_ITEMS = 1000
 PROVIDER = "gisapp.ogcapi.provider.LayerStoreProvider"
 MAX_CACHED_APIS = 8
 
-_APIS: dict[tuple[str, tuple[str, ...]], API] = {}
-_LOCK = threading.Lock()
 
-
-def _collection(meta: LayerMeta, bbox: list[float]) -> dict[str, Any]:
+def _collection(meta: LayerMeta, bbox: list[float], store: LayerStore) -> dict[str, Any]:
     """The pygeoapi resource block of one layer (title Chinese first, provenance in the description)."""
     description = (
         f"{meta.title_en}. {meta.description} geometry_basis: {meta.geometry_basis}. "
@@ -54,6 +50,7 @@ def _collection(meta: LayerMeta, bbox: list[float]) -> dict[str, Any]:
                 "type": "feature",
                 "name": PROVIDER,
                 "data": meta.id,
+                "store": store,  # the app's LayerStore (pygeoapi passes the block to the provider as is)
                 "id_field": "id",
                 "title_field": "name",
                 "crs": list(CRS_URIS),
@@ -63,23 +60,22 @@ def _collection(meta: LayerMeta, bbox: list[float]) -> dict[str, Any]:
     }
 
 
-def build_config(base_url: str) -> dict[str, Any]:
-    """The pygeoapi configuration for the current layer store.
+def build_config(store: LayerStore, base_url: str) -> dict[str, Any]:
+    """The pygeoapi configuration for a layer store.
 
     Args:
+        store: the layer store; each collection's provider reads through it.
         base_url: absolute URL of the API's landing page without a trailing slash
             (e.g. ``http://127.0.0.1:5000/ogc``); pygeoapi writes every link from it.
 
     Returns:
         a pygeoapi configuration dict (the same structure as ``pygeoapi-config.yml``).
     """
-    from gisapp.ogcapi.provider import load_layer
-
     resources = {}
-    for meta in list_layers():
-        gdf = load_layer(meta.id)
+    for meta in store.list():
+        gdf = store.frame(meta.id)
         bbox = [round(float(v), 6) for v in gdf.total_bounds] if len(gdf) else [-180.0, -90.0, 180.0, 90.0]
-        resources[meta.id] = _collection(meta, bbox)
+        resources[meta.id] = _collection(meta, bbox, store)
     return {
         "server": {
             "bind": {"host": "127.0.0.1", "port": 5000},
@@ -132,30 +128,20 @@ def _quiet_api(config: dict[str, Any]) -> API:
         root.removeHandler(guard)
 
 
-def get_api(base_url: str) -> API:
-    """The pygeoapi API for ``base_url`` and the current set of layers (built once, then cached).
+def get_api(store: LayerStore, base_url: str) -> API:
+    """The pygeoapi API for ``base_url`` over ``store`` (cached by the store until a layer changes).
 
-    At most :data:`MAX_CACHED_APIS` are kept (one per base URL clients used); a layer added or
-    removed builds a new one. Feature data are re-read when a layer file changes
-    (:func:`gisapp.ogcapi.provider.load_layer`); a collection's extent is computed when built.
+    At most :data:`MAX_CACHED_APIS` base URLs are kept (one per base URL clients used).
 
     Args:
+        store: the layer store.
         base_url: see :func:`build_config`.
 
     Returns:
         a :class:`pygeoapi.api.API` with its OpenAPI 3.0 document (``pygeoapi.openapi.get_oas``).
     """
-    key = (base_url.rstrip("/"), tuple(m.id for m in list_layers()))
-    with _LOCK:
-        api = _APIS.get(key)
-    if api is None:
-        config = build_config(key[0])
-        api = _quiet_api(config)
-        with _LOCK:
-            while len(_APIS) >= MAX_CACHED_APIS:  # one per Host header seen: keep it bounded
-                _APIS.pop(next(iter(_APIS)))
-            _APIS[key] = api
-    return api
+    url = base_url.rstrip("/")
+    return store.derived_store("ogc-api", lambda: _quiet_api(build_config(store, url)), url, bound=MAX_CACHED_APIS)
 
 
 #: Conformance classes this service meets (pygeoapi's own list also claims Part 4 create/replace/delete

@@ -8,7 +8,6 @@ Output CRSs other than CRS84 are produced by pygeoapi's :func:`pygeoapi.util.crs
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
 import geopandas as gpd
@@ -19,28 +18,7 @@ from pygeoapi.provider.base import BaseProvider, ProviderItemNotFoundError, Prov
 from pygeoapi.util import crs_transform
 
 from gisapp.errors import InputError
-from gisapp.layerstore import geojson_path, read_layer
-
-_CACHE: dict[str, tuple[float, gpd.GeoDataFrame]] = {}
-_LOCK = threading.Lock()
-
-
-def load_layer(layer_id: str) -> gpd.GeoDataFrame:
-    """Read a stored layer (EPSG:4326), cached until its file changes.
-
-    Raises:
-        LayerNotFound: unknown layer.
-    """
-    path = geojson_path(layer_id)
-    mtime = path.stat().st_mtime if path.exists() else -1.0
-    with _LOCK:
-        hit = _CACHE.get(layer_id)
-        if hit and hit[0] == mtime:
-            return hit[1]
-    gdf = read_layer(layer_id)
-    with _LOCK:
-        _CACHE[layer_id] = (mtime, gdf)
-    return gdf
+from gisapp.layerstore import LayerStore
 
 
 def _json_type(dtype: Any) -> dict[str, str]:
@@ -62,13 +40,15 @@ class LayerStoreProvider(BaseProvider):
     """
 
     def __init__(self, provider_def: dict[str, Any]) -> None:
-        """Args: provider_def: pygeoapi provider block (``name``, ``type``, ``data``, ``id_field``)."""
+        """Args: provider_def: pygeoapi provider block (``name``, ``type``, ``data``, ``id_field``, and
+        ``store``: the :class:`~gisapp.layerstore.LayerStore` of the app, see :func:`gisapp.ogcapi.config.build_config`)."""
         super().__init__(provider_def)
+        self.store: LayerStore = provider_def["store"]
         self.get_fields()
 
     def _frame(self) -> gpd.GeoDataFrame:
         try:
-            return load_layer(self.data)
+            return self.store.frame(self.data)
         except InputError as exc:
             raise ProviderQueryError(exc.message) from exc
 

@@ -7,7 +7,6 @@ for API routes; nothing leaks a traceback.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from flask import Flask, g, jsonify, request
@@ -17,13 +16,13 @@ from werkzeug.exceptions import HTTPException
 from gisapp import paths
 from gisapp.errors import InputError
 from gisapp.jsontext import parse_json
+from gisapp.layerstore import LayerStore
+from gisapp.settings import SETTINGS, Settings
+from gisapp.web.context import SETTINGS_KEY, STORE_KEY
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_UPLOAD_MB = 20
-#: Analyses (POST requests) that run at once per process, and how long one waits for a slot (s).
-DEFAULT_MAX_ANALYSES = 3
-DEFAULT_ANALYSIS_WAIT_S = 30.0
+SETTING_NAMES = frozenset(s.name for s in SETTINGS)
 
 
 class _BoundedJSONProvider(DefaultJSONProvider):
@@ -39,18 +38,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Create the Flask app.
 
     Args:
-        config: overrides, e.g. ``{"MAX_CONTENT_LENGTH": 1024}``, ``{"GISAPP_TILES": "osm"}``.
-            From the environment: ``GISAPP_MAX_UPLOAD_MB`` (upload limit, default 20 MB),
-            ``GISAPP_BASE_URL`` (the URL every link is built from; default: the request's host),
-            ``GISAPP_MAX_ANALYSES`` (analyses at once per process, default 3),
-            ``GISAPP_ANALYSIS_WAIT_S`` (wait for a slot before 503, default 30 s) and
-            ``GISAPP_ISOLATE_READS`` (read GDAL-backed uploads in a limited child process, default 1).
+        config: overrides by setting name (:data:`gisapp.settings.SETTINGS`, e.g.
+            ``{"GISAPP_LAYERS_DIR": "/srv/store", "GISAPP_TILES": "osm"}``) or Flask keys
+            (``{"MAX_CONTENT_LENGTH": 1024}``). A setting not given comes from the environment
+            variable of the same name, then its default (``docs/settings.md``). The app owns one
+            :class:`~gisapp.layerstore.LayerStore` on ``GISAPP_LAYERS_DIR``; every route, the map
+            and the OGC API read through it (:func:`gisapp.web.context.current_store`).
 
     Returns:
         the app, with the API blueprint under ``/api`` and the map at ``/``.
 
     Raises:
-        InputError: ``invalid_setting`` for a malformed ``GISAPP_BASE_URL``.
+        InputError: ``invalid_setting`` for a malformed setting (e.g. ``GISAPP_BASE_URL``).
     """
     app = Flask(
         "gisapp",
@@ -60,16 +59,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.json_provider_class = _BoundedJSONProvider
     app.json = _BoundedJSONProvider(app)
-    app.config["MAX_CONTENT_LENGTH"] = int(os.environ.get("GISAPP_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB)) * 1024 * 1024
+    settings = Settings.load(config)
+    app.config.update(settings.as_config())
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_mb * 1024 * 1024
     app.config["JSON_AS_ASCII"] = False
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.config["GISAPP_TILES"] = os.environ.get("GISAPP_TILES", "none")
-    app.config["GISAPP_BASE_URL"] = os.environ.get("GISAPP_BASE_URL", "")
-    app.config["GISAPP_MAX_ANALYSES"] = int(os.environ.get("GISAPP_MAX_ANALYSES", DEFAULT_MAX_ANALYSES))
-    app.config["GISAPP_ANALYSIS_WAIT_S"] = float(os.environ.get("GISAPP_ANALYSIS_WAIT_S", DEFAULT_ANALYSIS_WAIT_S))
-    app.config["GISAPP_ISOLATE_READS"] = os.environ.get("GISAPP_ISOLATE_READS", "1").lower() not in ("0", "false", "no")
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider attribute, untyped on JSONProvider
     if config:
-        app.config.update(config)
+        app.config.update({k: v for k, v in config.items() if k not in SETTING_NAMES})  # settings: parsed above
+    app.extensions[SETTINGS_KEY] = settings
+    app.extensions[STORE_KEY] = LayerStore(settings.layers_dir)
     _install_guards(app)
 
     from gisapp.web.api import api
@@ -123,14 +121,15 @@ def _install_guards(app: Flask) -> None:
     from gisapp.web.admission import AnalysisGate
     from gisapp.web.security import BodyLimit, FixedBaseUrl, add_security_headers
 
+    settings: Settings = app.extensions[SETTINGS_KEY]
     gdalpolicy.apply()
-    app.extensions["gisapp.limits"] = DEFAULT_LIMITS.with_(isolate=bool(app.config["GISAPP_ISOLATE_READS"]))
+    app.extensions["gisapp.limits"] = DEFAULT_LIMITS.with_(isolate=settings.isolate_reads)
     app.after_request(add_security_headers)
     inner = app.wsgi_app
-    if app.config.get("GISAPP_BASE_URL"):
-        inner = FixedBaseUrl(inner, app.config["GISAPP_BASE_URL"])  # type: ignore[assignment]
+    if settings.base_url:
+        inner = FixedBaseUrl(inner, settings.base_url)  # type: ignore[assignment]
     app.wsgi_app = BodyLimit(inner, lambda: int(app.config["MAX_CONTENT_LENGTH"]))  # type: ignore[method-assign]
-    gate = AnalysisGate(max(1, int(app.config["GISAPP_MAX_ANALYSES"])), float(app.config["GISAPP_ANALYSIS_WAIT_S"]))
+    gate = AnalysisGate(max(1, settings.max_analyses), settings.analysis_wait_s)
     app.extensions["gisapp.analysis_gate"] = gate
 
     @app.before_request

@@ -15,7 +15,7 @@ from typing import Any
 import geopandas as gpd
 import shapely
 
-from gisapp.layerstore import read_layer
+from gisapp.layerstore import LayerStore
 
 PROJECTED = "EPSG:4547"
 #: Status classes of a unit by its share of the line (%): (lower bound, colour, Chinese, English).
@@ -63,6 +63,7 @@ def unit_class(share_pct: float | None) -> tuple[str, str, str]:
 
 
 def build_map(
+    store: LayerStore,
     line_layer: str,
     units_layer: str,
     unit_name_field: str,
@@ -73,7 +74,8 @@ def build_map(
     """The SVG drawing data of the line over its units.
 
     Args:
-        line_layer, units_layer: layer ids (read through :mod:`gisapp.layerstore`, WGS 84).
+        store: the layer store.
+        line_layer, units_layer: layer ids of ``store`` (WGS 84).
         unit_name_field: the units' name column; by_unit: the report's per-unit rows (``unit``,
             ``planar_ha``, ``share_of_line_pct``).
         width, height: the SVG viewport in pixels; the drawing keeps equal scale in x and y.
@@ -82,8 +84,8 @@ def build_map(
         ``{"width", "height", "units": [SvgUnit], "line": path data, "classes": legend rows,
         "scale": {"x", "y", "px", "km"}}`` (a scale bar of a round number of km).
     """
-    units = read_layer(units_layer).to_crs(PROJECTED)
-    line = read_layer(line_layer).to_crs(PROJECTED)
+    units = store.frame(units_layer).to_crs(PROJECTED)
+    line = store.frame(line_layer).to_crs(PROJECTED)
     minx, miny, maxx, maxy = gpd.GeoSeries([units.union_all(), line.union_all()], crs=PROJECTED).total_bounds
     pad = 12
     k = min((width - 2 * pad) / (maxx - minx), (height - 2 * pad) / (maxy - miny))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from gisapp import service
-from gisapp.export import layer_geojson, to_csv
-from gisapp.layerstore import check_layer_id, list_layers, read_meta
+from gisapp.export import to_csv
+from gisapp.layerstore import check_layer_id
+from gisapp.web.context import current_store
 
 api = Blueprint("api", __name__)
 
@@ -27,14 +28,14 @@ def want_bom() -> bool:
 @api.get("/health")
 def health():  # type: ignore[no-untyped-def]
     """Liveness probe: ``{"status": "ok", "layers": n}``."""
-    return jsonify({"status": "ok", "layers": len(list_layers())})
+    return jsonify({"status": "ok", "layers": len(current_store().list())})
 
 
 @api.get("/layers")
 def layers():  # type: ignore[no-untyped-def]
     """Every layer's metadata with links to its GeoJSON and metrics."""
     out = []
-    for meta in list_layers():
+    for meta in current_store().list():
         d = meta.to_dict()
         d["links"] = {
             "geojson": url_for("api.layer_geojson_route", layer_id=meta.id),
@@ -48,13 +49,13 @@ def layers():  # type: ignore[no-untyped-def]
 @api.get("/layers/<layer_id>")
 def layer_meta(layer_id: str):  # type: ignore[no-untyped-def]
     """One layer's metadata (404 JSON for an unknown id)."""
-    return jsonify(read_meta(check_layer_id(layer_id)).to_dict())
+    return jsonify(current_store().meta(layer_id).to_dict())
 
 
 @api.get("/layers/<layer_id>.geojson")
 def layer_geojson_route(layer_id: str) -> Response:
     """The layer as RFC 7946 GeoJSON (``application/geo+json``)."""
-    text = layer_geojson(check_layer_id(layer_id))
+    text = current_store().geojson_text(layer_id)
     headers = {"Content-Disposition": f'inline; filename="{layer_id}.geojson"'}
     return Response(text, mimetype=GEOJSON_MIME, headers=headers)
 
@@ -62,7 +63,7 @@ def layer_geojson_route(layer_id: str) -> Response:
 @api.get("/metrics/<layer_id>")
 def metrics(layer_id: str):  # type: ignore[no-untyped-def]
     """Area per feature (km², 公顷, 亩; planar EPSG:4547 and geodesic). ``?format=csv`` for CSV."""
-    result = service.layer_metrics(check_layer_id(layer_id))
+    result = service.layer_metrics(current_store(), layer_id)
     if request.args.get("format") == "csv":
         import pandas as pd
 
@@ -74,4 +75,4 @@ def metrics(layer_id: str):  # type: ignore[no-untyped-def]
 def redline_report():  # type: ignore[no-untyped-def]
     """The red line against its floor (不少于 250 km²), per town and per zone of ``?structure=``."""
     structure = request.args.get("structure", service.DEFAULT_STRUCTURE)
-    return jsonify(service.redline_accounting(check_layer_id(structure) if structure else None))
+    return jsonify(service.redline_accounting(current_store(), check_layer_id(structure) if structure else None))

@@ -17,7 +17,6 @@ The browser fetches tiles only after the user picks an online base map (or when 
 from __future__ import annotations
 
 import logging
-import os
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -79,18 +78,17 @@ class BaseMap:
         return asdict(self)
 
 
-def tianditu_key(config: dict[str, Any] | None = None) -> str:
+def tianditu_key(value: str) -> str:
     """Return the configured 天地图 key, or ``""``.
 
     Args:
-        config: the app's config (``GISAPP_TIANDITU_KEY``); the environment variable of the same
-            name is used when the config has none.
+        value: the setting ``GISAPP_TIANDITU_KEY`` (:class:`gisapp.settings.Settings.tianditu_key`).
 
     Returns:
         the key when it is 8–64 letters and digits; anything else is ignored (logged), so a key can
         never inject text into a URL.
     """
-    key = str((config or {}).get(TIANDITU_KEY_ENV) or os.environ.get(TIANDITU_KEY_ENV) or "").strip()
+    key = value.strip()
     if key and not _KEY_RE.match(key):
         log.warning("%s is not 8-64 letters and digits; 天地图 is not offered", TIANDITU_KEY_ENV)
         return ""

@@ -21,17 +21,15 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import shapely
 from shapely import STRtree
 
-from gisapp import paths
 from gisapp import symbology as sym
 from gisapp.errors import InputError, LayerNotFound
-from gisapp.layerstore import LayerMeta, check_layer_id, list_layers, read_layer
+from gisapp.layerstore import LayerMeta, LayerStore, check_layer_id
 from gisapp.structures import STAND_IN_M
 from gisapp.web import map_styles as st
 from gisapp.web.map_text import tooltip_html
@@ -45,27 +43,6 @@ SAFE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 MIN_ZOOM, MAX_ZOOM = 3, 18
 #: From this zoom on, geometries are served unsimplified (tolerance under 5 cm).
 FULL_DETAIL_ZOOM = 17
-
-
-def store_stamp(directory: Path) -> int:
-    """Return a number that changes whenever a layer of the store changes.
-
-    Args:
-        directory: the layer store.
-
-    Returns:
-        the largest ``st_mtime_ns`` of the directory and its ``*.geojson``/``*.meta.json`` files plus
-        their number (so that a deletion counts too); 0 when the store does not exist.
-    """
-    if not directory.is_dir():
-        return 0
-    stamps = []
-    for f in [directory, *directory.glob("*.geojson"), *directory.glob("*.meta.json")]:
-        try:
-            stamps.append(f.stat().st_mtime_ns)
-        except FileNotFoundError:  # removed while we looked
-            continue
-    return max(stamps, default=0) + len(stamps)
 
 
 def tolerance_deg(zoom: int) -> float:
@@ -373,8 +350,8 @@ def _is_stand_in(geom: shapely.Geometry, props: dict[str, Any]) -> bool:
     return geom.geom_type == "Point" and math.isfinite(unc) and unc >= STAND_IN_M
 
 
-def _display_layer(meta: LayerMeta, directory: Path, zone_offset: int = 0) -> DisplayLayer:
-    gdf = read_layer(meta.id, directory)
+def _display_layer(meta: LayerMeta, store: LayerStore, zone_offset: int = 0) -> DisplayLayer:
+    gdf = store.frame(meta.id)
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].reset_index(drop=True)
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     records = [{k: _to_python(v) for k, v in r.items()} for r in gdf.drop(columns=gdf.geometry.name).to_dict("records")]
@@ -434,16 +411,17 @@ def _display_layer(meta: LayerMeta, directory: Path, zone_offset: int = 0) -> Di
 
 
 class StoreView:
-    """The drawn layers of one store directory, loaded lazily and kept in memory.
+    """The drawn layers of one layer store, loaded lazily and kept in memory.
 
     Args:
-        directory: the layer store.
+        store: the layer store.
     """
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+    def __init__(self, store: LayerStore) -> None:
+        self.store = store
+        self.directory = store.directory
         self.metas: list[LayerMeta] = sorted(
-            (m for m in list_layers(directory) if st.is_drawn(m)),
+            (m for m in store.list() if st.is_drawn(m)),
             key=lambda m: (st.kind_spec(m.kind).order, m.id),
         )
         self._by_id = {m.id: m for m in self.metas}
@@ -464,7 +442,7 @@ class StoreView:
         with self._lock:
             layer = self._layers.get(layer_id)
         if layer is None:
-            layer = _display_layer(meta, self.directory, self._zone_offset(meta))
+            layer = _display_layer(meta, self.store, self._zone_offset(meta))
             with self._lock:
                 layer = self._layers.setdefault(layer_id, layer)
         return layer
@@ -490,35 +468,13 @@ class StoreView:
                 log.warning("layer %s has metadata but no GeoJSON; not drawn", meta.id)
 
 
-_VIEWS: dict[str, tuple[int, StoreView]] = {}
-_VIEWS_LOCK = threading.Lock()
-
-
-def store_view(directory: Path | None = None) -> StoreView:
-    """Return the (cached) :class:`StoreView` of a store, rebuilt when its files change.
+def store_view(store: LayerStore) -> StoreView:
+    """Return the :class:`StoreView` of a store, cached by the store until its files change.
 
     Args:
-        directory: the layer store (default :func:`gisapp.paths.layers_dir`).
+        store: the layer store.
     """
-    directory = (directory or paths.layers_dir()).resolve()
-    stamp = store_stamp(directory)
-    key = str(directory)
-    with _VIEWS_LOCK:
-        cached = _VIEWS.get(key)
-        if cached and cached[0] == stamp:
-            return cached[1]
-    view = StoreView(directory)
-    with _VIEWS_LOCK:
-        if len(_VIEWS) > 8:
-            _VIEWS.clear()
-        _VIEWS[key] = (stamp, view)
-    return view
-
-
-def clear_views() -> None:
-    """Forget every cached :class:`StoreView` (tests; after bulk changes)."""
-    with _VIEWS_LOCK:
-        _VIEWS.clear()
+    return store.derived_store("map-view", lambda: StoreView(store))
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:

@@ -12,17 +12,16 @@ The rendered page is cached per (store, store state, default base map, 天地图
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from gisapp import paths
+from gisapp.layerstore import LayerStore
 from gisapp.web import map_styles as st
 from gisapp.web.assets import APP_JS, VENDOR_CSS, VENDOR_JS, app_modules
 from gisapp.web.map_basemaps import BaseMap, base_maps, default_base_map
-from gisapp.web.map_layers import StoreView, store_stamp, store_view
+from gisapp.web.map_layers import StoreView, store_view
 from gisapp.web.map_legend import DEFAULT_PLAN, defs_html, layer_entry, layer_tree, legend_html, plan_views
 from gisapp.web.map_text import TEMPLATES
 
@@ -131,43 +130,26 @@ def render_page(view: StoreView, maps: list[BaseMap], default_map: str) -> str:
     )
 
 
-_CACHE: dict[tuple[str, int, str, str], str] = {}
-_CACHE_LOCK = threading.Lock()
-
-
 def templates_stamp() -> int:
     """Largest modification time (ns) of ``templates/map/*.html``, so edited templates re-render."""
     return max((f.stat().st_mtime_ns for f in (paths.templates_dir() / "map").glob("*.html")), default=0)
 
 
-def map_page_html(tiles: str = "none", directory: Path | None = None, tianditu: str = "") -> str:
-    """Return the map page's HTML, from the cache when nothing it depends on has changed.
+def map_page_html(store: LayerStore, tiles: str = "none", tianditu: str = "") -> str:
+    """Return the map page's HTML, cached by the store until a layer or a template changes.
 
     Args:
+        store: the layer store the page shows.
         tiles: the default base map (``GISAPP_TILES``: ``none``, ``osm``, ``tianditu``, ``amap``;
             anything else starts offline, see :func:`gisapp.web.map_basemaps.default_base_map`).
-        directory: the layer store (default :func:`gisapp.paths.layers_dir`).
         tianditu: the 天地图 key (``""``: 天地图 is not offered).
 
     Returns:
         the complete HTML document (UTF-8 text).
     """
-    directory = (directory or paths.layers_dir()).resolve()
-    key = (str(directory), store_stamp(directory) + templates_stamp(), tiles, tianditu)
-    with _CACHE_LOCK:
-        html = _CACHE.get(key)
-    if html is not None:
-        return html
-    maps = base_maps(tianditu)
-    html = render_page(store_view(directory), maps, default_base_map(tiles, maps))
-    with _CACHE_LOCK:
-        if len(_CACHE) >= 8:
-            _CACHE.clear()
-        _CACHE[key] = html
-    return html
 
+    def render() -> str:
+        maps = base_maps(tianditu)
+        return render_page(store_view(store), maps, default_base_map(tiles, maps))
 
-def clear_cache() -> None:
-    """Empty the rendered-page cache (for tests and after bulk layer changes)."""
-    with _CACHE_LOCK:
-        _CACHE.clear()
+    return store.derived_store("map-page", render, tiles, tianditu, templates_stamp())

@@ -19,11 +19,10 @@ an online base map the user picks.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 
-from gisapp import paths
+from gisapp.web.context import current_settings, current_store
 from gisapp.web.map_basemaps import base_maps, content_security_policy, tianditu_key
 from gisapp.web.map_page import map_page_html
 
@@ -32,22 +31,12 @@ log = logging.getLogger(__name__)
 mapview = Blueprint("mapview", __name__)
 
 
-def layers_directory() -> Path:
-    """The layer store of the current app: ``app.config["GISAPP_LAYERS_DIR"]`` or :func:`gisapp.paths.layers_dir`."""
-    configured = current_app.config.get("GISAPP_LAYERS_DIR")
-    return Path(configured) if configured else paths.layers_dir()
-
-
-def tiles_setting() -> str:
-    """Return the default base map setting of the current app (``GISAPP_TILES``, default ``"none"``)."""
-    return str(current_app.config.get("GISAPP_TILES", "none") or "none").strip().lower()
-
-
 @mapview.get("/")
 def index() -> Response:
     """The interactive map page (HTML), built from the layer store; works offline."""
-    key = tianditu_key(current_app.config)
-    html = map_page_html(tiles=tiles_setting(), directory=layers_directory(), tianditu=key)
+    settings = current_settings()
+    key = tianditu_key(settings.tianditu_key)
+    html = map_page_html(current_store(), tiles=settings.tiles, tianditu=key)
     resp = Response(html, mimetype="text/html")
     resp.headers["Content-Security-Policy"] = content_security_policy(base_maps(key))
     resp.headers["Cache-Control"] = "no-cache"

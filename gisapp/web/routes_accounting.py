@@ -35,9 +35,10 @@ from gisapp.accounting import service
 from gisapp.accounting.tabular import TABLES, csv_text, report_rows, with_warning
 from gisapp.errors import InputError, LayerNotFound
 from gisapp.jsontext import parse_json
-from gisapp.layerstore import check_layer_id, read_layer, read_meta
+from gisapp.layerstore import check_layer_id
 from gisapp.web.accounting_map import build_map
 from gisapp.web.api import csv_response, want_bom
+from gisapp.web.context import current_store
 
 blueprint = Blueprint("accounting", __name__)
 
@@ -93,7 +94,7 @@ def page() -> Response:
     """The metrics page of a rule set's control line (server-rendered; JS for the forms)."""
     ruleset = rules_mod.load_ruleset(_ruleset_arg())
     try:
-        r = service.report(ruleset.id, structure_id=_structure_arg(), margin_pct=_margin_arg())
+        r = service.report(ruleset.id, structure_id=_structure_arg(), margin_pct=_margin_arg(), store=current_store())
     except LayerNotFound as exc:
         if exc.message != f"unknown layer '{ruleset.line_layer}'":
             raise
@@ -115,7 +116,9 @@ def page() -> Response:
         units_folded=folded,
         folded_m2=sum(u["planar_m2"] for u in folded),
         display_min_ha=DISPLAY_MIN_HA,
-        line_map=build_map(ruleset.line_layer, ruleset.units_layer, ruleset.unit_name_field, r["by_unit"]),
+        line_map=build_map(
+            current_store(), ruleset.line_layer, ruleset.units_layer, ruleset.unit_name_field, r["by_unit"]
+        ),
         map_href=_map_href(ruleset.line_layer),
         max_unit_ha=max([u["planar_ha"] for u in shown] or [1.0]) or 1.0,
     )
@@ -150,7 +153,7 @@ def _headline(r: dict[str, Any]) -> dict[str, Any]:
 def _map_href(line_layer: str) -> str:
     """The map view of the plan the line comes from (``/#plan=<plan id>``), else the map."""
     try:
-        plan = read_meta(line_layer).plan.removesuffix(".txt")
+        plan = current_store().meta(line_layer).plan.removesuffix(".txt")
     except InputError:
         plan = ""
     return f"/#plan={plan}" if plan else "/"
@@ -166,6 +169,7 @@ def report():  # type: ignore[no-untyped-def]
     codes = body.get("industrial_codes")
     r = service.report(
         _ruleset_arg(),
+        store=current_store(),
         structure_id=_structure_arg(),
         margin_pct=_margin_arg(),
         progress=progress,
@@ -189,7 +193,7 @@ def adjust():  # type: ignore[no-untyped-def]
     data = request.get_data(cache=True)
     if not data:
         raise InputError("empty request body: send a proposal {remove_ids, remove, add}", code="empty_input")
-    r = service.adjust(_ruleset_arg(), data, margin_pct=_margin_arg())
+    r = service.adjust(_ruleset_arg(), data, margin_pct=_margin_arg(), store=current_store())
     if request.args.get("format") == "csv":
         return csv_response(csv_text(with_warning(r, r["changes"]["by_unit"]), want_bom()), "adjustment.csv")
     return jsonify(r)
@@ -201,7 +205,7 @@ def compare():  # type: ignore[no-untyped-def]
     data = request.get_data(cache=True)
     if not data:
         raise InputError("empty request body: send the new version as GeoJSON", code="empty_input")
-    r = service.compare(_ruleset_arg(), data)
+    r = service.compare(_ruleset_arg(), data, store=current_store())
     if request.args.get("format") == "csv":
         return csv_response(csv_text(with_warning(r, r["by_unit"]), want_bom()), "compare.csv")
     return jsonify(r)
@@ -215,7 +219,7 @@ def zonal():  # type: ignore[no-untyped-def]
     upload = request.files.get("file")
     if upload is None:
         raise InputError("send the raster as a multipart field named 'file'", code="missing_file")
-    zones = read_layer(check_layer_id(request.args.get("zones", "zs-towns")))
+    zones = current_store().read(request.args.get("zones", "zs-towns"))
     try:
         band = int(request.args.get("band", 1))
         nodata = float(request.args["nodata"]) if request.args.get("nodata") else None

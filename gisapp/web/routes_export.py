@@ -19,6 +19,7 @@ from gisapp import export, formats
 from gisapp.errors import InputError
 from gisapp.layerstore import LayerMeta
 from gisapp.web.admission import request_limits
+from gisapp.web.context import current_store
 
 URL_PREFIX = "/api/export"
 blueprint = Blueprint("export", __name__)
@@ -84,12 +85,12 @@ def export_overlap() -> Response:
     data = request.get_data(cache=False)
     if not data:
         raise InputError("empty request body: send GeoJSON parcels", code="empty_input")
-    gdf, meta = export.overlap_source(data, limits=request_limits())
+    gdf, meta = export.overlap_source(current_store(), data, limits=request_limits())
     return _send(gdf, meta, None)
 
 
 @blueprint.get("/<layer_id>")
 def export_layer(layer_id: str) -> Response:
     """A stored layer (``?metrics=1``: with area metrics per feature) as a file."""
-    gdf, meta = export.layer_source(layer_id, metrics=_truthy("metrics"))
+    gdf, meta = export.layer_source(current_store(), layer_id, metrics=_truthy("metrics"))
     return _send(gdf, meta, f"/api/layers/{layer_id}")

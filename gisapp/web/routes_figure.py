@@ -10,6 +10,7 @@ from flask import Blueprint, Response, request
 
 from gisapp.errors import InputError
 from gisapp.figures import MEDIA_TYPES, make_figure
+from gisapp.web.context import current_store
 
 blueprint = Blueprint("figure", __name__)
 
@@ -26,6 +27,7 @@ def figure() -> Response:
         size=request.args.get("size", "A4"),
         lang=request.args.get("lang", "zh"),
         bbox=request.args.get("bbox"),
+        store=current_store(),
     )
     resp = Response(result.data, mimetype=MEDIA_TYPES[result.format])
     safe = "".join(c for c in plan if c.isalnum() or c == "-")[:80]

@@ -16,7 +16,6 @@ Errors are JSON (``{"error", "message"}``): 400 ``invalid_bbox``/``invalid_layer
 from __future__ import annotations
 
 import math
-import threading
 from typing import Any
 from urllib.parse import quote
 
@@ -24,11 +23,11 @@ from flask import Blueprint, Response, jsonify, request
 
 from gisapp.errors import InputError
 from gisapp.search import SearchIndex, feature_entries, load_places, place_entries
+from gisapp.web.context import current_store
 from gisapp.web.map_details import feature_details, place_details
 from gisapp.web.map_layers import StoreView, parse_bbox, store_view
 from gisapp.web.map_legend import layer_entry, layer_tree
 from gisapp.web.map_page import API
-from gisapp.web.mapview import layers_directory
 
 URL_PREFIX = "/api/map"
 blueprint = Blueprint("mapdata", __name__)
@@ -36,16 +35,13 @@ blueprint = Blueprint("mapdata", __name__)
 GEOJSON_MIME = "application/geo+json"
 MAX_SEARCH = 50
 
-_INDEX: dict[int, tuple[StoreView, SearchIndex, dict[str, Any]]] = {}
-_INDEX_LOCK = threading.Lock()
-
 
 def _view() -> StoreView:
-    return store_view(layers_directory())
+    return store_view(current_store())
 
 
 def search_index(view: StoreView) -> tuple[SearchIndex, dict[str, Any]]:
-    """The search index of a store view (built once per view) and the gazetteer places it holds.
+    """The search index of a store view (built once per store state) and the gazetteer places it holds.
 
     Args:
         view: the store view.
@@ -53,22 +49,17 @@ def search_index(view: StoreView) -> tuple[SearchIndex, dict[str, Any]]:
     Returns:
         ``(index, places by name)``.
     """
-    with _INDEX_LOCK:
-        cached = _INDEX.get(id(view))
-        if cached and cached[0] is view:
-            return cached[1], cached[2]
-    entries = []
-    for layer in view.layers():
-        rows = ((layer.ids[i], layer.props[i], layer.feature_bounds(i)) for i in range(len(layer.ids)))
-        entries += feature_entries(layer.meta.id, layer.meta.kind, rows)
-    places = load_places()
-    entries += place_entries(places)
-    index = SearchIndex(entries)
-    with _INDEX_LOCK:
-        if len(_INDEX) > 8:
-            _INDEX.clear()
-        _INDEX[id(view)] = (view, index, places)
-    return index, places
+
+    def build() -> tuple[SearchIndex, dict[str, Any]]:
+        entries = []
+        for layer in view.layers():
+            rows = ((layer.ids[i], layer.props[i], layer.feature_bounds(i)) for i in range(len(layer.ids)))
+            entries += feature_entries(layer.meta.id, layer.meta.kind, rows)
+        places = load_places()
+        entries += place_entries(places)
+        return SearchIndex(entries), places
+
+    return view.store.derived_store("search-index", build)
 
 
 def _zoom() -> int:
@@ -136,12 +127,11 @@ def details(layer_id: str, feature_id: str):  # type: ignore[no-untyped-def]
 def feature_geojson(layer_id: str, feature_id: str) -> Response:
     """One feature at full precision as an RFC 7946 FeatureCollection (download)."""
     from gisapp.export import to_geojson
-    from gisapp.layerstore import read_layer
 
     view = _view()
     layer = view.layer(layer_id)
     row = layer.row(feature_id)
-    gdf = read_layer(layer_id, view.directory)
+    gdf = view.store.read(layer_id)
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].reset_index(drop=True)
     text = to_geojson(gdf.iloc[[row]])
     headers = {"Content-Disposition": f'attachment; filename="{layer_id}-{feature_id}.geojson"'}

@@ -22,6 +22,7 @@ from pygeoapi.api import APIRequest
 from gisapp.errors import InputError
 from gisapp.ogcapi.config import conformance as conformance_classes
 from gisapp.ogcapi.config import get_api
+from gisapp.web.context import current_store
 
 URL_PREFIX = "/ogc"
 blueprint = Blueprint("ogc", __name__)
@@ -57,7 +58,7 @@ def _run(function: Callable[..., tuple[dict[str, str], int, Any]], *args: str) -
         InputError: ``invalid_bbox`` for a malformed ``bbox`` (checked before pygeoapi sees it).
     """
     _check_bbox(request.args.get("bbox"))
-    api = get_api(request.host_url.rstrip("/") + request.script_root + URL_PREFIX)
+    api = get_api(current_store(), request.host_url.rstrip("/") + request.script_root + URL_PREFIX)
     api_request = APIRequest.from_flask(request, api.locales)
     if not api_request.is_valid():
         headers, status, content = api.get_format_exception(api_request)

@@ -23,6 +23,7 @@ from gisapp.parcels import MAX_FEATURES
 from gisapp.report import render
 from gisapp.web.admission import request_limits
 from gisapp.web.api import want_bom
+from gisapp.web.context import current_store
 
 URL_PREFIX = "/api"
 blueprint = Blueprint("overlap", __name__)
@@ -70,8 +71,8 @@ def _run(formats: tuple[str, ...], default: str) -> Response:
     data, filename = _submission()
     if not data:
         raise InputError("empty request body: send parcels (GeoJSON, a zipped Shapefile, …)", code="empty_input")
-    analysis, info = run_overlap(data, filename, **_options())
-    out = render(analysis, info, fmt, bom=want_bom())
+    analysis, info = run_overlap(data, filename, store=current_store(), **_options())
+    out = render(analysis, info, fmt, bom=want_bom(), store=current_store())
     disposition = "inline" if fmt in ("json", "geojson", "html") else "attachment"
     return Response(
         out.body, mimetype=out.mimetype, headers={"Content-Disposition": f'{disposition}; filename="{out.filename}"'}
