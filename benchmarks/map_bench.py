@@ -31,9 +31,10 @@ from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from gisapp import paths  # noqa: E402
+from gisapp.layerstore import LayerStore  # noqa: E402
 from gisapp.web import create_app  # noqa: E402
-from gisapp.web.map_layers import clear_views, store_view  # noqa: E402
-from gisapp.web.map_page import clear_cache  # noqa: E402
+from gisapp.web.map_layers import store_view  # noqa: E402
 from tests.browser import CHROMIUM, LAUNCH_ARGS  # noqa: E402
 
 TARGET_READY_MS = 1500
@@ -107,11 +108,10 @@ def _load(browser, url: str) -> tuple[dict, object]:  # type: ignore[no-untyped-
 
 
 def _api_timings(app_url: str) -> list[tuple[str, float, float]]:
-    client = create_app({"TESTING": True}).test_client()
-    clear_views()
+    client = create_app({"TESTING": True}).test_client()  # a new app: a new store, nothing cached
     rows = []
     bbox = "112.9,21.9,114.7,23.6"
-    for meta in store_view().metas:
+    for meta in store_view(LayerStore(paths.layers_dir())).metas:
         url = f"/api/map/layers/{meta.id}/features?bbox={bbox}&zoom=10"
         t0 = time.perf_counter()
         client.get(url)
@@ -149,8 +149,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    clear_views()
-    clear_cache()
     base, server = _serve()
     rows: list[tuple[str, str, str]] = []
     ok = True
@@ -165,13 +163,17 @@ def main(argv: list[str] | None = None) -> int:
                 warm_stats.append(stats)
                 ctx.close()
             plan_stats = []
-            for plan in [m.plan.removesuffix(".txt") for m in store_view().metas if m.kind == "structure"]:
+            for plan in [
+                m.plan.removesuffix(".txt")
+                for m in store_view(LayerStore(paths.layers_dir())).metas
+                if m.kind == "structure"
+            ]:
                 if plan in [p["plan"] for p in plan_stats]:
                     continue
                 st_, (ctx, _) = _load(browser, f"{base}/#plan={plan}")
                 plan_stats.append(st_)
                 ctx.close()
-            every = ",".join(m.id for m in store_view().metas)
+            every = ",".join(m.id for m in store_view(LayerStore(paths.layers_dir())).metas)
             baseline, (ctx, _) = _load(browser, f"{base}/#l={every}")
             ctx.close()
             stats, (ctx, page) = _load(browser, base + "/")

@@ -7,7 +7,7 @@ rounded to the precision the zoom can show. The full-precision geometry stays in
 what every export, area and overlap uses.
 
 A :class:`StoreView` holds the layers of one store directory; :func:`store_view` returns the
-cached one and rebuilds it when a layer file changes (:func:`store_stamp`). Feature ids shown to the
+cached one and rebuilds it when a layer file changes (:meth:`gisapp.layerstore.LayerStore.store_state`). Feature ids shown to the
 browser are the layer's own ``id`` property when every one is safe (:data:`SAFE_ID_RE`) and unique,
 else ``feature-<n>`` (row number).
 """
