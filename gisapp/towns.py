@@ -41,7 +41,7 @@ from gisapp import paths
 from gisapp.basemaps import city_outline
 from gisapp.crs import PROJECTED, WGS84, planar_area_m2, to_wgs84
 from gisapp.errors import InputError
-from gisapp.layerstore import LayerMeta
+from gisapp.layerstore import COORDINATE_PRECISION, LayerMeta
 from gisapp.powercells import tile_by_area
 from gisapp.settings import Settings
 
@@ -223,11 +223,18 @@ def town_seeds(
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
-    """``geom`` made valid after reprojection (a narrow corridor can touch itself), polygons only."""
-    if geom.is_valid:
-        return geom
-    parts = [p for p in shapely.get_parts(shapely.make_valid(geom)) if p.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts)
+    """``geom`` made valid after reprojection (a narrow corridor can touch itself), polygons only.
+
+    A tessellation cell can also come back as a GeometryCollection of its polygon and a
+    zero-area line where two neighbours touch along an edge; the line is dropped.
+    It is also snapped to the stored grid (:data:`gisapp.layerstore.COORDINATE_PRECISION` decimals),
+    so that the rounding of the GeoJSON writer cannot make a spike that GDAL's RFC 7946 mode turns
+    into a polygon plus a line.
+    """
+    fixed = geom if geom.is_valid else shapely.make_valid(geom)
+    fixed = shapely.set_precision(fixed, 10.0**-COORDINATE_PRECISION)
+    parts = [p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return parts[0] if len(parts) == 1 else shapely.union_all(parts)
 
 
 def evidence_uncertainty_m(cells: gpd.GeoSeries, region: shapely.Geometry, evidence_xy: np.ndarray) -> np.ndarray:
@@ -377,7 +384,11 @@ def construct_towns(
             f"{region.area / 1e6:.2f} km² (it includes river and estuary water); every target was "
             f"scaled by {scale:.4f}.",
             "The published areas are of different years and sources (see area_source per feature).",
-            "南头镇: no published area was found; its target is an upper bound (smallest sourced 镇).",
+            *[
+                f"{f.name}: no published area was found; its target is an upper bound (area_source says why)."
+                for f in facts
+                if f.area_status == "upper_bound"
+            ],
             "中山港街道's 90 km² predates the 2021 transfer of 马安村 to 南朗街道, whose 226 km² includes it.",
             f"{len(evidence)} cited points hold the cells; units with fewer than 3: {', '.join(thin) or 'none'}. "
             "A unit with none is generated from its GeoNames point, which is not evidence (seat_basis).",

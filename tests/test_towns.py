@@ -78,7 +78,7 @@ def test_every_seat_lies_in_its_own_cell(towns, outline):
 
 def test_every_cited_point_lies_in_its_own_cell(towns):
     evidence = load_evidence()
-    assert len(evidence) == 13
+    assert len(evidence) == 14  # 13 + 翠亨站 (南朗, zh.wikipedia)
     assert evidence_outside(towns, evidence) == []
     by_name = dict(zip(towns["name"], towns.geometry))
     for e in evidence:
@@ -180,12 +180,18 @@ def test_construction_holds_moved_evidence(outline):
     assert check.gap_km2 <= 0.01 and abs(check.overlap_km2) <= 0.01
 
 
+def test_cells_are_polygons_only(towns):
+    """No cell is a GeometryCollection (a polygon plus the zero-area edge it shares with a neighbour)."""
+    assert set(towns.geom_type) <= {"Polygon", "MultiPolygon"} and towns.is_valid.all()
+
+
 def test_cells_are_marked_schematic_and_carry_their_sources(towns):
     assert set(towns["geometry_basis"]) == {"schematic"}
     assert read_meta("zs-towns").geometry_basis == "schematic"
     facts = {f.name: f for f in load_town_facts()}
     assert facts["小榄镇"].area_km2 == 147.29
-    assert facts["南头镇"].area_status == "upper_bound"
+    assert facts["南头镇"].area_km2 == 26.14 and facts["南头镇"].area_status == "sourced"  # 《中山年鉴·2013》
+    assert [f.name for f in facts.values() if f.area_status != "sourced"] == []
     assert all(s for s in towns["area_source"])
     basis = dict(zip(towns["name"], towns["seat_basis"]))
     assert basis["东区街道"].startswith("evidence:")
