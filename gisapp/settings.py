@@ -63,7 +63,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("GISAPP_MAX_UPLOAD_MB", "max_upload_mb", int, 20, "largest request body (MB); larger is 413"),
     Setting(
-        "GISAPP_TILES", "tiles", lambda v: v.strip().lower() or "none", "none", "default base map: none|osm|tianditu|amap"
+        "GISAPP_TILES",
+        "tiles",
+        lambda v: v.strip().lower() or "none",
+        "none",
+        "default base map: none|osm|tianditu|amap",
     ),
     Setting("GISAPP_TIANDITU_KEY", "tianditu_key", str.strip, "", "天地图 key (enables the 天地图 base map)"),
     Setting("GISAPP_BASE_URL", "base_url", str.strip, "", "the URL every link is built from (default: request host)"),
