@@ -126,8 +126,8 @@ def definition_json_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "zones.schema.json",
-        "title": "gisapp zone file (zones/*.yaml)",
         **schema,
+        "title": "gisapp zone file (zones/*.yaml)",
     }
 
 
