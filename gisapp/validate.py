@@ -49,10 +49,10 @@ import geopandas as gpd
 import shapely
 
 from gisapp import paths
+from gisapp.basemaps import TOWNS_CITY
 from gisapp.crs import PROJECTED, WGS84
 from gisapp.gazetteer import Place, load_gazetteer
 from gisapp.layerstore import read_layer
-from gisapp.basemaps import TOWNS_CITY
 from gisapp.redline import LAYER_ID as REDLINE_ID
 from gisapp.structures import STAND_IN_M, DefinitionError, compile_structure, definition_files, load_definition
 from gisapp.towns import LAYER_ID as TOWNS_ID
