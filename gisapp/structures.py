@@ -3,7 +3,11 @@
 A definition file in ``zones/`` (YAML) describes one plan's structure: the plan file, the
 section, and a list of elements (cores, axes/corridors/belts, zones, nodes), each with the
 plan's own sentence and a geometry rule. :func:`compile_structure` turns it into a layer.
-Adding a structure is adding a file; no code changes. ``docs/structures.md`` is the manual.
+Adding a structure is adding a file; no code changes, also for a city not bundled yet (``gisapp
+build`` adds every city the zone files name to ``base-city``/``base-district``). ``docs/structures.md``
+is the manual. A file is checked against its schema (:mod:`gisapp.zoneschema`, exported to
+``docs/schemas/zones.schema.json``); each method below is one entry of the registry
+:data:`gisapp.geomethods.GEOMETRY_METHODS` (parameter model, builder, label).
 
 Geometry rules (``geometry.method``); every place name refers to ``data/gazetteer.csv``
 (:mod:`gisapp.gazetteer`), every town to the 镇街 layer, every district to ``base-district``:
@@ -58,8 +62,8 @@ Every feature carries: ``id, name, name_en, role, role_zh, plan, plan_title, str
 section, plan_line, sentence, member_towns, member_districts, places, lists, geometry_basis,
 geometry_method, basis_note, uncertainty_m, width_m, stated_area_km2, area_km2``.
 
-Definition-level keys besides ``id, plan, structure, section, elements``: ``city`` (the city
-whose outline bounds the features), ``plan_title``, ``structure_en``, ``inventory`` (the lists
+Definition-level keys besides ``id, plan, structure, section, elements, city`` (the city whose
+outline bounds the features; a unit of ``base-city``): ``plan_title``, ``structure_en``, ``inventory`` (the lists
 the plan names, checked by :mod:`gisapp.validate`) and ``figures`` (figures the plan states
 about elements, compared with the drawn geometry).
 """

@@ -6,7 +6,9 @@ land-use predicate for "industrial land", and its rules. Every rule carries the 
 and quoted sentence it comes from (:class:`Citation`). Changing a threshold or adding a city is
 editing or adding a file; no code changes.
 
-Rule kinds (``kind``):
+A file is checked against its schema (:mod:`gisapp.accounting.ruleschema`, exported to
+``docs/schemas/rules.schema.json``). Rule kinds (``kind``), each one entry of :data:`RULE_KINDS`
+(the kind's model and its evaluator):
 
 ``floor``
     the line's area (``tier`` optional: one tier only) must compare to ``threshold`` ``unit``
