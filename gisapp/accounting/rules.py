@@ -6,7 +6,9 @@ land-use predicate for "industrial land", and its rules. Every rule carries the 
 and quoted sentence it comes from (:class:`Citation`). Changing a threshold or adding a city is
 editing or adding a file; no code changes.
 
-Rule kinds (``kind``):
+A file is checked against its schema (:mod:`gisapp.accounting.ruleschema`, exported to
+``docs/schemas/rules.schema.json``). Rule kinds (``kind``), each one entry of :data:`RULE_KINDS`
+(the kind's model and its evaluator):
 
 ``floor``
     the line's area (``tier`` optional: one tier only) must compare to ``threshold`` ``unit``
@@ -39,12 +41,14 @@ from typing import Any
 import yaml
 
 from gisapp import paths
+from gisapp.accounting import ruleschema
+from gisapp.accounting.ruleschema import CITATION_STATUSES, LANDUSE_MEASURES, RuleSetError
 from gisapp.errors import InputError
 from gisapp.settings import Settings
 from gisapp.units import M2_PER_UNIT, from_m2, to_m2
 
-KINDS = ("floor", "progress", "reported_share", "landuse_share")
-LANDUSE_MEASURES = ("industrial_coverage_per_unit", "industrial_share_per_block", "industrial_share_of_line")
+__all__ = ["CITATION_STATUSES", "LANDUSE_MEASURES", "RULE_KINDS", "RuleSetError"]
+
 COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
     ">": operator.gt,
@@ -55,17 +59,8 @@ COMPARISON_ZH = {">=": "不少于", ">": "大于", "<=": "不超过", "<": "小�
 VERDICT_ZH = {"pass": "达标", "fail": "未达标", "not_reported": "未填报", "not_evaluated": "无法评估"}
 #: A progress target not yet reached is "not yet completed", not "failed".
 PROGRESS_VERDICT_ZH = {"pass": "已完成", "fail": "未完成"}
-CITATION_STATUSES = ("verified", "secondary", "unverified")
-RULE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+RULE_ID_RE = re.compile(ruleschema.RULE_ID_PATTERN)
 DEFAULT_RULESET = "zhongshan-industrial-redline"
-
-
-class RuleSetError(InputError):
-    """A rule-set file that cannot be used (names the file and the rule; HTTP 422)."""
-
-    def __init__(self, path: Path | str, message: str) -> None:
-        name = path.name if isinstance(path, Path) else path
-        super().__init__(f"{name}: {message}", code="invalid_rule_set", status=422)
 
 
 @dataclass(frozen=True)
@@ -232,144 +227,87 @@ def load_ruleset(ruleset_id: str, directory: Path | None = None) -> RuleSet:
     return load_ruleset_file(path)
 
 
-def _req(path: Path, d: Mapping[str, Any], key: str, where: str) -> Any:
-    if not isinstance(d, Mapping) or key not in d or d[key] in (None, ""):
-        raise RuleSetError(path, f"{where} lacks '{key}'")
-    return d[key]
+def _squash(text: str) -> str:
+    return " ".join(text.split())
 
 
-def _number(path: Path, value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise RuleSetError(path, f"{where} must be a number, not {value!r}")
-    return float(value)
-
-
-def _citation(path: Path, d: Any, where: str) -> Citation:
-    if not isinstance(d, Mapping):
-        raise RuleSetError(path, f"{where} needs a 'source' mapping (document, quote, …)")
-    status = d.get("status", "unverified")
-    if status not in CITATION_STATUSES:
-        raise RuleSetError(path, f"{where}: source status must be one of {', '.join(CITATION_STATUSES)}")
-    if d.get("file") and not d.get("line"):
-        raise RuleSetError(path, f"{where}: a source in a plan file needs its 'line'")
+def _citation(src: ruleschema.Source) -> Citation:
     return Citation(
-        document=str(_req(path, d, "document", f"{where} source")),
-        quote=" ".join(str(_req(path, d, "quote", f"{where} source")).split()),
-        file=str(d.get("file", "")),
-        line=int(d.get("line", 0)),
-        section=str(d.get("section", "")),
-        issuer=str(d.get("issuer", "")),
-        date=str(d.get("date", "")),
-        url=str(d.get("url", "")),
-        status=status,
-        note=" ".join(str(d.get("note", "")).split()),
+        document=src.document,
+        quote=_squash(src.quote),
+        file=src.file,
+        line=src.line,
+        section=src.section,
+        issuer=src.issuer,
+        date=src.date,
+        url=src.url,
+        status=src.status,
+        note=_squash(src.note),
     )
 
 
-def _rule(path: Path, d: Any, seen: set[str]) -> Rule:
-    if not isinstance(d, Mapping):
-        raise RuleSetError(path, "every rule must be a mapping")
-    rid = str(_req(path, d, "id", "a rule"))
-    where = f"rule '{rid}'"
-    if not RULE_ID_RE.match(rid) or rid in seen:
-        raise RuleSetError(path, f"{where}: ids must be unique lower-case words joined by '-'")
-    seen.add(rid)
-    kind = _req(path, d, "kind", where)
-    if kind not in KINDS:
-        raise RuleSetError(path, f"{where}: unknown kind '{kind}' (use {', '.join(KINDS)})")
-    comparison = d.get("comparison", ">=")
-    if comparison not in COMPARISONS:
-        raise RuleSetError(path, f"{where}: comparison must be one of {', '.join(COMPARISONS)}")
-    unit = str(_req(path, d, "unit", where))
-    if kind in ("floor", "progress") and unit not in M2_PER_UNIT:
-        raise RuleSetError(path, f"{where}: unit must be one of {', '.join(M2_PER_UNIT)}")
-    if kind in ("reported_share", "landuse_share") and unit != "pct":
-        raise RuleSetError(path, f"{where}: a share's unit is 'pct'")
-    if kind == "progress":
-        _req(path, d, "metric", where)
-    if kind == "reported_share":
-        _req(path, d, "numerator", where)
-        _req(path, d, "denominator", where)
-    if kind == "landuse_share" and d.get("measure") not in LANDUSE_MEASURES:
-        raise RuleSetError(path, f"{where}: measure must be one of {', '.join(LANDUSE_MEASURES)}")
+def _rule(spec: Any) -> Rule:
     return Rule(
-        id=rid,
-        kind=kind,
-        title=str(_req(path, d, "title", where)),
-        title_en=str(d.get("title_en", "")),
-        comparison=comparison,
-        threshold=_number(path, _req(path, d, "threshold", where), f"{where} threshold"),
-        unit=unit,
-        citation=_citation(path, d.get("source"), where),
-        tier=str(d.get("tier", "")),
-        metric=str(d.get("metric", "")),
-        numerator=str(d.get("numerator", "")),
-        denominator=str(d.get("denominator", "")),
-        measure=str(d.get("measure", "")),
-        period=str(d.get("period", "")),
-        note=" ".join(str(d.get("note", "")).split()),
+        id=spec.id,
+        kind=spec.kind,
+        title=spec.title,
+        title_en=spec.title_en,
+        comparison=spec.comparison,
+        threshold=float(spec.threshold),
+        unit=spec.unit,
+        citation=_citation(spec.source),
+        tier=getattr(spec, "tier", ""),
+        metric=getattr(spec, "metric", ""),
+        numerator=getattr(spec, "numerator", ""),
+        denominator=getattr(spec, "denominator", ""),
+        measure=getattr(spec, "measure", ""),
+        period=spec.period,
+        note=_squash(spec.note),
     )
 
 
 def load_ruleset_file(path: Path) -> RuleSet:
-    """Read and check one rule-set file (see the module docstring and ``rules/*.yaml``).
+    """Read and check one rule-set file against the schema (:mod:`gisapp.accounting.ruleschema`).
 
     Raises:
-        RuleSetError: YAML errors, missing keys, unknown kinds/units/comparisons, duplicate ids.
+        RuleSetError: YAML errors, missing or unknown keys, unknown kinds/units/comparisons/measures,
+            a threshold that is not a number, a rule without a source, duplicate ids.
     """
     try:
         data = yaml.safe_load(path.read_text("utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise RuleSetError(path, f"cannot read: {exc}") from exc
-    if not isinstance(data, Mapping):
-        raise RuleSetError(path, "the file must hold a mapping")
-    line = _req(path, data, "control_line", "the file")
-    units = _req(path, data, "units", "the file")
-    status = data.get("status") or {}
-    verdict_area = data.get("verdict_area", "ellipsoidal")
-    if verdict_area not in ("ellipsoidal", "planar"):
-        raise RuleSetError(path, "verdict_area must be 'ellipsoidal' or 'planar'")
-    landuse = data.get("landuse") or {}
-    raw = landuse.get("industrial") or {}
-    by_dict = raw.get("by_dictionary") or {}
-    if not isinstance(by_dict, Mapping):
-        raise RuleSetError(path, "landuse.industrial.by_dictionary must map dictionary ids to {codes, names}")
+    f = ruleschema.parse_ruleset(path, data)
+    ind = f.landuse.industrial
     industrial: dict[str, Any] = {
-        "by_dictionary": {
-            str(k): {
-                "codes": [str(c) for c in (v or {}).get("codes", [])],
-                "names": [str(n) for n in (v or {}).get("names", [])],
-            }
-            for k, v in by_dict.items()
-        },
-        "note": " ".join(str(raw.get("note", "")).split()),
-        "citation": _citation(path, raw["source"], "landuse.industrial").to_dict() if raw.get("source") else None,
+        "by_dictionary": {k: {"codes": list(v.codes), "names": list(v.names)} for k, v in ind.by_dictionary.items()},
+        "note": _squash(ind.note),
+        "citation": _citation(ind.source).to_dict() if ind.source else None,
     }
-    seen: set[str] = set()
-    rules = [_rule(path, r, seen) for r in (_req(path, data, "rules", "the file") or [])]
+    line, units = f.control_line, f.units
     return RuleSet(
-        id=str(_req(path, data, "id", "the file")),
-        city=str(_req(path, data, "city", "the file")),
-        city_en=str(data.get("city_en", "")),
-        title=str(_req(path, data, "title", "the file")),
-        title_en=str(data.get("title_en", "")),
-        line_layer=str(_req(path, line, "layer", "control_line")),
-        id_field=str(line.get("id_field", "block_id")),
-        tier_field=str(line.get("tier_field", "tier")),
-        tiers=[str(t) for t in line.get("tiers") or []],
-        tier_note=" ".join(str(line.get("tier_note", "")).split()),
-        units_layer=str(_req(path, units, "layer", "units")),
-        unit_name_field=str(units.get("name_field", "name")),
-        unit_filter=dict(units.get("filter") or {}),
-        unit_label=str(units.get("label", "单元")),
-        unit_label_en=str(units.get("label_en", "unit")),
-        structure=str(data.get("structure", "")),
-        verdict_area=verdict_area,
-        margin_pct=_number(path, status.get("margin_pct", 5), "status.margin_pct"),
-        landuse_dictionary=str(landuse.get("dictionary", "")),
+        id=f.id,
+        city=f.city,
+        city_en=f.city_en,
+        title=f.title,
+        title_en=f.title_en,
+        line_layer=line.layer,
+        id_field=line.id_field,
+        tier_field=line.tier_field,
+        tiers=list(line.tiers),
+        tier_note=_squash(line.tier_note),
+        units_layer=units.layer,
+        unit_name_field=units.name_field,
+        unit_filter=dict(units.filter),
+        unit_label=units.label,
+        unit_label_en=units.label_en,
+        structure=f.structure,
+        verdict_area=f.verdict_area,
+        margin_pct=float(f.status.margin_pct),
+        landuse_dictionary=f.landuse.dictionary,
         industrial=industrial,
-        rules=rules,
-        notes=[" ".join(str(n).split()) for n in data.get("notes") or []],
+        rules=[_rule(r) for r in f.rules],
+        notes=[_squash(n) for n in f.notes],
         path=str(path),
     )
 
@@ -445,6 +383,108 @@ def _result(rule: Rule, verdict: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class RuleInputs:
+    """What rules are judged on (see :func:`evaluate_rules` for the meaning of each)."""
+
+    ruleset: RuleSet
+    line_areas: Mapping[str, tuple[float, float]]
+    progress: Mapping[str, Any]
+    landuse_shares: Mapping[str, list[dict[str, Any]]] | None
+
+
+def _floor(rule: Rule, inputs: RuleInputs) -> dict[str, Any]:
+    if rule.tier not in inputs.line_areas:
+        return _result(rule, "not_evaluated", value=None, reason=f"no blocks of tier '{rule.tier}'")
+    planar, ellipsoidal = inputs.line_areas[rule.tier]
+    vp, ve = from_m2(planar, rule.unit), from_m2(ellipsoidal, rule.unit)
+    value = ve if inputs.ruleset.verdict_area == "ellipsoidal" else vp
+    return _result(
+        rule,
+        "pass" if COMPARISONS[rule.comparison](value, rule.threshold) else "fail",
+        value=round(value, 6),
+        value_planar=round(vp, 6),
+        value_ellipsoidal=round(ve, 6),
+        headroom=round(value - rule.threshold, 6),
+        method=inputs.ruleset.verdict_area,
+    )
+
+
+def _progress(rule: Rule, inputs: RuleInputs) -> dict[str, Any]:
+    value = _reported(inputs.progress, rule.metric, rule.unit)
+    if value is None:
+        return _result(rule, "not_reported", value=None, metric=rule.metric)
+    return _result(
+        rule,
+        "pass" if COMPARISONS[rule.comparison](value, rule.threshold) else "fail",
+        value=round(value, 6),
+        metric=rule.metric,
+        progress_pct=round(value / rule.threshold * 100, 3) if rule.threshold else None,
+        remaining=round(max(rule.threshold - value, 0.0), 6),
+    )
+
+
+def _reported_share(rule: Rule, inputs: RuleInputs) -> dict[str, Any]:
+    num = _reported(inputs.progress, rule.numerator, "pct")
+    den = _reported(inputs.progress, rule.denominator, "pct")
+    if num is None or den is None or den == 0:
+        return _result(rule, "not_reported", value=None, numerator_key=rule.numerator, denominator_key=rule.denominator)
+    value = num / den * 100
+    return _result(
+        rule,
+        "pass" if COMPARISONS[rule.comparison](value, rule.threshold) else "fail",
+        value=round(value, 4),
+        numerator=num,
+        denominator=den,
+        numerator_key=rule.numerator,
+        denominator_key=rule.denominator,
+    )
+
+
+def _landuse_share(rule: Rule, inputs: RuleInputs) -> dict[str, Any]:
+    rows = (inputs.landuse_shares or {}).get(rule.measure)
+    if rows is None:
+        return _result(rule, "not_evaluated", value=None, reason="no land-use layer given")
+    compare = COMPARISONS[rule.comparison]
+    # rows with nothing to measure (no industrial land in a unit) are not judged
+    judged = [r for r in rows if r["denominator_m2"] > 0]
+    checked = [{**r, "pass": bool(compare(r["share_pct"], rule.threshold))} for r in judged]
+    if not checked:
+        return _result(rule, "not_evaluated", value=None, reason="nothing to measure", rows=[])
+    failing = [r["scope"] for r in checked if not r["pass"]]
+    worst = (
+        min(r["share_pct"] for r in checked) if rule.comparison in (">=", ">") else max(r["share_pct"] for r in checked)
+    )
+    return _result(
+        rule, "fail" if failing else "pass", value=round(worst, 4), measure=rule.measure, rows=checked, failing=failing
+    )
+
+
+@dataclass(frozen=True)
+class RuleKind:
+    """One rule kind: the model its entries in a file must match, and how it is judged.
+
+    Attributes:
+        params: the pydantic model (:data:`gisapp.accounting.ruleschema.RULE_MODELS`).
+        evaluate: ``(rule, inputs) -> result dict`` (see :func:`evaluate_rules`).
+    """
+
+    params: type[Any]
+    evaluate: Callable[[Rule, RuleInputs], dict[str, Any]]
+
+
+#: Every rule kind, by ``kind`` (the file schema chooses the model by the same key).
+RULE_KINDS: dict[str, RuleKind] = {
+    "floor": RuleKind(ruleschema.FloorRule, _floor),
+    "progress": RuleKind(ruleschema.ProgressRule, _progress),
+    "reported_share": RuleKind(ruleschema.ReportedShareRule, _reported_share),
+    "landuse_share": RuleKind(ruleschema.LanduseShareRule, _landuse_share),
+}
+KINDS: tuple[str, ...] = tuple(RULE_KINDS)
+if set(RULE_KINDS) != set(ruleschema.RULE_MODELS):  # pragma: no cover - a kind added on one side only
+    raise RuntimeError("RULE_KINDS and ruleschema.RULE_MODELS must name the same kinds")
+
+
 def evaluate_rules(
     ruleset: RuleSet,
     line_areas: Mapping[str, tuple[float, float]],
@@ -472,90 +512,5 @@ def evaluate_rules(
     Raises:
         InputError: ``invalid_progress`` for a reported figure that is not a non-negative number.
     """
-    progress = progress or {}
-    out: list[dict[str, Any]] = []
-    for rule in ruleset.rules:
-        compare = COMPARISONS[rule.comparison]
-        if rule.kind == "floor":
-            if rule.tier not in line_areas:
-                out.append(_result(rule, "not_evaluated", value=None, reason=f"no blocks of tier '{rule.tier}'"))
-                continue
-            planar, ellipsoidal = line_areas[rule.tier]
-            vp, ve = from_m2(planar, rule.unit), from_m2(ellipsoidal, rule.unit)
-            value = ve if ruleset.verdict_area == "ellipsoidal" else vp
-            out.append(
-                _result(
-                    rule,
-                    "pass" if compare(value, rule.threshold) else "fail",
-                    value=round(value, 6),
-                    value_planar=round(vp, 6),
-                    value_ellipsoidal=round(ve, 6),
-                    headroom=round(value - rule.threshold, 6),
-                    method=ruleset.verdict_area,
-                )
-            )
-        elif rule.kind == "progress":
-            value = _reported(progress, rule.metric, rule.unit)
-            if value is None:
-                out.append(_result(rule, "not_reported", value=None, metric=rule.metric))
-                continue
-            out.append(
-                _result(
-                    rule,
-                    "pass" if compare(value, rule.threshold) else "fail",
-                    value=round(value, 6),
-                    metric=rule.metric,
-                    progress_pct=round(value / rule.threshold * 100, 3) if rule.threshold else None,
-                    remaining=round(max(rule.threshold - value, 0.0), 6),
-                )
-            )
-        elif rule.kind == "reported_share":
-            num = _reported(progress, rule.numerator, "pct")
-            den = _reported(progress, rule.denominator, "pct")
-            if num is None or den is None or den == 0:
-                out.append(
-                    _result(
-                        rule, "not_reported", value=None, numerator_key=rule.numerator, denominator_key=rule.denominator
-                    )
-                )
-                continue
-            value = num / den * 100
-            out.append(
-                _result(
-                    rule,
-                    "pass" if compare(value, rule.threshold) else "fail",
-                    value=round(value, 4),
-                    numerator=num,
-                    denominator=den,
-                    numerator_key=rule.numerator,
-                    denominator_key=rule.denominator,
-                )
-            )
-        else:  # landuse_share
-            rows = (landuse_shares or {}).get(rule.measure)
-            if rows is None:
-                out.append(_result(rule, "not_evaluated", value=None, reason="no land-use layer given"))
-                continue
-            # rows with nothing to measure (no industrial land in a unit) are not judged
-            judged = [r for r in rows if r["denominator_m2"] > 0]
-            checked = [{**r, "pass": bool(compare(r["share_pct"], rule.threshold))} for r in judged]
-            if not checked:
-                out.append(_result(rule, "not_evaluated", value=None, reason="nothing to measure", rows=[]))
-                continue
-            failing = [r["scope"] for r in checked if not r["pass"]]
-            worst = (
-                min(r["share_pct"] for r in checked)
-                if rule.comparison in (">=", ">")
-                else max(r["share_pct"] for r in checked)
-            )
-            out.append(
-                _result(
-                    rule,
-                    "fail" if failing else "pass",
-                    value=round(worst, 4),
-                    measure=rule.measure,
-                    rows=checked,
-                    failing=failing,
-                )
-            )
-    return out
+    inputs = RuleInputs(ruleset, line_areas, progress or {}, landuse_shares)
+    return [RULE_KINDS[rule.kind].evaluate(rule, inputs) for rule in ruleset.rules]
