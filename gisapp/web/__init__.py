@@ -71,6 +71,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     _install_guards(app)
+    _temporary_store(app)  # H3 branch only: superseded by the lead's create_app (app.extensions[STORE_KEY])
 
     from gisapp.web.api import api
     from gisapp.web.mapview import mapview
@@ -113,6 +114,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return jsonify({"error": "internal_error", "message": "unexpected server error; it has been logged"}), 500
 
     return app
+
+
+def _temporary_store(app: Flask) -> None:
+    """TEMPORARY (branch h3-registries only; drop at merge): a store for current_store(), following
+    ``GISAPP_LAYERS_DIR`` per request as the routes of this branch's base still do."""
+    from gisapp.layerstore import LayerStore
+    from gisapp.web.context import STORE_KEY
+
+    @app.before_request
+    def _store() -> None:
+        directory = paths.layers_dir().resolve()
+        current = app.extensions.get(STORE_KEY)
+        if current is None or current.directory != directory:
+            app.extensions[STORE_KEY] = LayerStore(directory)
 
 
 def _install_guards(app: Flask) -> None:
