@@ -13,7 +13,7 @@ point (CLI, HTTP) answers an unknown name with the same message and body::
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from gisapp.errors import InputError
 
@@ -44,10 +44,10 @@ class UnknownName(InputError):
         self.choices = list(choices)
         super().__init__(f"unknown {what} {value!r}: use one of {', '.join(self.choices)}", code=code)
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, Any]:
         """``{"error", "message", "choices"}`` (``choices``: the names on offer, a list)."""
-        body = super().to_dict()
-        body["choices"] = self.choices  # type: ignore[assignment]  # a list beside the two strings
+        body: dict[str, Any] = dict(super().to_dict())
+        body["choices"] = self.choices
         return body
 
 

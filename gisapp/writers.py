@@ -79,7 +79,8 @@ class WriteOptions:
 
     def export_info(self) -> dict[str, Any]:
         """``metadata["export"]`` (created empty when missing), where writers record what they did."""
-        return self.metadata.setdefault("export", {})  # type: ignore[no-any-return]  # JSON record
+        info: dict[str, Any] = self.metadata.setdefault("export", {})
+        return info
 
 
 class Writer(ABC):
