@@ -1,6 +1,7 @@
 """``gisapp export``: a layer, a filtered subset or an analysis result as a file other GIS tools read.
 
-Formats and CRSs are those of :mod:`gisapp.formats`. Text formats (GeoJSON, KML, CSV) go to
+Formats are those of :data:`gisapp.writers.WRITERS` (the same set as ``gisapp overlap``,
+``/api/export`` and ``/api/overlap``), CRSs those of :mod:`gisapp.formats`. Text formats (GeoJSON, KML, CSV) go to
 stdout without ``-o``; binary ones need ``-o``. Files are written atomically (temporary file,
 then rename), so a failed export never leaves a half-written file. A CSV written with ``-o``
 gets a sidecar ``<file>.meta.json`` with the layer's metadata (a CSV cannot hold it).
@@ -17,6 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from gisapp.clisupport import read_input, store_of
+
+
+def format_metavar(names: tuple[str, ...]) -> str:
+    """``{a,b,c}``: how ``--help`` lists the formats on offer (as argparse shows choices)."""
+    return "{" + ",".join(names) + "}"
 
 
 def _write_atomic(data: bytes, target: Path) -> None:
@@ -44,10 +50,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     out_crs = formats.parse_output_crs(args.crs)
     if bool(args.layer) == bool(args.overlap):
         raise InputError("give a LAYER id or --overlap PARCELS (one of them)", code="missing_source")
+    store = store_of(args)
     if args.overlap:
-        gdf, meta = export.overlap_source(store_of(args), read_input(args.overlap))
+        gdf, meta = export.overlap_source(read_input(args.overlap), store)
     else:
-        gdf, meta = export.layer_source(store_of(args), args.layer, metrics=args.metrics)
+        gdf, meta = export.layer_source(args.layer, store, metrics=args.metrics)
     where = formats.parse_where(args.where)
     bbox = formats.parse_bbox(args.bbox)
     filters: dict[str, Any] = {}
@@ -59,7 +66,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     gdf = formats.select_features(gdf, where, bbox, args.bbox_crs)
     target = Path(args.output) if args.output else None
     if target is None and fmt.binary:
-        raise InputError(f"{fmt.name} is binary: give an output file with -o", code="missing_output")
+        raise InputError(f"{fmt.title} is binary: give an output file with -o", code="missing_output")
     result = formats.export_frame(
         gdf,
         meta,
@@ -83,13 +90,14 @@ def cmd_export(args: argparse.Namespace) -> int:
         sidecar = target.with_name(target.name + ".meta.json")
         _write_atomic(json.dumps(result.metadata, ensure_ascii=False, indent=2).encode("utf-8"), sidecar)
     note = f" — {result.metadata['export']['warning']}" if result.metadata["export"]["warning"] else ""
-    print(f"wrote {target} ({len(gdf)} features, {fmt.name}, {formats.describe_crs(out_crs)}){note}", file=sys.stderr)
+    print(f"wrote {target} ({len(gdf)} features, {fmt.title}, {formats.describe_crs(out_crs)}){note}", file=sys.stderr)
     return 0
 
 
 def register(sub: Any) -> None:
     """Add ``export`` to the ``gisapp`` sub-parsers."""
-    from gisapp.formats import ENCODINGS, FORMATS, OUTPUT_CRS
+    from gisapp.formats import OUTPUT_CRS
+    from gisapp.writers import ENCODINGS, WRITERS
 
     s = sub.add_parser(
         "export",
@@ -98,7 +106,12 @@ def register(sub: Any) -> None:
         "Default: RFC 7946 GeoJSON in WGS 84 to stdout.",
     )
     s.add_argument("layer", nargs="?", help="layer id (see `gisapp layers`)")
-    s.add_argument("--format", default="geojson", choices=sorted(FORMATS), help="file format (default geojson)")
+    s.add_argument(
+        "--format",
+        default="geojson",
+        metavar=format_metavar(WRITERS.names()),
+        help="file format (default geojson; also: json, shapefile, geopackage, flatgeobuf, geoparquet)",
+    )
     s.add_argument(
         "--crs",
         default="EPSG:4326",

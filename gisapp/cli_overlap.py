@@ -7,8 +7,11 @@ Examples::
     gisapp overlap amap.txt --datum gcj02 --format geojson
     gisapp overlap city.parquet -o result.parquet --dask --partitions 8
 
-The output format follows ``--format``, else the extension of ``-o``, else JSON. Files are
-written atomically (a temporary file renamed into place), so a failure leaves no half file.
+The output format follows ``--format``, else the extension of ``-o``, else JSON. The formats
+are those of :func:`gisapp.report.overlap_formats`: every file format of ``gisapp export``
+(:data:`gisapp.writers.WRITERS`) plus the renderings ``json``, ``html`` and ``pdf``
+(:data:`gisapp.report.REPORTS`). Files are written atomically (a temporary file renamed into
+place), so a failure leaves no half file.
 """
 
 from __future__ import annotations
@@ -20,20 +23,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from gisapp.cli_export import format_metavar
 from gisapp.clisupport import read_input, store_of
 from gisapp.errors import InputError
 from gisapp.limits import CLI_LIMITS
 
-_BY_SUFFIX = {
-    ".json": "json",
-    ".geojson": "geojson",
-    ".csv": "csv",
-    ".parquet": "parquet",
-    ".geoparquet": "parquet",
-    ".html": "html",
-    ".htm": "html",
-    ".pdf": "pdf",
-}
+#: File-name endings that are not a writer's own extension.
+_OTHER_SUFFIXES = {".geoparquet": "parquet", ".htm": "html"}
 
 
 def write_atomic(body: bytes, path: str) -> None:
@@ -50,14 +46,26 @@ def write_atomic(body: bytes, path: str) -> None:
             os.unlink(tmp)
 
 
+def suffix_formats() -> dict[str, str]:
+    """``{file-name ending: format}`` for ``-o``/``--report``: every writer's and report's extension."""
+    from gisapp.report import REPORTS
+    from gisapp.writers import WRITERS
+
+    table = {w.extension: w.key for w in WRITERS.values()}
+    table.update({r.extension: r.key for r in REPORTS.values()})
+    table.update(_OTHER_SUFFIXES)
+    return table
+
+
 def _format_for(path: str | None, given: str | None) -> str:
     if given:
         return given
     if path:
-        suffix = Path(path).suffix.lower()
-        if suffix not in _BY_SUFFIX:
-            raise InputError(f"cannot tell the output format of {path}: use --format", code="unknown_format")
-        return _BY_SUFFIX[suffix]
+        name = Path(path).name.lower()
+        for suffix, key in sorted(suffix_formats().items(), key=lambda kv: -len(kv[0])):
+            if name.endswith(suffix):
+                return key
+        raise InputError(f"cannot tell the output format of {path}: use --format", code="unknown_format")
     return "json"
 
 
@@ -65,9 +73,10 @@ def cmd_overlap(args: argparse.Namespace) -> int:
     """Run the overlap (see the module docstring); 0 on success, InputError → exit 2."""
     from gisapp import service
     from gisapp.crsinfer import cached_crs
-    from gisapp.report import render
+    from gisapp.report import overlap_format, render
 
-    fmt = _format_for(args.output, args.format)
+    fmt = overlap_format(_format_for(args.output, args.format)).key  # unknown_format before the analysis
+    report_fmt = overlap_format(_format_for(args.report, None), documents_only=True).key if args.report else None
     output_crs = args.output_crs or ("input" if fmt == "parquet" else "EPSG:4326")
     if output_crs != "input":
         cached_crs(output_crs)  # InputError (exit 2) for an unknown CRS
@@ -100,19 +109,17 @@ def cmd_overlap(args: argparse.Namespace) -> int:
         print(f"repaired: {msg}", file=sys.stderr)
     for msg in info.get("dropped", []):
         print(f"dropped: {msg}", file=sys.stderr)
-    if args.report:
-        report_fmt = _format_for(args.report, None)
-        if report_fmt not in ("pdf", "html"):
-            raise InputError("--report must end in .pdf or .html", code="unknown_format")
-        write_atomic(render(result, info, report_fmt, store=options["store"]).body, args.report)
+    store = options["store"]
+    if report_fmt:
+        write_atomic(render(result, info, report_fmt, store=store, documents_only=True).body, args.report)
         print(f"wrote {args.report}", file=sys.stderr)
     if args.report and not args.output and not args.format:
         return 0
-    out = render(result, info, fmt, bom=args.bom, store=options["store"])
+    out = render(result, info, fmt, bom=args.bom, store=store)
     if args.output:
         write_atomic(out.body, args.output)
         print(f"wrote {args.output}", file=sys.stderr)
-    elif fmt in ("parquet", "pdf"):
+    elif not out.text:
         sys.stdout.buffer.write(out.body)
     else:
         text = out.body.decode("utf-8")
@@ -122,6 +129,9 @@ def cmd_overlap(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add ``overlap`` to the ``gisapp`` sub-parsers."""
+    from gisapp.inputs.readers import READERS
+    from gisapp.report import overlap_formats
+
     s = sub.add_parser(
         "overlap",
         help="overlap parcels (any file, or '-') with the red line or other targets; report",
@@ -135,7 +145,11 @@ def register(sub: Any) -> None:
         metavar="LAYER[FIELD=VALUE]",
         help="target layer (repeatable; default zs-industrial-redline), e.g. zs-industrial-redline[tier=一级]",
     )
-    s.add_argument("--format", choices=["json", "geojson", "csv", "parquet", "html", "pdf"], help="output format")
+    s.add_argument(
+        "--format",
+        metavar=format_metavar(overlap_formats()),
+        help="output format (default: from the extension of -o, else json)",
+    )
     s.add_argument("--bom", action="store_true", help="CSV with a UTF-8 BOM (for Excel)")
     s.add_argument("-o", "--output", help="output file (format from its extension unless --format)")
     s.add_argument("--report", metavar="FILE.pdf|FILE.html", help="also write the report (PDF or HTML)")
@@ -147,14 +161,14 @@ def register(sub: Any) -> None:
     s.add_argument("--layer", help="layer of a GeoPackage/KML, or DXF layer")
     s.add_argument(
         "--input-format",
-        choices=["geojson", "shapefile", "gpkg", "kml", "geoparquet", "dxf", "points", "text"],
+        choices=READERS.names(),
         help="force the input format (default: detected)",
     )
     s.add_argument(
         "--output-crs",
         default=None,
-        help="CRS of CSV/GeoParquet geometry, or 'input' (default: GeoParquet keeps the parcels' own CRS, "
-        "everything else EPSG:4326; GeoJSON is always RFC 7946 WGS 84)",
+        help="CRS of the output geometry, or 'input' (default: GeoParquet keeps the parcels' own CRS, "
+        "everything else EPSG:4326; GeoJSON and KML are always WGS 84 lon/lat)",
     )
     s.add_argument("--workers", type=int, help="threads for large inputs (default: CPU count)")
     s.add_argument("--dask", action="store_true", help="run partitioned on Dask (dask-geopandas)")

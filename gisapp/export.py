@@ -1,7 +1,10 @@
 """Export of layers and results: RFC 7946 GeoJSON and CSV, and the sources of multi-format exports.
 
-(:func:`layer_source` and :func:`overlap_source` hand features plus metadata to
-:func:`gisapp.formats.export_frame`, which writes every other format and CRS.)
+:func:`layer_source` (a stored layer) and :func:`overlap_frame` (an overlap result, the one
+function both overlap output paths use: ``/api/export/overlap`` and ``gisapp export --overlap``
+through :func:`overlap_source`, ``/api/overlap`` and ``gisapp overlap`` through
+:func:`gisapp.report.render`) hand features plus metadata to :func:`gisapp.formats.export_frame`,
+which writes them with the writers of :data:`gisapp.writers.WRITERS`.
 
 GeoJSON is written by GDAL's GeoJSON driver through pyogrio with ``RFC7946=YES``: WGS 84
 lon/lat, polygons in right-hand-rule order (exterior counter-clockwise), no ``crs`` member,
@@ -87,13 +90,13 @@ def to_csv(df: pd.DataFrame | gpd.GeoDataFrame, bom: bool = False, wkt: bool = T
 
 
 def layer_source(
-    store: LayerStore, layer_id: str, metrics: bool = False
+    layer_id: str, store: LayerStore, metrics: bool = False
 ) -> tuple[gpd.GeoDataFrame, LayerMeta | dict[str, Any]]:
     """A stored layer (EPSG:4326) and its metadata, optionally with area metrics per feature.
 
     Args:
-        store: the layer store.
-        layer_id: a layer id in ``store``.
+        layer_id: a layer id in the store.
+        store: the layer store to read from.
         metrics: join :func:`gisapp.metrics.area_table` (planar EPSG:4547 and geodesic GRS80 areas in
             m², km², 公顷 ha, 亩 mu) to every polygon feature; non-polygon features are dropped.
 
@@ -123,26 +126,26 @@ def layer_source(
     return gpd.GeoDataFrame(joined, geometry=gdf.geometry.name, crs=gdf.crs), md
 
 
-def overlap_source(
-    store: LayerStore, parcels: bytes | str, limits: Limits | None = None
-) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
-    """The overlap analysis (压占分析) of GeoJSON parcels against the red line, ready to export.
+def overlap_frame(result: Any, info: dict[str, Any], store: LayerStore) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """An overlap result (压占分析) as what the writers take: the per-parcel table and its metadata.
 
     Args:
-        store: the layer store the red line and the towns come from.
-        parcels: GeoJSON parcels (see :func:`gisapp.service.overlap_check`).
-        limits: bounds of the upload (:class:`gisapp.limits.Limits`; default the library defaults).
+        result: the table of :func:`gisapp.service.overlap_check` (a GeoDataFrame, any CRS), or the
+            :class:`gisapp.overlap.OverlapAnalysis` of :func:`gisapp.overlap.run_overlap` (its
+            :meth:`~gisapp.overlap.OverlapAnalysis.frame`, EPSG:4326, is used).
+        info: the result's ``info`` dict (``control_layer``, ``summary``, ``input_crs``, ``repairs``,
+            ``illustrative``).
+        store: the layer store holding the control layer (its metadata heads the record).
 
     Returns:
-        ``(per-parcel result in EPSG:4326, metadata dict)``: the red line's metadata with
-        ``analysis``, ``summary``, ``input_crs`` and ``repairs``.
+        ``(table, metadata)``: the table in its own CRS (EPSG:4547 when it has none); the control
+        layer's metadata with ``id`` ``overlap``, ``title``/``title_en``, ``analysis``, ``summary``,
+        ``input_crs``, ``repairs`` and ``illustrative``.
 
     Raises:
-        InputError: bad GeoJSON, CRS or geometry.
+        LayerNotFound: the control layer is gone from the store.
     """
-    from gisapp import service
-
-    result, info = service.overlap_check(parcels, limits=limits, store=store)
+    frame = result if isinstance(result, gpd.GeoDataFrame) else result.frame()
     md = store.meta(info["control_layer"]).to_dict()
     md.update(
         {
@@ -156,4 +159,26 @@ def overlap_source(
             "illustrative": info["illustrative"],
         }
     )
-    return gpd.GeoDataFrame(result, crs=result.crs or PROJECTED), md
+    return gpd.GeoDataFrame(frame, crs=frame.crs or PROJECTED), md
+
+
+def overlap_source(
+    parcels: bytes | str, store: LayerStore, limits: Limits | None = None
+) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """The overlap analysis (压占分析) of parcels against the red line, ready to export (:func:`overlap_frame`).
+
+    Args:
+        parcels: parcels in any format :func:`gisapp.service.overlap_check` reads.
+        store: the layer store holding the targets.
+        limits: bounds of the upload (:class:`gisapp.limits.Limits`; default the library defaults).
+
+    Returns:
+        ``(per-parcel result in EPSG:4326, metadata dict)``: see :func:`overlap_frame`.
+
+    Raises:
+        InputError: bad file, CRS or geometry.
+    """
+    from gisapp import service
+
+    result, info = service.overlap_check(parcels, limits=limits, store=store)
+    return overlap_frame(result, info, store)

@@ -1,15 +1,23 @@
 """Result files and the filed report of an overlap analysis (压占分析报告).
 
-Outputs of :func:`gisapp.service.overlap_check` (one function per format, shared by the CLI
-and the web layer through :func:`render`):
+Outputs of :func:`gisapp.service.overlap_check`, shared by the CLI (``gisapp overlap``) and the
+web layer (``/api/overlap``) through :func:`render`. Two registries:
 
-* ``json``: ``info`` plus ``parcels`` (an RFC 7946 FeatureCollection);
-* ``geojson``: the FeatureCollection (WGS 84, exterior rings counter-clockwise, 7 decimals);
-* ``csv``: the table, geometry as WKT (EPSG:4326), optional UTF-8 BOM for Excel;
-* ``parquet``: GeoParquet (geometry CRS as in the result, EPSG:4326 by default);
-* ``html``: the report as one self-contained, print-ready page (A4; inline SVG map; no
-  external assets), from ``templates/report/report.html``;
-* ``pdf``: the same report produced on the server with reportlab. Chinese text uses the
+* the file formats of :data:`gisapp.writers.WRITERS` (``geojson``, ``gpkg``, ``shp``, ``kml``,
+  ``csv``, ``fgb``, ``parquet``), the same as ``gisapp export`` and ``/api/export`` offer: the
+  per-parcel table goes through :func:`gisapp.export.overlap_frame` (the one function turning
+  a result into what the writers take) and :func:`gisapp.formats.export_frame`. The geometry
+  stays in the result's CRS (EPSG:4326 unless ``--output-crs``), except GeoJSON and KML, always
+  WGS 84 lon/lat (RFC 7946, KML 2.2). Text formats are rounded to
+  :func:`gisapp.formats.default_precision` (7 decimals for degrees, 2 for metres); binary ones
+  keep full precision (15 decimals) so that areas measured on them match the table.
+* the report writers of :data:`REPORTS`, which render the analysis rather than a table:
+
+  - ``json``: ``info`` plus ``parcels`` (an RFC 7946 FeatureCollection, WGS 84, exterior rings
+    counter-clockwise, 7 decimals): the answer the map page reads;
+  - ``html``: the report as one self-contained, print-ready page (A4; inline SVG map; no
+    external assets), from ``templates/report/report.html``;
+  - ``pdf``: the same report produced on the server with reportlab. Chinese text uses the
   Adobe-GB1 CID font ``STSong-Light`` built into reportlab: no font file is needed (offline,
   pure Python) and the text stays extractable (Unicode CMap ``UniGB-UCS2-H``). The font is
   referenced, not embedded: viewers substitute their own Song/Ming typeface.
@@ -26,6 +34,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,19 +46,10 @@ from gisapp import __version__ as APP_VERSION
 from gisapp import paths
 from gisapp.crs import PROJECTED, WGS84
 from gisapp.crsinfer import PROJECTED_CRS, WGS84_CRS, transform_geoms
-from gisapp.errors import InputError
-from gisapp.export import to_csv
 from gisapp.layerstore import LayerStore
+from gisapp.registry import Registry, UnknownName
+from gisapp.writers import WRITERS, Writer
 
-FORMATS = ("json", "geojson", "csv", "parquet", "html", "pdf")
-MIMETYPES = {
-    "json": "application/json",
-    "geojson": "application/geo+json",
-    "csv": "text/csv; charset=utf-8",
-    "parquet": "application/vnd.apache.parquet",
-    "html": "text/html; charset=utf-8",
-    "pdf": "application/pdf",
-}
 #: Most parcel rows printed in a report table, and most parcels drawn on its map.
 REPORT_MAX_ROWS = 500
 MAP_MAX_PARCELS = 3000
@@ -110,65 +110,159 @@ def analysis_feature_collection(analysis: Any) -> dict[str, Any]:
     }
 
 
-def to_geoparquet(result: gpd.GeoDataFrame) -> bytes:
-    """The result as GeoParquet bytes (geometry in the result's CRS, recorded in the file)."""
-    buf = io.BytesIO()
-    result.to_parquet(buf, index=False)
-    return buf.getvalue()
-
-
 @dataclass
 class Rendered:
-    """One output file: ``body`` (bytes), ``mimetype`` and a suggested ``filename``."""
+    """One output file: ``body`` (bytes), ``mimetype`` (with charset for text) and a suggested ``filename``."""
 
     body: bytes
     mimetype: str
     filename: str
 
+    @property
+    def inline(self) -> bool:
+        """True for what a browser shows (JSON, GeoJSON, HTML); other files are attachments."""
+        return self.mimetype.split(";")[0] in ("application/json", "application/geo+json", "text/html")
+
+    @property
+    def text(self) -> bool:
+        """True for text (a ``charset`` in the media type): the CLI may print it."""
+        return "charset=" in self.mimetype or self.mimetype == "application/json"
+
+
+@dataclass(frozen=True)
+class ReportWriter:
+    """A rendering of an overlap analysis (not a table of features): JSON answer, HTML or PDF report.
+
+    Attributes:
+        key: the name users type (``pdf``): the registry key.
+        title: English name.
+        extension: file-name ending, with the dot.
+        media_type: HTTP ``Content-Type`` (with charset for text).
+        document: True for the filed report (HTML, PDF; offered by ``/api/overlap/report`` and
+            ``--report``).
+        render: ``render(result, info, store) -> bytes``; ``result`` is the table or the
+            ``OverlapAnalysis``.
+    """
+
+    key: str
+    title: str
+    extension: str
+    media_type: str
+    document: bool
+    render: Callable[[Any, dict[str, Any], LayerStore], bytes]
+
+    def describe(self) -> dict[str, Any]:
+        """The format as JSON: key, name, extension, media type, document."""
+        return {
+            "key": self.key,
+            "name": self.title,
+            "extension": self.extension,
+            "media_type": self.media_type,
+            "document": self.document,
+        }
+
+
+def _json(result: Any, info: dict[str, Any], store: LayerStore) -> bytes:
+    fc = feature_collection(result) if isinstance(result, gpd.GeoDataFrame) else analysis_feature_collection(result)
+    return json.dumps({**info, "parcels": fc}, ensure_ascii=False).encode()
+
+
+def _html(result: Any, info: dict[str, Any], store: LayerStore) -> bytes:
+    return report_html(_table(result), info, store).encode("utf-8")
+
+
+def _pdf(result: Any, info: dict[str, Any], store: LayerStore) -> bytes:
+    return report_pdf(_table(result), info, store)
+
+
+def _table(result: Any) -> gpd.GeoDataFrame:
+    return result if isinstance(result, gpd.GeoDataFrame) else result.frame()
+
+
+#: Renderings of an overlap analysis, offered by the overlap paths besides :data:`gisapp.writers.WRITERS`.
+REPORTS: Registry[ReportWriter] = Registry(
+    "format",
+    (
+        ReportWriter("json", "JSON: info and RFC 7946 parcels", ".json", "application/json", False, _json),
+        ReportWriter("html", "HTML report", ".html", "text/html; charset=utf-8", True, _html),
+        ReportWriter("pdf", "PDF report", ".pdf", "application/pdf", True, _pdf),
+    ),
+)
+
+
+def overlap_formats(documents_only: bool = False) -> tuple[str, ...]:
+    """The format names an overlap output path offers, in order.
+
+    Args:
+        documents_only: only the filed report (``html``, ``pdf``: ``/api/overlap/report``, ``--report``).
+
+    Returns:
+        every key of :data:`gisapp.writers.WRITERS` then of :data:`REPORTS`; or the document reports.
+    """
+    if documents_only:
+        return tuple(k for k, r in REPORTS.items() if r.document)
+    return (*WRITERS.names(), *REPORTS.names())
+
+
+def overlap_format(value: str | None, documents_only: bool = False) -> Writer | ReportWriter:
+    """The writer for a format name given to an overlap path (``None``/``""``: ``json``, or ``pdf``).
+
+    Report names win over the writers' aliases (``json`` is the analysis, not GeoJSON).
+
+    Raises:
+        UnknownName: ``unknown_format`` (400), listing :func:`overlap_formats`.
+    """
+    key = (value or ("pdf" if documents_only else "json")).strip().lower()
+    offered = overlap_formats(documents_only)
+    if key in REPORTS and key in offered:
+        return REPORTS[key]
+    if not documents_only:
+        try:
+            return WRITERS.get_entry(key)
+        except UnknownName:
+            pass
+    raise UnknownName("format", value, offered, "unknown_format")
+
 
 def render(
-    result: Any, info: dict[str, Any], fmt: str = "json", bom: bool = False, *, store: LayerStore | None = None
+    result: Any,
+    info: dict[str, Any],
+    fmt: str = "json",
+    bom: bool = False,
+    *,
+    store: LayerStore,
+    documents_only: bool = False,
 ) -> Rendered:
-    """Encode an overlap result in one of :data:`FORMATS`.
+    """Encode an overlap result in one of :func:`overlap_formats`.
 
     Args:
         result, info: from :func:`gisapp.service.overlap_check` (the table), or from
-            :func:`gisapp.overlap.run_overlap` (an ``OverlapAnalysis``: JSON/GeoJSON are then
-            built without pandas).
-        fmt: ``json`` | ``geojson`` | ``csv`` | ``parquet`` | ``html`` | ``pdf``.
+            :func:`gisapp.overlap.run_overlap` (an ``OverlapAnalysis``: JSON is then built
+            without pandas).
+        fmt: a key of :data:`gisapp.writers.WRITERS` or :data:`REPORTS` (see the module docstring).
         bom: CSV only: start with a UTF-8 BOM (Excel).
-        store: the layer store the targets and towns of the report map are drawn from (HTML/PDF only).
+        store: the layer store holding the targets (metadata of files, the report's map).
+        documents_only: accept only the filed report (``html``, ``pdf``).
 
     Returns:
-        the :class:`Rendered` file.
+        the :class:`Rendered` file (named ``overlap[_<crs>]<extension>``).
 
     Raises:
-        InputError: ``unknown_format`` for any other ``fmt``.
+        InputError: ``unknown_format`` (:class:`~gisapp.registry.UnknownName`) for any other ``fmt``;
+            a writer's errors (e.g. ``mixed_geometry`` for a Shapefile).
     """
-    if fmt not in FORMATS:
-        raise InputError(f"unknown output format '{fmt}': use one of {', '.join(FORMATS)}", code="unknown_format")
-    if not isinstance(result, gpd.GeoDataFrame):
-        if fmt in ("json", "geojson"):
-            fc = analysis_feature_collection(result)
-            body = json.dumps({**info, "parcels": fc} if fmt == "json" else fc, ensure_ascii=False).encode()
-            return Rendered(body, MIMETYPES[fmt], f"overlap.{fmt}")
-        result = result.frame()
-    if fmt == "json":
-        body = json.dumps({**info, "parcels": feature_collection(result)}, ensure_ascii=False).encode()
-    elif fmt == "geojson":
-        body = json.dumps(feature_collection(result), ensure_ascii=False).encode()
-    elif fmt == "csv":
-        body = to_csv(result, bom=bom).encode("utf-8")
-    elif fmt == "parquet":
-        body = to_geoparquet(result)
-    elif fmt in ("html", "pdf"):
-        if store is None:
-            raise ValueError("an HTML or PDF report needs the layer store (store=)")
-        body = report_html(result, info, store).encode("utf-8") if fmt == "html" else report_pdf(result, info, store)
-    else:
-        raise InputError(f"unknown output format '{fmt}': use one of {', '.join(FORMATS)}", code="unknown_format")
-    ext = {"json": "json", "geojson": "geojson", "csv": "csv", "parquet": "parquet", "html": "html", "pdf": "pdf"}
-    return Rendered(body, MIMETYPES[fmt], f"overlap.{ext[fmt]}")
+    from gisapp.export import overlap_frame
+    from gisapp.formats import OUTPUT_CRS, export_frame, frame_crs
+
+    writer = overlap_format(fmt, documents_only)
+    if isinstance(writer, ReportWriter):
+        return Rendered(writer.render(result, info, store), writer.media_type, f"overlap{writer.extension}")
+    table, metadata = overlap_frame(result, info, store)
+    # GeoJSON and KML stay WGS 84 lon/lat (RFC 7946, KML 2.2); the rest keeps the result's CRS.
+    lonlat = writer.lonlat_only or writer.key == "geojson"
+    out_crs = OUTPUT_CRS["epsg:4326"] if lonlat else frame_crs(table.crs)
+    out = export_frame(table, metadata, writer, out_crs, bom=bom, precision=15 if writer.binary else None)
+    return Rendered(out.data, out.media_type, out.filename)
 
 
 # --------------------------------------------------------------------------- map
@@ -228,9 +322,9 @@ def map_model(result: gpd.GeoDataFrame, info: dict[str, Any], store: LayerStore)
     """Lay out the report map: the parcels' extent (at least 1 km), targets, towns, overlaps.
 
     Args:
-        result, info: from :func:`gisapp.service.overlap_check` (the targets are re-read from
-            ``store`` through the cache of :func:`gisapp.overlap.load_control`).
-        store: the layer store the result was computed on.
+        result, info: from :func:`gisapp.service.overlap_check`.
+        store: the layer store the targets and towns are re-read from (through the cache of
+            :func:`gisapp.overlap.load_control`).
 
     Returns:
         the :class:`MapModel` in page points (``MAP_W`` × ``MAP_H``).
@@ -322,6 +416,10 @@ def _xml(text: str) -> str:
 
 def report_model(result: gpd.GeoDataFrame, info: dict[str, Any], store: LayerStore) -> dict[str, Any]:
     """Everything the report shows, as plain data (used by the HTML template and the PDF).
+
+    Args:
+        result, info: from :func:`gisapp.service.overlap_check`.
+        store: the layer store holding the targets (for the map, :func:`map_model`).
 
     Returns:
         ``{title, generated, version, input, crs, qa, targets, summaries, rows, rows_total,

@@ -237,6 +237,40 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     return parts[0] if len(parts) == 1 else shapely.union_all(parts)
 
 
+def absorb_fragments(cells: list[shapely.Geometry], max_share: float = 0.01) -> list[shapely.Geometry]:
+    """Give every detached fragment of a cell to the neighbour it shares most boundary with.
+
+    A power diagram clipped to a ragged outline can leave a cell with a sliver cut off from its
+    main part (hundreds of m²); a 镇街 is one piece of land, so the sliver goes to the cell that
+    surrounds it. The tiling stays gap- and overlap-free; areas change by the sliver's area.
+
+    Args:
+        cells: Polygon/MultiPolygon per cell (any one CRS).
+        max_share: a part is a fragment when its area is below this share of its cell's area.
+
+    Returns:
+        the cells, in the same order; a cell keeps a fragment that touches no other cell.
+    """
+    out = list(cells)
+    for i, cell in enumerate(cells):
+        parts = list(shapely.get_parts(cell))
+        if len(parts) < 2:
+            continue
+        total = sum(p.area for p in parts)
+        keep = [p for p in parts if p.area >= max_share * total]
+        for frag in (p for p in parts if p.area < max_share * total):
+            shared = [
+                (shapely.length(shapely.intersection(frag.boundary, out[j])), j) for j in range(len(out)) if j != i
+            ]
+            length, j = max(shared)
+            if length > 0:
+                out[j] = shapely.union(out[j], frag)
+            else:
+                keep.append(frag)
+        out[i] = keep[0] if len(keep) == 1 else shapely.union_all(keep)
+    return out
+
+
 def evidence_uncertainty_m(cells: gpd.GeoSeries, region: shapely.Geometry, evidence_xy: np.ndarray) -> np.ndarray:
     """How far each cell's inner boundary is from being pinned by a cited point (metres).
 
@@ -339,7 +373,8 @@ def construct_towns(
     targets = official * scale
     tiling = tile_by_area(region, sites, targets, labels=labels, max_rounds=6, max_iterations=400, hold_m=HOLD_M)
     cells_wgs = gpd.GeoSeries(
-        [_polygonal(g) for g in gpd.GeoSeries(tiling.cells, crs=PROJECTED).to_crs(WGS84)], crs=WGS84
+        absorb_fragments([_polygonal(g) for g in gpd.GeoSeries(tiling.cells, crs=PROJECTED).to_crs(WGS84)]),
+        crs=WGS84,
     )
     cells_xy = cells_wgs.to_crs(PROJECTED)  # measure what is stored
     ev = gpd.GeoSeries([shapely.Point(e.lon, e.lat) for e in evidence], crs=WGS84).to_crs(PROJECTED)

@@ -120,7 +120,8 @@ def test_tables_rounded_with_exact_values(page):
         assert pg.locator(f'#unit-chart g.bar[data-unit="{u["unit"]}"] rect').count() == 1
     # the sliver rows are not in the table but in one note
     html = pg.content()
-    assert "0.0003" not in pg.locator("#units").inner_text() and "0.0002" not in pg.locator("#units").inner_text()
+    rows_text = pg.locator("#units-table tbody").inner_text()  # (the tfoot states the rows-vs-total rounding)
+    assert "0.0003" not in rows_text and "0.0002" not in rows_text
     assert folded and all(pg.locator(f'#units-table tr[data-unit="{u["unit"]}"]').count() == 0 for u in folded)
     note = pg.locator("#units-folded").inner_text()
     assert f"另有 {len(folded)} 行" in note and all(u["unit"] in note for u in folded)

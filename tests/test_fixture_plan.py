@@ -15,7 +15,6 @@ from gisapp.validate import validate_all
 FIXTURE = Path(__file__).parent / "fixtures" / "plans" / "foshan-illustrative-structure.yaml"
 LAYER = "fs-fixture-structure"
 FOSHAN_DISTRICTS = ["禅城区", "南海区", "顺德区", "三水区", "高明区"]
-WIRING = pytest.mark.xfail(reason="needs LayerStore wiring (lead)", strict=False)
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +86,6 @@ def client(built):  # type: ignore[no-untyped-def]
     return app.test_client()
 
 
-@WIRING
 def test_api_layers_lists_it(client) -> None:  # type: ignore[no-untyped-def]
     resp = client.get("/api/layers")
     assert resp.status_code == 200
@@ -118,7 +116,6 @@ def test_search_finds_it(client) -> None:  # type: ignore[no-untyped-def]
     assert [(r["layer"], r["id"]) for r in results][:1] == [(LAYER, f"{LAYER}-south-wing")]
 
 
-@WIRING
 def test_ogc_collections_list_it(client) -> None:  # type: ignore[no-untyped-def]
     resp = client.get("/ogc/collections", query_string={"f": "json"})
     assert resp.status_code == 200

@@ -15,12 +15,13 @@ import pytest
 import shapely
 from pyproj import CRS
 
-from gisapp import export, formats
+from gisapp import export, formats, paths
 from gisapp.chinacrs import convert_frame
 from gisapp.cli import main
 from gisapp.errors import InputError
-from gisapp.layerstore import read_layer, read_meta
-from tests.helpers import BUNDLED, ZHONGSHANGANG, assert_rfc7946, feature_collection, square_4547
+from gisapp.layerstore import LayerStore, read_layer, read_meta
+from gisapp.writers import WRITERS
+from tests.helpers import ZHONGSHANGANG, assert_rfc7946, feature_collection, square_4547
 
 CRS_KEYS = ["EPSG:4326", "EPSG:4490", "EPSG:4547", "EPSG:4526", "gcj02", "bd09"]
 FORMAT_KEYS = ["geojson", "gpkg", "shp", "kml", "csv", "fgb", "parquet"]
@@ -268,7 +269,7 @@ def test_gcj02_export_matches_published_reference_points(tmp_path, fmt):
     )
     meta = {"id": "refpts", "title": "参考点", "source": "eviltransform tests", "licence": "test", "datum": "WGS 84"}
     result = formats.export_frame(pts, meta | {"geometry_basis": "official"}, fmt, "gcj02")
-    assert result.filename == f"refpts_gcj02{formats.FORMATS[fmt].extension}"
+    assert result.filename == f"refpts_gcj02{WRITERS[fmt].extension}"
     got = read_back(_write(result, tmp_path), fmt).sort_values("id", key=lambda s: s.map(["sh", "sz", "bj"].index))
     got = got.reset_index(drop=True)
     ref = gpd.GeoSeries([shapely.Point(lon, lat) for _, _, lat, lon in GCJ_REFERENCE], crs="EPSG:4326")
@@ -299,7 +300,7 @@ def test_filters_by_property_and_bbox():
 
 
 def test_metrics_by_zone_and_overlap_results_export(tmp_path):
-    gdf, meta = export.layer_source(BUNDLED, "zs-services-structure", metrics=True)
+    gdf, meta = export.layer_source("zs-services-structure", LayerStore(paths.layers_dir()), metrics=True)
     path = _write(formats.export_frame(gdf, meta, "gpkg", "EPSG:4547"), tmp_path)
     got = read_back(path, "gpkg")
     assert {"area_km2", "area_mu", "area_ha", "geodesic_area_m2"} <= set(got.columns)
@@ -310,7 +311,7 @@ def test_metrics_by_zone_and_overlap_results_export(tmp_path):
         crs="EPSG:4547",
         props=[{"parcel_id": "P1"}, {"parcel_id": "P2"}],
     )
-    gdf, meta = export.overlap_source(BUNDLED, json.dumps(parcels))
+    gdf, meta = export.overlap_source(json.dumps(parcels), LayerStore(paths.layers_dir()))
     result = formats.export_frame(gdf, meta, "shp", "EPSG:4547", name="overlap")
     got = read_back(_write(result, tmp_path), "shp")
     assert got.set_index("parcel_id").loc["P1", "overlap_m2"] == pytest.approx(10_000, abs=0.1)

@@ -183,6 +183,7 @@ def test_construction_holds_moved_evidence(outline):
 def test_cells_are_polygons_only(towns):
     """No cell is a GeometryCollection (a polygon plus the zero-area edge it shares with a neighbour)."""
     assert set(towns.geom_type) <= {"Polygon", "MultiPolygon"} and towns.is_valid.all()
+    assert set(towns.geom_type) == {"Polygon"}  # one piece of land each: no detached sliver (absorb_fragments)
 
 
 def test_cells_are_marked_schematic_and_carry_their_sources(towns):

@@ -1,5 +1,8 @@
 """Readers of parcel files, one module per format, behind one entry point: :func:`read_input`.
 
+The formats are the :class:`~gisapp.inputs.readers.Reader` entries of
+:data:`gisapp.inputs.readers.READERS` (key, file-name extensions, media types, ``read``).
+
 Every reader returns a :class:`RawInput`: the geometries *as written in the file* (no CRS
 transformation, no repair), their attributes, and the CRS the file *declares* (or ``None``).
 Deciding the CRS (declared, user-given or inferred), converting GCJ-02/BD-09, repairing and
@@ -14,18 +17,18 @@ Attributes are returned JSON-safe (dates as ISO 8601 text).
 
 Formats (see ``docs/overlap.md`` for what each accepts):
 
-========================  =============================================  ==========================
-format                    recognised by                                  module
-========================  =============================================  ==========================
-GeoJSON                   text starting with ``{``; ``.geojson/.json``   :mod:`.geojson`
-zipped Shapefile          zip holding a ``.shp``                         :mod:`.shapefile`
-GeoPackage                ``SQLite format 3`` header; ``.gpkg``          :mod:`.ogr`
-KML / KMZ                 ``<kml``; zip holding a ``.kml``               :mod:`.ogr`
-GeoParquet                ``PAR1`` header; ``.parquet``                  :mod:`.parquet`
-DXF                       ``0 SECTION`` header; ``.dxf``                 :mod:`.dxf`
-boundary points (界址点)  ``[地块坐标]``; CSV/TXT of point no., X, Y      :mod:`.points`
-pasted coordinates / WKT  any other text                                 :mod:`.points`
-========================  =============================================  ==========================
+========================  ==========  =============================================  ==========================
+format                    key         recognised by                                  module
+========================  ==========  =============================================  ==========================
+GeoJSON                   geojson     text starting with ``{``; ``.geojson/.json``   :mod:`.geojson`
+zipped Shapefile          shapefile   zip holding a ``.shp``                         :mod:`.shapefile`
+GeoPackage                gpkg        ``SQLite format 3`` header; ``.gpkg``          :mod:`.ogr`
+KML / KMZ                 kml         ``<kml``; zip holding a ``.kml``               :mod:`.ogr`
+GeoParquet                geoparquet  ``PAR1`` header; ``.parquet``                  :mod:`.parquet`
+DXF                       dxf         ``0 SECTION`` header; ``.dxf``                 :mod:`.dxf`
+boundary points (界址点)  points      ``[地块坐标]``; CSV/TXT of point no., X, Y      :mod:`.points`
+pasted coordinates / WKT  text        any other text                                 :mod:`.points`
+========================  ==========  =============================================  ==========================
 """
 
 from __future__ import annotations
@@ -47,8 +50,6 @@ gdalpolicy.apply()
 #: Upper bound on what an uploaded zip may expand to (bytes), by default: see :class:`gisapp.limits.Limits`.
 MAX_UNZIPPED_BYTES = DEFAULT_LIMITS.max_unzipped_bytes
 
-FORMATS = ("geojson", "shapefile", "gpkg", "kml", "geoparquet", "dxf", "points", "text")
-
 
 @dataclass
 class RawInput:
@@ -63,7 +64,7 @@ class RawInput:
             ``"RFC 7946 default"`` …); ``""`` when none.
         crs_is_default: True when ``crs`` is only a format's default (GeoJSON without a
             ``crs`` member), which the coordinates may contradict (then the CRS is inferred).
-        format: one of :data:`FORMATS`.
+        format: the key of the reader that read it (:data:`gisapp.inputs.readers.READERS`).
         ids: per geometry an id the format itself carries (GeoJSON ``id``, DXF label), or None.
         notes: what the reader decided, one sentence each (e.g. the .dbf encoding).
     """
@@ -84,7 +85,7 @@ class SourceInfo:
 
     Attributes:
         filename: the file name given (``""`` for a request body or pasted text).
-        format: the format read (one of :data:`FORMATS`).
+        format: the format read (a key of :data:`gisapp.inputs.readers.READERS`).
         bytes: size of the submission in bytes.
         sha256: SHA-256 of the submitted bytes, hex.
         notes: the reader's notes (encoding, layers, labels).
@@ -174,7 +175,8 @@ def read_input(
     Args:
         data: the file's bytes, or text (pasted coordinates, GeoJSON).
         filename: the original file name, used as a hint for the format (``.zip``, ``.dxf`` …).
-        fmt: force a format (one of :data:`FORMATS`); default: detected (:func:`detect_format`).
+        fmt: force a format (a key of :data:`gisapp.inputs.readers.READERS`); default: detected
+            (:func:`gisapp.inputs.sniff.detect_format`).
         layer: layer name for multi-layer sources (GeoPackage, KML folders, DXF layer).
         limits: bounds for this request (:class:`gisapp.limits.Limits`; default
             :data:`gisapp.limits.DEFAULT_LIMITS`).
@@ -188,47 +190,28 @@ def read_input(
             ``invalid_points`` …); ``too_many_features``/``too_many_vertices``/``zip_too_large`` (413);
             ``too_complex``/``too_slow`` (422, isolated reads).
     """
+    from gisapp.inputs.readers import READERS
     from gisapp.inputs.sniff import detect_format
 
     raw_bytes = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     if not raw_bytes.strip():
         raise InputError("empty input: send a parcel file or coordinates", code="empty_input")
-    if fmt is not None and fmt not in FORMATS:
-        raise InputError(f"unknown format '{fmt}': use one of {', '.join(FORMATS)}", code="unknown_format")
+    reader = READERS.get_entry(fmt) if fmt is not None else None
     lim = resolve(limits)
-    kind = fmt or detect_format(raw_bytes, filename, lim)
-    if lim.isolate and kind in ("shapefile", "gpkg", "kml", "dxf", "geoparquet"):
+    kind = reader.key if reader is not None else detect_format(raw_bytes, filename, lim)
+    if lim.isolate and READERS[kind].isolate:
         from gisapp.isolation import run_isolated
 
-        raw = run_isolated(_dispatch, (kind, raw_bytes, filename or "", layer, lim), lim)
+        raw = run_isolated(_read, (kind, raw_bytes, filename or "", layer, lim), lim)
     else:
-        raw = _dispatch(kind, raw_bytes, filename or "", layer, lim)
+        raw = _read(kind, raw_bytes, filename or "", layer, lim)
     check_size(raw, lim)
     source = SourceInfo(filename or "", raw.format, len(raw_bytes), sha256_hex(raw_bytes), list(raw.notes))
     return raw, source
 
 
-def _dispatch(kind: str, data: bytes, filename: str, layer: str | None, limits: Limits) -> RawInput:
-    if kind == "geojson":
-        from gisapp.inputs.geojson import read_geojson
+def _read(kind: str, data: bytes, filename: str, layer: str | None, limits: Limits) -> RawInput:
+    """Run reader ``kind`` (module-level, so that :func:`gisapp.isolation.run_isolated` can pickle it)."""
+    from gisapp.inputs.readers import READERS, ReadOptions
 
-        return read_geojson(data, limits=limits)
-    if kind == "shapefile":
-        from gisapp.inputs.shapefile import read_zipped_shapefile
-
-        return read_zipped_shapefile(data, filename, limits=limits)
-    if kind in ("gpkg", "kml"):
-        from gisapp.inputs.ogr import read_ogr
-
-        return read_ogr(data, kind, filename, layer, limits=limits)
-    if kind == "geoparquet":
-        from gisapp.inputs.parquet import read_geoparquet
-
-        return read_geoparquet(data)
-    if kind == "dxf":
-        from gisapp.inputs.dxf import read_dxf
-
-        return read_dxf(data, layer)
-    from gisapp.inputs.points import read_points_text
-
-    return read_points_text(data, limits=limits)
+    return READERS[kind].read(data, ReadOptions(filename, layer, limits))

@@ -5,20 +5,9 @@ from __future__ import annotations
 import re
 
 from gisapp.errors import InputError
+from gisapp.inputs.readers import name_hints
 from gisapp.limits import Limits
 
-_EXTENSIONS: dict[str, str] = {
-    ".geojson": "geojson",
-    ".json": "geojson",
-    ".gpkg": "gpkg",
-    ".kml": "kml",
-    ".kmz": "kml",
-    ".parquet": "geoparquet",
-    ".geoparquet": "geoparquet",
-    ".dxf": "dxf",
-    ".csv": "points",
-    ".txt": "points",
-}
 _EXCHANGE_MARKERS = tuple(m.encode(enc) for m in ("[属性描述]", "[地块坐标]") for enc in ("utf-8", "gbk"))
 _DXF_RE = re.compile(rb"^\s*0\s*\r?\n\s*(SECTION|\$ACADVER)", re.S)
 
@@ -41,7 +30,7 @@ def _zip_kind(data: bytes, limits: Limits | None) -> str:
 
 
 def detect_format(data: bytes, filename: str | None = None, limits: Limits | None = None) -> str:
-    """Return the format of a submission: one of :data:`gisapp.inputs.FORMATS`.
+    """Return the format of a submission: a key of :data:`gisapp.inputs.readers.READERS`.
 
     Content wins over the file name: a zip is opened and its members decide; ``SQLite format 3``
     is a GeoPackage, ``PAR1`` a (Geo)Parquet file, ``<kml`` KML, a DXF group-code header DXF,
@@ -82,7 +71,7 @@ def detect_format(data: bytes, filename: str | None = None, limits: Limits | Non
         return "kml"
     if _DXF_RE.match(data[:256]):
         return "dxf"
-    for ext, kind in _EXTENSIONS.items():
+    for ext, kind in name_hints().items():
         if name.endswith(ext):
             return kind
     return "points" if _is_text(data[:4096]) else "geojson"

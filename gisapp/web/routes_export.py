@@ -1,6 +1,8 @@
 """``/api/export``: layers, filtered subsets and analysis results as files (see :mod:`gisapp.formats`).
 
-* ``GET /api/export/formats`` — the formats and CRSs on offer;
+The formats are those of :data:`gisapp.writers.WRITERS`, the same set every output path offers.
+
+* ``GET /api/export/formats`` — the formats and CRSs on offer (and the overlap-only reports);
 * ``GET /api/export/<layer_id>?format=&crs=&encoding=&bom=&precision=&where=FIELD=VALUE&bbox=&bbox-crs=&metrics=1``;
 * ``POST /api/export/overlap?format=…`` — body: GeoJSON parcels; the overlap result as a file.
 
@@ -18,8 +20,10 @@ from flask import Blueprint, Response, jsonify, request
 from gisapp import export, formats
 from gisapp.errors import InputError
 from gisapp.layerstore import LayerMeta
+from gisapp.report import REPORTS
 from gisapp.web.admission import request_limits
 from gisapp.web.context import current_store
+from gisapp.writers import ENCODINGS, WRITERS
 
 URL_PREFIX = "/api/export"
 blueprint = Blueprint("export", __name__)
@@ -69,12 +73,17 @@ def _send(gdf: gpd.GeoDataFrame, meta: LayerMeta | dict[str, Any], describedby: 
 
 @blueprint.get("/formats")
 def export_formats():  # type: ignore[no-untyped-def]
-    """The formats and CRSs on offer (keys, names, file endings, media types)."""
+    """The formats and CRSs on offer (keys, names, file endings, media types).
+
+    ``formats``: :data:`gisapp.writers.WRITERS` (every output path); ``overlap_reports``: the
+    renderings ``/api/overlap`` offers besides them (:data:`gisapp.report.REPORTS`).
+    """
     return jsonify(
         {
-            "formats": [vars(f) for f in formats.FORMATS.values()],
+            "formats": [w.describe() for w in WRITERS.values()],
+            "overlap_reports": [r.describe() for r in REPORTS.values()],
             "crs": [vars(c) for c in formats.OUTPUT_CRS.values()],
-            "encodings": list(formats.ENCODINGS),
+            "encodings": list(ENCODINGS),
         }
     )
 
@@ -85,12 +94,12 @@ def export_overlap() -> Response:
     data = request.get_data(cache=False)
     if not data:
         raise InputError("empty request body: send GeoJSON parcels", code="empty_input")
-    gdf, meta = export.overlap_source(current_store(), data, limits=request_limits())
+    gdf, meta = export.overlap_source(data, current_store(), limits=request_limits())
     return _send(gdf, meta, None)
 
 
 @blueprint.get("/<layer_id>")
 def export_layer(layer_id: str) -> Response:
     """A stored layer (``?metrics=1``: with area metrics per feature) as a file."""
-    gdf, meta = export.layer_source(current_store(), layer_id, metrics=_truthy("metrics"))
+    gdf, meta = export.layer_source(layer_id, current_store(), metrics=_truthy("metrics"))
     return _send(gdf, meta, f"/api/layers/{layer_id}")

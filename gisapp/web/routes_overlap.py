@@ -1,12 +1,13 @@
 """``POST /api/overlap`` and ``POST /api/overlap/report``: parcels against targets (压占分析).
 
 A thin layer over :func:`gisapp.overlap.run_overlap` (the core of :func:`gisapp.service.overlap_check`)
-and :func:`gisapp.report.render`.
+and :func:`gisapp.report.render`. ``format`` takes every file format of ``/api/export``
+(:data:`gisapp.writers.WRITERS`) and the renderings ``json`` (default), ``html`` and ``pdf``
+(:data:`gisapp.report.REPORTS`); ``/api/overlap/report`` takes ``pdf`` (default) or ``html``.
 
 Body: the file itself (any format of :mod:`gisapp.inputs`), or ``multipart/form-data`` with a
 field ``file`` (its file name is a format hint) or a field ``text`` (pasted coordinates).
-Query parameters: ``target`` (repeatable; default the red line), ``format``
-(``json|geojson|csv|parquet`` for ``/overlap``, ``pdf|html`` for ``/overlap/report``), ``bom=1``,
+Query parameters: ``target`` (repeatable; default the red line), ``format``, ``bom=1``,
 ``crs``, ``datum=gcj02|bd09``, ``infer=0``, ``sliver_m2``, ``id_field``, ``layer``,
 ``input_format``, ``filename``.
 """
@@ -20,7 +21,7 @@ from flask import Blueprint, Response, request
 from gisapp.errors import InputError
 from gisapp.overlap import run_overlap
 from gisapp.parcels import MAX_FEATURES
-from gisapp.report import render
+from gisapp.report import overlap_format, render
 from gisapp.web.admission import request_limits
 from gisapp.web.api import want_bom
 from gisapp.web.context import current_store
@@ -64,16 +65,15 @@ def _options() -> dict[str, Any]:
     }
 
 
-def _run(formats: tuple[str, ...], default: str) -> Response:
-    fmt = request.args.get("format", default)
-    if fmt not in formats:
-        raise InputError(f"format must be one of {', '.join(formats)}", code="unknown_format")
+def _run(documents_only: bool) -> Response:
+    fmt = overlap_format(request.args.get("format"), documents_only).key  # 400 before reading the body
     data, filename = _submission()
     if not data:
         raise InputError("empty request body: send parcels (GeoJSON, a zipped Shapefile, …)", code="empty_input")
-    analysis, info = run_overlap(data, filename, store=current_store(), **_options())
-    out = render(analysis, info, fmt, bom=want_bom(), store=current_store())
-    disposition = "inline" if fmt in ("json", "geojson", "html") else "attachment"
+    store = current_store()
+    analysis, info = run_overlap(data, filename, store=store, **_options())
+    out = render(analysis, info, fmt, bom=want_bom(), store=store, documents_only=documents_only)
+    disposition = "inline" if out.inline else "attachment"
     return Response(
         out.body, mimetype=out.mimetype, headers={"Content-Disposition": f'{disposition}; filename="{out.filename}"'}
     )
@@ -81,12 +81,13 @@ def _run(formats: tuple[str, ...], default: str) -> Response:
 
 @blueprint.post("/overlap")
 def overlap() -> Response:
-    """Overlap parcels with the targets: ``json`` (default: info + FeatureCollection), ``geojson``,
-    ``csv`` (``bom=1`` for Excel) or ``parquet`` (GeoParquet)."""
-    return _run(("json", "geojson", "csv", "parquet"), "json")
+    """Overlap parcels with the targets: ``json`` (default: info + FeatureCollection), any file
+    format of ``/api/export`` (``geojson``, ``gpkg``, ``shp``, ``kml``, ``csv`` with ``bom=1`` for
+    Excel, ``fgb``, ``parquet``), or the report (``html``, ``pdf``)."""
+    return _run(documents_only=False)
 
 
 @blueprint.post("/overlap/report")
 def overlap_report() -> Response:
     """The filed report of the same analysis: ``format=pdf`` (default) or ``html``."""
-    return _run(("pdf", "html"), "pdf")
+    return _run(documents_only=True)
