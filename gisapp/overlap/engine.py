@@ -100,8 +100,21 @@ def _union_fix(parcels: np.ndarray, control: ControlLayer, pi: np.ndarray, fi: n
     spi, sfi = pi[order], fi[order]
     starts = np.searchsorted(spi, multi)
     for p, s in zip(multi, starts):
-        feats = control.geometries[sfi[s : s + counts[p]]]
-        overlap[p] = shapely.area(shapely.intersection(parcels[p], shapely.union_all(feats)))
+        overlap[p] = union_overlap_m2(parcels[p], control, sfi[s : s + counts[p]])
+
+
+def union_overlap_m2(parcel: shapely.Geometry, control: ControlLayer, features: np.ndarray) -> float:
+    """The area one parcel shares with the union of some features of a target (overlaps counted once).
+
+    Args:
+        parcel: a Polygon/MultiPolygon in EPSG:4547 (valid).
+        control: the target (EPSG:4547).
+        features: indexes into ``control.geometries``.
+
+    Returns:
+        planar m² (EPSG:4547) of ``parcel ∩ ⋃ features``.
+    """
+    return float(shapely.area(shapely.intersection(parcel, shapely.union_all(control.geometries[features]))))
 
 
 def _joined(n: int, pi: np.ndarray, labels: np.ndarray, sep: str, key: np.ndarray | None = None) -> np.ndarray:
