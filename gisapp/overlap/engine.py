@@ -42,7 +42,8 @@ from gisapp.units import area_fields
 PairFunction = Callable[[np.ndarray, ControlLayer], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
-def _pairs_chunk(parcels: np.ndarray, offset: int, control: ControlLayer) -> tuple[np.ndarray, ...]:
+def _pairs_chunk(parcels: np.ndarray, offset: int, control: ControlLayer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs of one chunk of parcels (steps 1–3 of the module docstring); parcel indexes shifted by ``offset``."""
     pieces, owner = control.pieces
     ci, fi = control.tree.query(parcels)
     if len(ci) == 0:
@@ -50,7 +51,7 @@ def _pairs_chunk(parcels: np.ndarray, offset: int, control: ControlLayer) -> tup
         return empty, empty, np.empty(0)
     with control.prepared() as feats:
         inside = shapely.contains_properly(feats[fi], parcels[ci])
-        area = np.zeros(len(ci))
+        area: np.ndarray = np.zeros(len(ci))
         area[inside] = shapely.area(parcels[ci[inside]])
         rest = np.flatnonzero(~inside)
         hit = rest[shapely.intersects(feats[fi[rest]], parcels[ci[rest]])]
@@ -87,7 +88,8 @@ def overlap_pairs(
     starts = range(0, n, size)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         parts = list(pool.map(lambda s: _pairs_chunk(parcels[s : s + size], s, control), starts))
-    return tuple(np.concatenate([p[k] for p in parts]) for k in range(3))  # type: ignore[return-value]
+    pi, fi, area = (np.concatenate([p[k] for p in parts]) for k in range(3))
+    return pi, fi, area
 
 
 def _union_fix(parcels: np.ndarray, control: ControlLayer, pi: np.ndarray, fi: np.ndarray, overlap: np.ndarray) -> None:
