@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gisapp.chunks import chunked
 from gisapp.crs import PROJECTED, WGS84
 from gisapp.crsinfer import PROJECTED_CRS, CrsDecision, resolve_crs, transform_geoms
 from gisapp.errors import InputError
@@ -135,8 +136,6 @@ def _polygonal(geoms: np.ndarray, ids: np.ndarray, dropped: list[str]) -> tuple[
 
 def _repair(geoms: np.ndarray, ids: np.ndarray, repairs: list[str], dropped: list[str]) -> np.ndarray:
     """make_valid every invalid geometry; returns a keep mask (False: nothing polygonal left)."""
-    from gisapp.overlap import chunked
-
     keep = np.ones(len(geoms), dtype=bool)
     for i in np.flatnonzero(~chunked(shapely.is_valid, geoms)):
         reason = shapely.is_valid_reason(geoms[i])

@@ -12,6 +12,7 @@ import geopandas as gpd
 
 from gisapp.layerstore import LayerStore
 from gisapp.metrics import area_table
+from gisapp.overlap.usecase import overlap_table
 
 DEFAULT_STRUCTURE = "zs-services-structure"
 
@@ -90,11 +91,4 @@ def overlap_check(
         InputError: bad file, CRS, geometry or target (codes in :mod:`gisapp.parcels`,
             :mod:`gisapp.crsinfer`, :mod:`gisapp.overlap`).
     """
-    from gisapp.overlap import run_overlap
-
-    analysis, info = run_overlap(data, filename, targets, store=store, **options)
-    if output_crs == "input":
-        stated = info.get("crs") or {}
-        output_crs = (stated.get("crs") or "EPSG:4326") if stated.get("datum", "wgs84") == "wgs84" else "EPSG:4326"
-        output_crs = None if output_crs == "EPSG:4547" else output_crs
-    return analysis.frame(crs=output_crs), info
+    return overlap_table(data, filename, targets, store=store, output_crs=output_crs, **options)

@@ -89,7 +89,7 @@ def test_overlap_json(client):
     assert feats["P1"]["overlap_m2"] == pytest.approx(10_000, abs=0.1)
     assert feats["P1"]["overlap_mu"] == pytest.approx(15, abs=1e-3)
     assert feats["P1"]["overlap_pct"] == pytest.approx(100, abs=1e-3)
-    assert feats["P1"]["blocks"] == "ZS-IL-01" and feats["P1"]["towns"] == "中山港街道"
+    assert feats["P1"]["features"] == "ZS-IL-01" and feats["P1"]["towns"] == "中山港街道"
     assert feats["P1"]["note"] == "<script>alert(1)</script>"  # kept as data, JSON-escaped by the encoder
     assert body["summary"]["parcel_count"] == 2 and body["summary"]["overlapping_count"] == 1
     assert_rfc7946(body["parcels"])

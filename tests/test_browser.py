@@ -445,6 +445,25 @@ def test_measure_distance_within_one_percent_and_cursor_position(live_server: st
     watched.clean()
 
 
+def test_finish_button_closes_the_shape_being_drawn(live_server: str, watched: Watched) -> None:
+    """The panel's Finish button ends a drawing (area tool) like a double click: the final area is shown."""
+    page = watched.page
+    a, b, c = (22.51682, 113.38521), (22.5646, 113.487), (22.53, 113.46)
+    watched.open(live_server + "/#z=12&c=22.54,113.43&l=")
+    (xa, ya), (xb, yb), (xc, yc) = page.evaluate(TO_PAGE_JS, [list(a), list(b), list(c)])
+    page.locator('#gisapp-tools button[data-tool="area"]').click()
+    for x, y in ((xa, ya), (xb, yb), (xc, yc)):
+        page.mouse.click(x, y)
+    assert page.locator('.gisapp-measure-value[data-final="true"]').count() == 0  # still drawing
+    page.locator(".gisapp-finish").click()
+    value = page.locator('.gisapp-tool-area .gisapp-measure-value[data-final="true"]')
+    value.wait_for(state="visible", timeout=5_000)
+    expected_m2 = abs(GRS80.polygon_area_perimeter([a[1], b[1], c[1]], [a[0], b[0], c[0]])[0])
+    assert float(value.get_attribute("data-m2")) == pytest.approx(expected_m2, rel=0.01)
+    assert page.evaluate("() => window.gisapp.map.pm.globalDrawModeEnabled()") is False
+    watched.clean()
+
+
 def test_draw_polygon_and_see_the_overlap(live_server: str, watched: Watched) -> None:
     page = watched.page
     block = _features(REDLINE)[4]
@@ -476,6 +495,13 @@ def test_draw_polygon_and_see_the_overlap(live_server: str, watched: Watched) ->
 def test_compare_two_plans_side_by_side(live_server: str, watched: Watched) -> None:
     page = watched.page
     watched.open(live_server + "/#z=10&c=22.55,113.40")
+    watched.idle()
+    checked_js = (
+        "() => [...document.querySelectorAll('#gisapp-tree input[type=checkbox][data-layer]:checked')]"
+        ".map((i) => i.dataset.layer).sort()"
+    )
+    visible_before = page.evaluate("() => window.gisapp.layers.visibleIds().sort()")
+    assert page.evaluate(checked_js) == visible_before  # the tree shows the map's layers
     page.locator('#gisapp-tools button[data-tool="compare"]').click()
     right = page.locator("#gisapp-map-right")
     right.wait_for(state="visible")
@@ -490,6 +516,9 @@ def test_compare_two_plans_side_by_side(live_server: str, watched: Watched) -> N
     assert page.locator(f"#gisapp-map path.gisapp-layer-{REDLINE}").count() == 0
     assert page.locator(f"#gisapp-map-right path.gisapp-layer-{REDLINE}").count() == len(_features(REDLINE))
     assert page.locator(f"#gisapp-map-right path.gisapp-layer-{STRUCTURE_LAYER}").count() == 0
+    # the tree heard of the left map's new layers (one notification after the batch)
+    assert page.evaluate(checked_js) == page.evaluate("() => window.gisapp.layers.visibleIds().sort()")
+    assert STRUCTURE_LAYER in page.evaluate(checked_js)
     # the maps move together
     page.evaluate("() => window.gisapp.map.setView([22.60, 113.30], 11, {animate: false})")
     watched.idle()
@@ -500,6 +529,9 @@ def test_compare_two_plans_side_by_side(live_server: str, watched: Watched) -> N
     page.wait_for_function("() => location.hash.includes('cmp=layer:')", polling=100)
     page.locator("#gisapp-compare-close").click()
     assert right.is_hidden()
+    # closing puts the main map's layers back, and the tree follows
+    assert page.evaluate("() => window.gisapp.layers.visibleIds().sort()") == visible_before
+    assert page.evaluate(checked_js) == visible_before
     watched.clean()
 
 

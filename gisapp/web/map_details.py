@@ -18,6 +18,8 @@ import numpy as np
 import shapely
 
 from gisapp.crs import PROJECTED, WGS84, geodesic_area_m2
+from gisapp.overlap.engine import overlap_pairs, union_overlap_m2
+from gisapp.overlap.targets import ControlLayer
 from gisapp.web import map_styles as st
 from gisapp.web.map_layers import DisplayLayer, StoreView
 from gisapp.web.map_text import TEMPLATES, area_units, blank, num, pct
@@ -111,11 +113,37 @@ def _related_entry(other: DisplayLayer, items: list[dict[str, Any]]) -> dict[str
     }
 
 
+def _control(view: StoreView, layer: DisplayLayer) -> ControlLayer:
+    """The polygons of a drawn layer as an overlap target (EPSG:4547, made valid), cached by the store.
+
+    Feature ids of the target are the layer's row numbers (as text), so pairs map back to display rows.
+    """
+
+    def make() -> ControlLayer:
+        rows = np.asarray([j for j, g in enumerate(layer.geoms) if g.geom_type.endswith("Polygon")], dtype=np.int64)
+        geoms = shapely.make_valid(np.asarray(_projected(layer)[rows], dtype=object))
+        ids = rows.astype(str)
+        return ControlLayer(layer.meta.id, layer.meta.id, geoms, ids, ids, layer.meta)
+
+    return view.store.derived("details-control", layer.meta.id, make)
+
+
+def _overlaps_by_row(
+    view: StoreView, geom: shapely.Geometry, other: DisplayLayer
+) -> tuple[ControlLayer, dict[int, float]]:
+    """Planar m² (EPSG:4547) a polygon shares with each polygon of ``other``, by display row (the overlap engine)."""
+    control = _control(view, other)
+    _, fi, area = overlap_pairs(np.asarray([geom], dtype=object), control, workers=1)
+    return control, {int(control.ids[f]): float(a) for f, a in zip(fi, area)}
+
+
 def related_metrics(view: StoreView, layer: DisplayLayer, row: int) -> list[dict[str, Any]]:
     """What one feature meets in the other drawn layers (towns, structures, control lines, others).
 
-    Overlaps are planar areas in EPSG:4547; an overlap under :data:`MIN_SHARE` of both features is a
-    boundary sliver and is left out. Base boundaries are not related.
+    Overlaps are planar areas in EPSG:4547 measured by the overlap engine
+    (:func:`gisapp.overlap.engine.overlap_pairs`; the whole overlap with a layer counts features that overlap
+    each other once, :func:`gisapp.overlap.engine.union_overlap_m2`); an overlap under :data:`MIN_SHARE` of
+    both features is a boundary sliver and is left out. Base boundaries are not related.
 
     Args:
         view: the store; layer: the feature's layer; row: its row.
@@ -128,8 +156,8 @@ def related_metrics(view: StoreView, layer: DisplayLayer, row: int) -> list[dict
     """
     geom = layer.geoms[row]
     is_poly = geom.geom_type.endswith("Polygon")
-    pgeom = _projected(layer)[row]
-    area = pgeom.area if is_poly else 0.0
+    area = _projected(layer)[row].area if is_poly else 0.0
+    pgeom = shapely.make_valid(_projected(layer)[row]) if is_poly else None  # the engine wants valid polygons
     out = []
     for other in view.layers():
         if other.meta.id == layer.meta.id or other.meta.kind == "base":
@@ -137,28 +165,23 @@ def related_metrics(view: StoreView, layer: DisplayLayer, row: int) -> list[dict
         rows = other.tree.query(geom, predicate="intersects").tolist()
         if not rows:
             continue
-        pother = _projected(other)
+        if pgeom is not None:
+            control, shared = _overlaps_by_row(view, pgeom, other)
         items = []
-        total = 0.0
-        union_parts = []
+        kept: list[int] = []
         for j in sorted(rows):
-            og = pother[j]
             name = other.props[j].get("name") or other.props[j].get("block_id") or other.ids[j]
             item: dict[str, Any] = {"id": other.ids[j], "name": name, "inside": ""}
-            if is_poly and og.geom_type.endswith("Polygon"):
-                try:
-                    inter = shapely.intersection(pgeom, og)
-                except shapely.errors.GEOSException:  # an invalid stored geometry: compare its repair
-                    inter = shapely.intersection(shapely.make_valid(pgeom), shapely.make_valid(og))
-                a = inter.area
-                if a < MIN_SHARE * min(area, og.area):
+            other_poly = other.geoms[j].geom_type.endswith("Polygon")
+            if pgeom is not None and other_poly:
+                a = shared.get(j, 0.0)
+                that = _projected(other)[j].area
+                if a < MIN_SHARE * min(area, that):
                     continue
-                union_parts.append(inter)
-                item.update(
-                    overlap=area_units(a)["km2"], share_of_this=pct(a, area), share_of_that=pct(a, og.area), m2=a
-                )
-            elif not is_poly and not og.geom_type.endswith("Polygon"):
-                continue
+                kept.append(j)
+                item.update(overlap=area_units(a)["km2"], share_of_this=pct(a, area), share_of_that=pct(a, that), m2=a)
+            elif is_poly == other_poly:
+                continue  # a point (or line) and a point (or line): no relation shown
             else:
                 item["inside"] = "contains" if is_poly else "within"  # a point in this area / this point in that area
             items.append(item)
@@ -166,8 +189,9 @@ def related_metrics(view: StoreView, layer: DisplayLayer, row: int) -> list[dict
             continue
         items.sort(key=lambda it: -it.get("m2", 0.0))
         entry = _related_entry(other, items)
-        if union_parts:
-            total = shapely.union_all(union_parts).area
+        if kept:
+            features = np.flatnonzero(np.isin(control.ids, np.asarray(kept).astype(str)))
+            total = union_overlap_m2(pgeom, control, features)
             entry["total"] = area_units(total)
             entry["share"] = pct(total, area)
         out.append(entry)

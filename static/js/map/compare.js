@@ -125,8 +125,9 @@ export class Compare {
     const views = this.app.views;
     if (views && value.startsWith('plan:') && views.byId.has(value.slice(5))) views.setCurrent(views.byId.get(value.slice(5)));
     const keep = new Set([...this.ids(this.leftSelect.value), ...this.baseIds().filter((id) => this.app.layers.isVisible(id))]);
-    for (const id of this.app.layers.ids()) this.app.layers.setVisible(id, keep.has(id), { silent: true });
-    this.app.layers._changed();
+    this.app.layers.batch(() => {
+      for (const id of this.app.layers.ids()) this.app.layers.setVisible(id, keep.has(id));
+    });
     this.app.state.schedule();
   }
 
@@ -141,11 +142,12 @@ export class Compare {
     if (!this.active) return;
     this.active = false;
     if (restore && this.saved) {
-      for (const [id, visible, opacity] of this.saved) {
-        this.app.layers.setOpacity(id, opacity, { silent: true });
-        this.app.layers.setVisible(id, visible, { silent: true });
-      }
-      this.app.layers._changed();
+      this.app.layers.batch(() => {
+        for (const [id, visible, opacity] of this.saved) {
+          this.app.layers.setOpacity(id, opacity);
+          this.app.layers.setVisible(id, visible);
+        }
+      });
     }
     this.saved = null;
     this.app.map.unsync(this.right);

@@ -31,6 +31,7 @@ export class LayerSet {
     this.pending = 0;
     this.waiters = [];
     this.listeners = [];
+    this.batching = 0; // depth of batch() calls: listeners wait until the outermost one ends
     for (const pane of config.panes) {
       if (!map.getPane(pane.name)) {
         const p = map.createPane(pane.name);
@@ -68,7 +69,19 @@ export class LayerSet {
     this.listeners.push(fn);
   }
 
+  /** Change several layers at once: fn() calls setVisible/setOpacity, the listeners hear of it once, after. */
+  batch(fn) {
+    this.batching += 1;
+    try {
+      fn();
+    } finally {
+      this.batching -= 1;
+    }
+    if (!this.batching) this._changed();
+  }
+
   _changed() {
+    if (this.batching) return;
     for (const fn of this.listeners) fn();
   }
 

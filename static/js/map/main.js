@@ -96,12 +96,13 @@ async function apply(state, first) {
   if (state.layers || (first && !plan)) {
     const wanted = state.layers ? new Map(state.layers.map((l) => [l.id, l.opacity])) : null;
     const byDefault = new Set(config.layers.filter((l) => l.visible).map((l) => l.id));
-    for (const id of app.layers.ids()) {
-      const on = wanted ? wanted.has(id) : byDefault.has(id);
-      app.layers.setOpacity(id, on && wanted ? wanted.get(id) : 1, { silent: true });
-      app.layers.setVisible(id, on, { silent: true });
-    }
-    app.layers._changed();
+    app.layers.batch(() => {
+      for (const id of app.layers.ids()) {
+        const on = wanted ? wanted.has(id) : byDefault.has(id);
+        app.layers.setOpacity(id, on && wanted ? wanted.get(id) : 1);
+        app.layers.setVisible(id, on);
+      }
+    });
   }
   if (state.cmp) {
     const [left, right] = state.cmp.split('|');

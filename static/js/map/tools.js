@@ -10,6 +10,8 @@ import { bi, el, lang } from './i18n.js';
 const GRS80 = new geodesic.Geodesic.Geodesic(6378137, 1 / 298.257222101);
 const M2_PER_MU = 10000 / 15;
 const DRAW_STYLE = { color: '#0d47a1', weight: 3, dashArray: '6 4', fillOpacity: 0.1 };
+/** The map event on which Geoman finishes the shape being drawn (its draw option finishOn); the Finish button fires it. */
+const FINISH_ON = 'dblclick';
 
 /** Geodesic length (m) of a WGS 84 path [[lat, lng], …]. */
 export function pathLength(points) {
@@ -112,7 +114,7 @@ export class Tools {
     document.querySelectorAll('#gisapp-tools button[data-tool]').forEach((b) => b.classList.toggle('active', b.dataset.tool === mode));
     const shape = mode === 'distance' ? 'Line' : 'Polygon';
     map.pm.setLang(lang() === 'en' ? 'en' : 'zh');
-    map.pm.enableDraw(shape, { templineStyle: DRAW_STYLE, hintlineStyle: { ...DRAW_STYLE, dashArray: '2 6' }, pathOptions: DRAW_STYLE, finishOn: 'dblclick' });
+    map.pm.enableDraw(shape, { templineStyle: DRAW_STYLE, hintlineStyle: { ...DRAW_STYLE, dashArray: '2 6' }, pathOptions: DRAW_STYLE, finishOn: FINISH_ON });
     this.showPanel(mode, null);
   }
 
@@ -133,11 +135,11 @@ export class Tools {
     }
   }
 
-  /** Finish the shape being drawn (the panel's button; Geoman also finishes on a double click). */
+  /** Finish the shape being drawn (the panel's button): Geoman finishes a shape on the map event named
+   *  by its public draw option finishOn (FINISH_ON, a double click), so the button fires that event. */
   finish() {
-    const draw = this.app.map.pm.Draw;
-    const handler = this.mode === 'distance' ? draw.Line : draw.Polygon;
-    if (handler && handler._enabled) handler._finishShape();
+    const map = this.app.map;
+    if (map.pm.Draw.getActiveShape()) map.fire(FINISH_ON);
   }
 
   vertices(extra) {

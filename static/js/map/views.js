@@ -115,18 +115,19 @@ export class Views {
     if (app.compare && app.compare.active) app.compare.close({ restore: false });
     this.current = plan;
     if (fit) this.fit(plan);
-    if (layers) {
-      const on = new Set([...plan.layers, ...plan.reference]);
-      for (const entry of app.config.layers) {
-        if (entry.kind === 'base') on.add(entry.id);
+    app.layers.batch(() => {
+      if (layers) {
+        const on = new Set([...plan.layers, ...plan.reference]);
+        for (const entry of app.config.layers) {
+          if (entry.kind === 'base') on.add(entry.id);
+        }
+        for (const id of app.layers.ids()) {
+          app.layers.setOpacity(id, plan.reference.includes(id) ? REFERENCE_OPACITY : 1);
+          app.layers.setVisible(id, on.has(id));
+        }
       }
-      for (const id of app.layers.ids()) {
-        app.layers.setOpacity(id, plan.reference.includes(id) ? REFERENCE_OPACITY : 1, { silent: true });
-        app.layers.setVisible(id, on.has(id), { silent: true });
-      }
-    }
-    this.render();
-    app.layers._changed();
+      this.render();
+    });
     if (app.state) app.state.schedule();
     await app.idle();
     return true;
