@@ -178,7 +178,7 @@ def overlap_source(
     Raises:
         InputError: bad file, CRS or geometry.
     """
-    from gisapp import service
+    from gisapp.overlap import overlap_table
 
-    result, info = service.overlap_check(parcels, limits=limits, store=store)
+    result, info = overlap_table(parcels, limits=limits, store=store)
     return overlap_frame(result, info, store)
