@@ -90,7 +90,7 @@ def move_files(moves: dict[str, str]) -> None:
     for old, new in moves.items():
         src = ROOT / "gisapp" / old
         dst = ROOT / "gisapp" / Path(*new.split("."))
-        if src.is_dir():
+        if src.is_dir() and not src.with_suffix(".py").exists():
             run("git", "mv", str(src.relative_to(ROOT)), str(dst.relative_to(ROOT)))
         else:
             run("git", "mv", f"gisapp/{old}.py", str(dst.relative_to(ROOT)) + ".py")
