@@ -31,8 +31,8 @@ from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gisapp import paths  # noqa: E402
-from gisapp.layerstore import LayerStore  # noqa: E402
+from gisapp.core import paths  # noqa: E402
+from gisapp.store.layerstore import LayerStore  # noqa: E402
 from gisapp.web import create_app  # noqa: E402
 from gisapp.web.map_layers import store_view  # noqa: E402
 from tests.browser import CHROMIUM, LAUNCH_ARGS  # noqa: E402

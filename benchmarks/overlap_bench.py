@@ -10,7 +10,7 @@ Data (seeded, reproducible):
 
 Measured in one run on the same data (EPSG:4547 arrays in memory):
 
-1. the project's engine (:func:`gisapp.overlap.measure_target`: STRtree over the blocks,
+1. the project's engine (:func:`gisapp.analysis.overlap.measure_target`: STRtree over the blocks,
    ``contains_properly`` shortcut on prepared blocks, intersection only on edge pairs, a thread
    pool over chunks) with 2 threads and with 1;
 2. plain shapely 2: STRtree query with ``intersects`` + ``intersection`` + area for every pair;
@@ -46,9 +46,9 @@ from load_bench import free_port, wait_ready  # the same script folder: one way 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from gisapp import paths  # noqa: E402
-from gisapp.layerstore import LayerMeta, read_layer, write_layer  # noqa: E402
-from gisapp.overlap import control_from_frame, measure_target  # noqa: E402
+from gisapp.analysis.overlap import control_from_frame, measure_target  # noqa: E402
+from gisapp.core import paths  # noqa: E402
+from gisapp.store.layerstore import LayerMeta, read_layer, write_layer  # noqa: E402
 
 SEED = 20240601
 SCALE_M = 34.3
@@ -202,7 +202,7 @@ def overlay(parcels: np.ndarray, blocks: np.ndarray) -> np.ndarray:
 ENGINE_CHILD = """
 import resource, sys, time
 import geopandas as gpd
-from gisapp.overlap import control_from_frame, measure_target
+from gisapp.analysis.overlap import control_from_frame, measure_target
 t = time.perf_counter()
 parcels = gpd.read_parquet(sys.argv[1]).geometry.to_numpy()
 read = time.perf_counter() - t

@@ -14,7 +14,7 @@ Steps (reproducible: same package version, same box, same tolerance → byte-ide
 3. simplify in EPSG:4547 (CGCS2000 / 3-degree GK CM 114E, metres) with :data:`TOLERANCE_M`, keeping
    topology, drop parts smaller than :data:`MIN_PART_M2`, back to WGS 84, round to 6 decimals (≈0.1 m);
 4. write one Feature per polygon part (sorted by area, largest first) with ``class = "sea"`` and a
-   provenance file ``prd-sea.provenance.json`` that :mod:`gisapp.basemaps` copies into the layer metadata.
+   provenance file ``prd-sea.provenance.json`` that :mod:`gisapp.plans.basemaps` copies into the layer metadata.
 
 Usage::
 

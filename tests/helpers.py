@@ -11,9 +11,9 @@ from typing import Any
 import geopandas as gpd
 import shapely
 
-from gisapp import paths
-from gisapp.crs import PROJECTED, WGS84
-from gisapp.layerstore import LayerStore
+from gisapp.core import paths
+from gisapp.core.crs import PROJECTED, WGS84
+from gisapp.store.layerstore import LayerStore
 
 #: A point in 中山港街道's schematic cell (near its seat), EPSG:4326.
 ZHONGSHANGANG = (113.487, 22.5646)

@@ -19,11 +19,11 @@ import pytest
 import shapely
 import yaml
 
-from gisapp import paths
-from gisapp.accounting import adjustments, landuse, rules, service, tables
-from gisapp.crs import PROJECTED
-from gisapp.errors import InputError
-from gisapp.layerstore import read_layer
+from gisapp.analysis.accounting import adjustments, landuse, rules, service, tables
+from gisapp.core import paths
+from gisapp.core.crs import PROJECTED
+from gisapp.core.errors import InputError
+from gisapp.store.layerstore import read_layer
 from tests.helpers import BUNDLED, ZHONGSHANGANG, square_4547
 
 ORIGIN = square_4547(*ZHONGSHANGANG, 1).bounds[:2]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gisapp.accounting import service
+from gisapp.analysis.accounting import service
 from tests.browser import CHROMIUM
 from tests.browser import LAUNCH_ARGS as ARGS
 from tests.helpers import BUNDLED

@@ -7,9 +7,9 @@ import json
 import geopandas as gpd
 import pytest
 
-from gisapp.accounting import service
+from gisapp.analysis.accounting import service
 from gisapp.cli import main
-from gisapp.crs import PROJECTED
+from gisapp.core.crs import PROJECTED
 from tests.helpers import BUNDLED, ZHONGSHANGANG, feature_collection, square_4547
 
 

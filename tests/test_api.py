@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from gisapp import service
-from gisapp.layerstore import list_layers
+from gisapp.analysis import service
+from gisapp.store.layerstore import list_layers
 from gisapp.web import create_app
 from tests.helpers import BUNDLED, ZHONGSHANGANG, assert_rfc7946, feature_collection, square_4547
 

@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 
 import tests.badinput as corpus
-from gisapp import paths
+from gisapp.core import paths
 from tests.badinput import CliCase, HttpCase
 
 REPO = paths.REPO_ROOT
@@ -78,7 +78,7 @@ def _leftovers(tmp: Path) -> list[str]:
 
     Two kinds belong to the server, not to a request, and live as long as it: gunicorn's worker
     heartbeat files (``wgunicorn-*``) and the folder of the forkserver's socket (``pymp-*``,
-    :mod:`gisapp.isolation`), which must hold nothing else.
+    :mod:`gisapp.io.isolation`), which must hold nothing else.
     """
     left = [p.name for p in tmp.iterdir() if not p.name.startswith(("wgunicorn-", "pymp-"))]
     for folder in tmp.glob("pymp-*"):

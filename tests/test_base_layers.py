@@ -1,9 +1,9 @@
 import filecmp
 import json
 
-from gisapp import paths
-from gisapp.build import build_all
-from gisapp.layerstore import list_layers, read_layer, read_meta
+from gisapp.core import paths
+from gisapp.plans.build import build_all
+from gisapp.store.layerstore import list_layers, read_layer, read_meta
 
 
 def test_bundled_layers_equal_a_fresh_build(tmp_path):
@@ -129,8 +129,8 @@ def test_label_points_lie_inside_their_units():
 def test_water_is_sea_inside_the_clip_box_and_the_estuary_reads():
     import shapely
 
-    from gisapp.basemaps import sea_provenance
-    from gisapp.crs import planar_area_m2
+    from gisapp.core.crs import planar_area_m2
+    from gisapp.plans.basemaps import sea_provenance
 
     water = read_layer("base-water")
     assert set(water["class"]) == {"sea"}
@@ -174,7 +174,7 @@ def test_water_labels_lie_in_the_sea():
 def test_water_metadata_and_provenance():
     import hashlib
 
-    from gisapp.basemaps import basemap_dir, sea_provenance
+    from gisapp.plans.basemaps import basemap_dir, sea_provenance
 
     prov = sea_provenance()
     assert prov["package"] == "@geo-maps/earth-seas-10m" and prov["version"] == "0.6.0"

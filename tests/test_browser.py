@@ -25,7 +25,7 @@ from pyproj import Geod, Transformer
 from shapely.geometry import shape
 from werkzeug.serving import make_server
 
-from gisapp import paths
+from gisapp.core import paths
 from gisapp.web import create_app
 from gisapp.web.map_layers import store_view
 from tests.browser import LAUNCH_ARGS
@@ -380,7 +380,7 @@ def test_online_base_maps_only_when_chosen_and_gcj02_shift(live_server: str, wat
     page.select_option("#gisapp-basemap", "amap")
     watched.idle()
     after = page.evaluate(vertex_js)[:2]
-    expected = prcoords.wgs_gcj((before[1], before[0]))  # (lat, lon); gisapp.chinacrs uses the same library
+    expected = prcoords.wgs_gcj((before[1], before[0]))  # (lat, lon); gisapp.core.chinacrs uses the same library
     assert after[1] == pytest.approx(expected.lat, abs=2e-6)
     assert after[0] == pytest.approx(expected.lon, abs=2e-6)
     assert abs(after[0] - before[0]) > 0.003  # several hundred metres here

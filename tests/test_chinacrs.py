@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import shapely
 
-from gisapp.chinacrs import convert_geometries, convert_lonlat
-from gisapp.errors import InputError
+from gisapp.core.chinacrs import convert_geometries, convert_lonlat
+from gisapp.core.errors import InputError
 
 
 def test_gcj02_offset_at_zhongshan_matches_the_documented_shift():

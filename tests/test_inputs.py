@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import shapely
 
-from gisapp.errors import InputError
-from gisapp.inputs import read_input
-from gisapp.inputs.shapefile import dbf_encoding
-from gisapp.inputs.sniff import detect_format
-from gisapp.overlap import analyse
-from gisapp.parcels import load_parcels
+from gisapp.analysis.overlap import analyse
+from gisapp.analysis.parcels import load_parcels
+from gisapp.core.errors import InputError
+from gisapp.io.readers import read_input
+from gisapp.io.readers.shapefile import dbf_encoding
+from gisapp.io.readers.sniff import detect_format
 from tests.fixtures.overlap import builders as b
 
 HOLE = {"A": 10_000.0, "B": 19_600.0, "C": 0.0}

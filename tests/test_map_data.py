@@ -10,9 +10,9 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from gisapp import paths
-from gisapp.crs import PROJECTED, WGS84
-from gisapp.errors import InputError
+from gisapp.core import paths
+from gisapp.core.crs import PROJECTED, WGS84
+from gisapp.core.errors import InputError
 from gisapp.web.map_layers import decimals_for, parse_bbox, tolerance_deg
 from tests.helpers import assert_rfc7946
 
@@ -231,7 +231,7 @@ def test_details_of_a_town_name_the_zones_it_belongs_to(client) -> None:  # type
     related = html[html.index('class="gisapp-related"') :]
     zone_id = _by_name(STRUCTURE_LAYER, NW_ZONE)["properties"]["id"]
     assert f'data-layer="{STRUCTURE_LAYER}" data-id="{zone_id}">{NW_ZONE}</button>' in related
-    from gisapp.metrics import area_table
+    from gisapp.analysis.metrics import area_table
 
     drawn = area_table(gpd.GeoDataFrame([town["properties"]], geometry=[shape(town["geometry"])], crs="EPSG:4326"))
     assert f"{drawn.iloc[0]['area_km2']:,.2f} km²" in html  # drawn area of the schematic cell (planar EPSG:4547)
@@ -290,7 +290,7 @@ def test_search_endpoint(client) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_places_from_the_gazetteer(client) -> None:  # type: ignore[no-untyped-def]
-    from gisapp.search import load_places
+    from gisapp.plans.search import load_places
 
     places = load_places()
     if not places:

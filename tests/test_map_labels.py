@@ -15,8 +15,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from gisapp import paths
-from gisapp.structures import STAND_IN_M
+from gisapp.core import paths
+from gisapp.plans.structures import STAND_IN_M
 from gisapp.web.map_layers import label_anchor, store_view
 from tests.browser import CHROMIUM, LAUNCH_ARGS, chromium_available
 from tests.helpers import BUNDLED

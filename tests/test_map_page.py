@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from gisapp import paths
-from gisapp.layerstore import LayerStore
-from gisapp.settings import Settings
+from gisapp.core import paths
+from gisapp.core.settings import Settings
+from gisapp.store.layerstore import LayerStore
 from gisapp.web import create_app
 from gisapp.web import map_page as mp
 from gisapp.web import map_styles as st
@@ -508,7 +508,7 @@ def _features_of(layer_id: str) -> list[dict]:
 
 
 def test_standins_are_listed_per_plan_with_their_unit(page_html: str) -> None:
-    from gisapp.structures import STAND_IN_M
+    from gisapp.plans.structures import STAND_IN_M
 
     config = _parse(page_html).config
     for plan in config["plans"]:

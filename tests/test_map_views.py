@@ -15,7 +15,7 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from gisapp import paths
+from gisapp.core import paths
 from gisapp.web.map_layers import store_view
 from gisapp.web.map_legend import plan_views
 from tests import test_browser as tb

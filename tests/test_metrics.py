@@ -3,12 +3,12 @@ import json
 import geopandas as gpd
 import pytest
 
-from gisapp import service
-from gisapp.accounting import service as accounting
-from gisapp.crs import PROJECTED, WGS84
-from gisapp.errors import InputError
-from gisapp.layerstore import read_layer
-from gisapp.metrics import area_table
+from gisapp.analysis import service
+from gisapp.analysis.accounting import service as accounting
+from gisapp.analysis.metrics import area_table
+from gisapp.core.crs import PROJECTED, WGS84
+from gisapp.core.errors import InputError
+from gisapp.store.layerstore import read_layer
 from tests.helpers import BUNDLED, ZHONGSHANGANG, feature_collection, square_4547
 
 

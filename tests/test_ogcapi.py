@@ -18,7 +18,7 @@ import shapely
 from flask import request, request_started
 from pyproj import CRS, Transformer
 
-from gisapp.layerstore import list_layers, read_layer
+from gisapp.store.layerstore import list_layers, read_layer
 from tests.test_formats import assert_same_features
 
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/"

@@ -5,12 +5,12 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from gisapp import paths
-from gisapp.crs import PROJECTED, WGS84
-from gisapp.errors import InputError
-from gisapp.layerstore import LayerMeta, LayerStore, read_layer, write_layer
-from gisapp.overlap import analyse, control_from_frame, run_overlap
-from gisapp.parcels import parse_geojson_parcels
+from gisapp.analysis.overlap import analyse, control_from_frame, run_overlap
+from gisapp.analysis.parcels import parse_geojson_parcels
+from gisapp.core import paths
+from gisapp.core.crs import PROJECTED, WGS84
+from gisapp.core.errors import InputError
+from gisapp.store.layerstore import LayerMeta, LayerStore, read_layer, write_layer
 from tests.helpers import ZHONGSHANGANG, feature_collection, square_4547
 
 
@@ -183,8 +183,8 @@ def test_swapped_lat_lon_in_geojson_is_inferred_and_said_so():
 def test_threaded_chunks_equal_the_inline_run(monkeypatch):
     import numpy as np
 
-    from gisapp import chunks
-    from gisapp import overlap as ov
+    from gisapp.analysis import overlap as ov
+    from gisapp.core import chunks
 
     xs, ys = np.meshgrid(np.arange(30) * 70.0, np.arange(30) * 70.0)
     x0, y0 = square_4547(*ZHONGSHANGANG, 1).bounds[:2]
@@ -217,9 +217,9 @@ def test_overlapping_features_of_one_target_are_not_counted_twice(towns):
 def test_load_control_is_cached_until_the_file_changes(tmp_path, monkeypatch):
     import shutil
 
-    from gisapp import overlap as ov
-    from gisapp import paths
-    from gisapp.layerstore import LayerStore
+    from gisapp.analysis import overlap as ov
+    from gisapp.core import paths
+    from gisapp.store.layerstore import LayerStore
 
     dst = tmp_path / "layers"
     shutil.copytree(paths.layers_dir(), dst)
@@ -235,8 +235,8 @@ def test_load_control_is_cached_until_the_file_changes(tmp_path, monkeypatch):
 def test_complex_features_are_tiled_with_the_same_figures(monkeypatch, towns):
     import numpy as np
 
-    from gisapp import overlap as ov
-    from gisapp.overlap import targets
+    from gisapp.analysis import overlap as ov
+    from gisapp.analysis.overlap import targets
 
     xs, ys = np.meshgrid(np.arange(20) * 150.0, np.arange(20) * 150.0)
     x0, y0 = square_4547(*ZHONGSHANGANG, 1).bounds[:2]

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from gisapp import service
-from gisapp.overlap import dask_overlap_check
+from gisapp.analysis import service
+from gisapp.analysis.overlap import dask_overlap_check
 from tests.fixtures.overlap import builders as b
 from tests.helpers import BUNDLED
 

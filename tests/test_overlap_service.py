@@ -16,11 +16,12 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from gisapp import paths, service
+from gisapp.analysis import service
 from gisapp.cli import main
-from gisapp.errors import InputError
-from gisapp.layerstore import LayerMeta, LayerStore, write_layer
-from gisapp.report import feature_collection
+from gisapp.core import paths
+from gisapp.core.errors import InputError
+from gisapp.report.overlap_report import feature_collection
+from gisapp.store.layerstore import LayerMeta, LayerStore, write_layer
 from gisapp.web import create_app
 from tests.fixtures.overlap import builders as b
 from tests.helpers import BUNDLED, assert_rfc7946

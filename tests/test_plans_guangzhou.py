@@ -2,11 +2,11 @@
 
 import pytest
 
-from gisapp import paths
-from gisapp.crs import PROJECTED
-from gisapp.layerstore import read_layer, read_meta
-from gisapp.structures import load_definition
-from gisapp.validate import list_items_in_text
+from gisapp.core import paths
+from gisapp.core.crs import PROJECTED
+from gisapp.plans.structures import load_definition
+from gisapp.plans.validate import list_items_in_text
+from gisapp.store.layerstore import read_layer, read_meta
 
 ZONE = paths.zones_dir() / "guangzhou-services-2021-2025.yaml"
 

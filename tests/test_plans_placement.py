@@ -7,12 +7,12 @@ Zhongshan assertions depend on the town cells (F1 may move them), never on a fix
 import shapely
 import yaml
 
-from gisapp import paths
-from gisapp.crs import PROJECTED
-from gisapp.evidence import district_areas, evidence_markdown, plan_evidence
-from gisapp.gazetteer import load_gazetteer
-from gisapp.layerstore import list_layers, read_layer, read_meta
-from gisapp.structures import BASIS_ORDER, METHOD_LABELS, STAND_IN_M
+from gisapp.core import paths
+from gisapp.core.crs import PROJECTED
+from gisapp.plans.evidence import district_areas, evidence_markdown, plan_evidence
+from gisapp.plans.gazetteer import load_gazetteer
+from gisapp.plans.structures import BASIS_ORDER, METHOD_LABELS, STAND_IN_M
+from gisapp.store.layerstore import list_layers, read_layer, read_meta
 
 STRUCTURES = (
     "gz-services-structure",

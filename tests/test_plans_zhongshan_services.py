@@ -3,12 +3,12 @@
 import pytest
 import shapely
 
-from gisapp import paths
-from gisapp.crs import PROJECTED
-from gisapp.gazetteer import load_gazetteer
-from gisapp.layerstore import read_layer, read_meta
-from gisapp.structures import load_definition
-from gisapp.validate import sentence_at_line
+from gisapp.core import paths
+from gisapp.core.crs import PROJECTED
+from gisapp.plans.gazetteer import load_gazetteer
+from gisapp.plans.structures import load_definition
+from gisapp.plans.validate import sentence_at_line
+from gisapp.store.layerstore import read_layer, read_meta
 
 DETAIL = paths.zones_dir() / "zhongshan-services-2021-2025-detail.yaml"
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from gisapp import paths
-from gisapp.crs import PROJECTED
-from gisapp.layerstore import read_layer, read_meta
-from gisapp.structures import load_definition
+from gisapp.core import paths
+from gisapp.core.crs import PROJECTED
+from gisapp.plans.structures import load_definition
+from gisapp.store.layerstore import read_layer, read_meta
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
 """The Reader and Writer registries, and one format set on every output path (issue 14).
 
 Every output path — ``gisapp export``, ``gisapp overlap``, ``/api/export`` and ``/api/overlap`` —
-must offer exactly the formats of :data:`gisapp.writers.WRITERS` (the overlap paths add the
-renderings of :data:`gisapp.report.REPORTS`), answer an unknown name with the same 400 body,
+must offer exactly the formats of :data:`gisapp.io.writers.WRITERS` (the overlap paths add the
+renderings of :data:`gisapp.report.overlap_report.REPORTS`), answer an unknown name with the same 400 body,
 and actually produce every format it offers.
 """
 
@@ -18,12 +18,12 @@ import pyogrio
 import pytest
 
 from gisapp.cli import build_parser, main
-from gisapp.errors import InputError
-from gisapp.inputs import read_input
-from gisapp.inputs.readers import READERS, name_hints
-from gisapp.registry import Registry, UnknownName
-from gisapp.report import REPORTS, overlap_formats
-from gisapp.writers import WRITERS, WriteOptions
+from gisapp.core.errors import InputError
+from gisapp.core.registry import Registry, UnknownName
+from gisapp.io.readers import read_input
+from gisapp.io.readers.readers import READERS, name_hints
+from gisapp.io.writers import WRITERS, WriteOptions
+from gisapp.report.overlap_report import REPORTS, overlap_formats
 from tests.helpers import ZHONGSHANGANG, feature_collection, square_4547
 
 WRITER_NAMES = ("geojson", "gpkg", "shp", "kml", "csv", "fgb", "parquet")
@@ -115,7 +115,7 @@ def test_registry_refuses_duplicates_and_dangling_aliases():
 
 
 def test_a_writer_writes_to_a_path_and_to_a_buffer(tmp_path):
-    from gisapp.layerstore import read_layer
+    from gisapp.store.layerstore import read_layer
 
     towns = read_layer("zs-towns")
     options = WriteOptions("towns", {"title": "镇街"})

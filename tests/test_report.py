@@ -10,9 +10,10 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
-from gisapp import paths, service
-from gisapp.layerstore import LayerStore
-from gisapp.report import render, report_model
+from gisapp.analysis import service
+from gisapp.core import paths
+from gisapp.report.overlap_report import render, report_model
+from gisapp.store.layerstore import LayerStore
 from tests.fixtures.overlap import builders as b
 
 SENTENCE = "划定不少于250平方公里的工业用地保护红线"

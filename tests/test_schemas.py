@@ -7,12 +7,12 @@ import jsonschema
 import pytest
 import yaml
 
-from gisapp import paths
-from gisapp.accounting import rules
-from gisapp.accounting.ruleschema import RULE_MODELS
-from gisapp.geomethods import GEOMETRY_METHODS
-from gisapp.schemaexport import DOCS_DIR, SCHEMAS, export_schemas, schema_text
-from gisapp.structures import DefinitionError, load_definition
+from gisapp.analysis.accounting import rules
+from gisapp.analysis.accounting.ruleschema import RULE_MODELS
+from gisapp.core import paths
+from gisapp.plans.geomethods import GEOMETRY_METHODS
+from gisapp.plans.schemaexport import DOCS_DIR, SCHEMAS, export_schemas, schema_text
+from gisapp.plans.structures import DefinitionError, load_definition
 
 ELEMENT = {"id": "a", "name": "A", "role": "node", "section": "s", "sentence": "A"}
 DEFINITION = {"id": "t", "plan": "p.txt", "structure": "s", "section": "s", "city": "中山市"}

@@ -1,10 +1,10 @@
-"""gisapp.search: name and pinyin search over the layers (no Flask)."""
+"""gisapp.plans.search: name and pinyin search over the layers (no Flask)."""
 
 from __future__ import annotations
 
 import pytest
 
-from gisapp.search import (
+from gisapp.plans.search import (
     EXACT,
     INITIALS,
     PINYIN_EXACT,

@@ -9,11 +9,11 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from gisapp import paths
 from gisapp.cli import main
-from gisapp.errors import InputError
-from gisapp.layerstore import LayerMeta, LayerStore, write_layer
-from gisapp.settings import SETTINGS, Settings, settings_table
+from gisapp.core import paths
+from gisapp.core.errors import InputError
+from gisapp.core.settings import SETTINGS, Settings, settings_table
+from gisapp.store.layerstore import LayerMeta, LayerStore, write_layer
 from gisapp.web import create_app
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,13 +60,13 @@ def test_settings_table_in_docs_is_current() -> None:
 
 
 def test_core_reads_no_environment() -> None:
-    """Only gisapp/settings.py reads the environment (and storetxn its fault-injection hook for tests)."""
+    """Only gisapp/core/settings.py reads the environment (and storetxn its fault-injection hook for tests)."""
     readers = []
     for path in sorted((REPO / "gisapp").rglob("*.py")):
         text = path.read_text("utf-8")
         if "os.environ" in text or "getenv(" in text:
             readers.append(str(path.relative_to(REPO)))
-    assert readers == ["gisapp/settings.py", "gisapp/storetxn.py"]  # storetxn: the kill-test hook only
+    assert readers == ["gisapp/core/settings.py", "gisapp/store/storetxn.py"]  # storetxn: the kill-test hook only
 
 
 def test_two_apps_on_two_stores_see_their_own_layers_everywhere(tmp_path) -> None:

@@ -2,7 +2,7 @@
 
 ``gisapp towns replace``, ``gisapp redline import`` and ``gisapp build`` run as real
 subprocesses on a copy of the bundled store and are SIGKILLed at named steps
-(``GISAPP_TEST_KILL_AT``, see :func:`gisapp.storetxn.checkpoint`). After each kill the store
+(``GISAPP_TEST_KILL_AT``, see :func:`gisapp.store.storetxn.checkpoint`). After each kill the store
 must be exactly the old or exactly the new version (``gisapp store status`` / ``validate``),
 no temp file may survive the next command, and ``gisapp store rollback`` must restore the
 previous version byte for byte.
@@ -22,9 +22,9 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from gisapp import paths
-from gisapp.layerstore import read_layer, read_meta, write_layer
-from gisapp.storetxn import JOURNAL, STORE_DIR, VersionedStore
+from gisapp.core import paths
+from gisapp.store.layerstore import read_layer, read_meta, write_layer
+from gisapp.store.storetxn import JOURNAL, STORE_DIR, VersionedStore
 from tests.helpers import ZHONGSHANGANG, square_4547
 
 KILLED = -signal.SIGKILL
@@ -194,7 +194,7 @@ def test_build_refuses_to_drop_official_towns_and_writes_nothing(replaced, tmp_p
 
 
 def test_structures_built_from_another_town_layer_fail_validate_and_towns_check(bundled, official_towns, tmp_path):
-    from gisapp.towns import replace_towns
+    from gisapp.plans.towns import replace_towns
 
     store = copy_store(bundled, tmp_path / "layers")
     gdf, meta = replace_towns(official_towns)

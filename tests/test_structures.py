@@ -4,10 +4,10 @@ import shutil
 import pytest
 import shapely
 
-from gisapp import paths
-from gisapp.crs import PROJECTED
-from gisapp.layerstore import read_layer, read_meta
-from gisapp.structures import METHOD_LABELS, DefinitionError, compile_structure, load_definition
+from gisapp.core import paths
+from gisapp.core.crs import PROJECTED
+from gisapp.plans.structures import METHOD_LABELS, DefinitionError, compile_structure, load_definition
+from gisapp.store.layerstore import read_layer, read_meta
 
 ZONE_FILE = paths.zones_dir() / "zhongshan-services-2021-2025.yaml"
 PROPERTIES = {

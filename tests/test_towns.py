@@ -5,10 +5,9 @@ import pytest
 import shapely
 
 from gisapp.cli import main
-from gisapp.crs import PROJECTED, WGS84
-from gisapp.errors import InputError
-from gisapp.layerstore import read_layer, read_meta
-from gisapp.towns import (
+from gisapp.core.crs import PROJECTED, WGS84
+from gisapp.core.errors import InputError
+from gisapp.plans.towns import (
     check_tessellation,
     construct_towns,
     evidence_outside,
@@ -16,6 +15,7 @@ from gisapp.towns import (
     load_town_facts,
     replace_towns,
 )
+from gisapp.store.layerstore import read_layer, read_meta
 
 SUBDISTRICTS = {"石岐街道", "东区街道", "西区街道", "南区街道", "五桂山街道", "中山港街道", "民众街道", "南朗街道"}
 TOWNS = {
@@ -141,7 +141,7 @@ def test_uncertainty_comes_from_the_distance_to_the_nearest_cited_point(towns, o
     unc = dict(zip(towns["name"], towns["uncertainty_m"]))
     assert all(u % 100 == 0 and 500 <= u <= 30000 for u in unc.values())
     # recomputed from the cells and the cited points, the stated values come back exactly
-    from gisapp.towns import evidence_uncertainty_m
+    from gisapp.plans.towns import evidence_uncertainty_m
 
     ev = load_evidence()
     pts = gpd.GeoSeries([shapely.Point(e.lon, e.lat) for e in ev], crs=WGS84).to_crs(PROJECTED)

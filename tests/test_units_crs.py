@@ -1,9 +1,9 @@
 import geopandas as gpd
 import pytest
 
-from gisapp.crs import PROJECTED, WGS84, geodesic_area_m2, parse_crs, planar_area_m2
-from gisapp.errors import InputError
-from gisapp.units import M2_PER_MU, area_fields, m2_to_mu
+from gisapp.core.crs import PROJECTED, WGS84, geodesic_area_m2, parse_crs, planar_area_m2
+from gisapp.core.errors import InputError
+from gisapp.core.units import M2_PER_MU, area_fields, m2_to_mu
 from tests.helpers import square_4547
 
 

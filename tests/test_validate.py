@@ -5,10 +5,10 @@ import shutil
 import pytest
 import yaml
 
-from gisapp import paths
 from gisapp.cli import main
-from gisapp.gazetteer import gazetteer_path
-from gisapp.validate import format_report, list_items_in_text, sentence_at_line, validate_all
+from gisapp.core import paths
+from gisapp.plans.gazetteer import gazetteer_path
+from gisapp.plans.validate import format_report, list_items_in_text, sentence_at_line, validate_all
 
 
 @pytest.fixture(scope="module")

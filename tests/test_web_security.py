@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from gisapp import paths
-from gisapp.export import to_csv
-from gisapp.formats import export_frame
-from gisapp.layerstore import LayerMeta, write_layer
+from gisapp.core import paths
+from gisapp.io.export import to_csv
+from gisapp.io.formats import export_frame
+from gisapp.store.layerstore import LayerMeta, write_layer
 from gisapp.web import create_app
 from tests.browser import CHROMIUM, LAUNCH_ARGS, chromium_available
 from tests.helpers import ZHONGSHANGANG, live_server_for
@@ -167,7 +167,7 @@ def test_links_come_from_the_configured_base_url_not_the_host_header() -> None:
 
 def test_malformed_base_url_is_refused() -> None:
     """A base URL that is not absolute http(s) stops the app at start, with a clear error."""
-    from gisapp.errors import InputError
+    from gisapp.core.errors import InputError
 
     with pytest.raises(InputError, match="GISAPP_BASE_URL"):
         create_app({"GISAPP_BASE_URL": "javascript:alert(1)"})

@@ -9,12 +9,12 @@ import rasterio
 import shapely
 from rasterio.transform import from_origin
 
-from gisapp.accounting.areas import ellipsoidal_m2
+from gisapp.analysis.accounting.areas import ellipsoidal_m2
+from gisapp.analysis.zonalstats import zonal_stats
 from gisapp.cli import main
-from gisapp.crs import PROJECTED
-from gisapp.errors import InputError
-from gisapp.layerstore import read_layer
-from gisapp.zonalstats import zonal_stats
+from gisapp.core.crs import PROJECTED
+from gisapp.core.errors import InputError
+from gisapp.store.layerstore import read_layer
 from tests.helpers import ZHONGSHANGANG
 
 pytest.importorskip("exactextract")

@@ -13,8 +13,8 @@ from typing import Any
 from pygeoapi.api import API
 from pygeoapi.openapi import get_oas
 
-from gisapp import paths
-from gisapp.layerstore import LayerMeta, LayerStore
+from gisapp.core import paths
+from gisapp.store.layerstore import LayerMeta, LayerStore
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 #: CRSs offered by every collection (Part 2): CRS84 first (the default), then EPSG codes.

@@ -1,6 +1,6 @@
 """A pygeoapi feature provider over the gisapp layer store.
 
-Storage CRS: OGC CRS84 (WGS 84 lon/lat), as the layers are stored (:mod:`gisapp.layerstore`).
+Storage CRS: OGC CRS84 (WGS 84 lon/lat), as the layers are stored (:mod:`gisapp.store.layerstore`).
 Output CRSs other than CRS84 are produced by pygeoapi's :func:`pygeoapi.util.crs_transform`
 (pyproj, axis order of the CRS's authority, as OGC API – Features Part 2 requires).
 """
@@ -17,8 +17,8 @@ import shapely
 from pygeoapi.provider.base import BaseProvider, ProviderItemNotFoundError, ProviderQueryError
 from pygeoapi.util import crs_transform
 
-from gisapp.errors import InputError
-from gisapp.layerstore import LayerStore
+from gisapp.core.errors import InputError
+from gisapp.store.layerstore import LayerStore
 
 
 def _json_type(dtype: Any) -> dict[str, str]:
@@ -41,7 +41,7 @@ class LayerStoreProvider(BaseProvider):
 
     def __init__(self, provider_def: dict[str, Any]) -> None:
         """Args: provider_def: pygeoapi provider block (``name``, ``type``, ``data``, ``id_field``, and
-        ``store``: the :class:`~gisapp.layerstore.LayerStore` of the app, see :func:`gisapp.ogcapi.config.build_config`)."""
+        ``store``: the :class:`~gisapp.store.layerstore.LayerStore` of the app, see :func:`gisapp.ogcapi.config.build_config`)."""
         super().__init__(provider_def)
         self.store: LayerStore = provider_def["store"]
         self.get_fields()

@@ -1,4 +1,4 @@
-"""The web layer: a Flask app over :mod:`gisapp.service` (JSON API) and the map page.
+"""The web layer: a Flask app over :mod:`gisapp.analysis.service` (JSON API) and the map page.
 
 Every error reaches the client as JSON with a 4xx status (``{"error": code, "message": …}``)
 for API routes; nothing leaks a traceback.
@@ -13,11 +13,11 @@ from flask import Flask, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from gisapp import paths
-from gisapp.errors import InputError
-from gisapp.jsontext import parse_json
-from gisapp.layerstore import LayerStore
-from gisapp.settings import SETTINGS, Settings
+from gisapp.core import paths
+from gisapp.core.errors import InputError
+from gisapp.core.jsontext import parse_json
+from gisapp.core.settings import SETTINGS, Settings
+from gisapp.store.layerstore import LayerStore
 from gisapp.web.context import SETTINGS_KEY, STORE_KEY
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ SETTING_NAMES = frozenset(s.name for s in SETTINGS)
 
 
 class _BoundedJSONProvider(DefaultJSONProvider):
-    """Flask's JSON provider, but request bodies are parsed by :func:`gisapp.jsontext.parse_json`
+    """Flask's JSON provider, but request bodies are parsed by :func:`gisapp.core.jsontext.parse_json`
     (a nesting bound, and every failure an :class:`InputError` → 400 JSON)."""
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
@@ -38,11 +38,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Create the Flask app.
 
     Args:
-        config: overrides by setting name (:data:`gisapp.settings.SETTINGS`, e.g.
+        config: overrides by setting name (:data:`gisapp.core.settings.SETTINGS`, e.g.
             ``{"GISAPP_LAYERS_DIR": "/srv/store", "GISAPP_TILES": "osm"}``) or Flask keys
             (``{"MAX_CONTENT_LENGTH": 1024}``). A setting not given comes from the environment
             variable of the same name, then its default (``docs/settings.md``). The app owns one
-            :class:`~gisapp.layerstore.LayerStore` on ``GISAPP_LAYERS_DIR``; every route, the map
+            :class:`~gisapp.store.layerstore.LayerStore` on ``GISAPP_LAYERS_DIR``; every route, the map
             and the OGC API read through it (:func:`gisapp.web.context.current_store`).
 
     Returns:
@@ -75,7 +75,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(api, url_prefix="/api")
     app.register_blueprint(mapview)
-    from gisapp.extensions import extension_modules
+    from gisapp.core.extensions import extension_modules
 
     for module in extension_modules("routes_", "gisapp.web"):
         app.register_blueprint(module.blueprint, url_prefix=getattr(module, "URL_PREFIX", None))
@@ -116,14 +116,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _install_guards(app: Flask) -> None:
     """Security headers, the chunked-body limit, the fixed base URL and the analysis gate (see
     :mod:`gisapp.web.security` and :mod:`gisapp.web.admission`)."""
-    from gisapp import gdalpolicy
-    from gisapp.limits import DEFAULT_LIMITS
+    from gisapp.core.limits import DEFAULT_LIMITS
+    from gisapp.io import gdalpolicy
     from gisapp.web.admission import AnalysisGate
     from gisapp.web.security import BodyLimit, FixedBaseUrl, add_security_headers
 
     settings: Settings = app.extensions[SETTINGS_KEY]
     gdalpolicy.apply()
-    app.extensions["gisapp.limits"] = DEFAULT_LIMITS.with_(isolate=settings.isolate_reads)
+    app.extensions["gisapp.core.limits"] = DEFAULT_LIMITS.with_(isolate=settings.isolate_reads)
     app.after_request(add_security_headers)
     inner = app.wsgi_app
     if settings.base_url:

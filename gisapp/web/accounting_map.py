@@ -15,7 +15,7 @@ from typing import Any
 import geopandas as gpd
 import shapely
 
-from gisapp.layerstore import LayerStore
+from gisapp.store.layerstore import LayerStore
 
 PROJECTED = "EPSG:4547"
 #: Status classes of a unit by its share of the line (%): (lower bound, colour, Chinese, English).

@@ -14,8 +14,8 @@ import threading
 
 from flask import current_app
 
-from gisapp.errors import InputError
-from gisapp.limits import DEFAULT_LIMITS, Limits
+from gisapp.core.errors import InputError
+from gisapp.core.limits import DEFAULT_LIMITS, Limits
 
 
 class ServerBusy(InputError):
@@ -60,10 +60,10 @@ class AnalysisGate:
 
 
 def request_limits() -> Limits:
-    """The bounds an upload of the current request is read under (:class:`gisapp.limits.Limits`).
+    """The bounds an upload of the current request is read under (:class:`gisapp.core.limits.Limits`).
 
-    The app's :data:`gisapp.limits.DEFAULT_LIMITS`, with GDAL-backed formats read in an isolated,
-    resource-limited process unless ``GISAPP_ISOLATE_READS`` is false (see :mod:`gisapp.isolation`).
+    The app's :data:`gisapp.core.limits.DEFAULT_LIMITS`, with GDAL-backed formats read in an isolated,
+    resource-limited process unless ``GISAPP_ISOLATE_READS`` is false (see :mod:`gisapp.io.isolation`).
     """
-    found = current_app.extensions.get("gisapp.limits")
+    found = current_app.extensions.get("gisapp.core.limits")
     return found if isinstance(found, Limits) else DEFAULT_LIMITS

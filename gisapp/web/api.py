@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from gisapp import service
-from gisapp.export import to_csv
-from gisapp.layerstore import check_layer_id
+from gisapp.analysis import service
+from gisapp.io.export import to_csv
+from gisapp.store.layerstore import check_layer_id
 from gisapp.web.context import current_store
 
 api = Blueprint("api", __name__)

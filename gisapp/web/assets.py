@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gisapp import paths
+from gisapp.core import paths
 
 STATIC_URL = "/static/"
 
@@ -54,7 +54,7 @@ def static_file(url: str) -> Path:
         url: a URL path starting with ``/static/``.
 
     Returns:
-        the path under :func:`gisapp.paths.static_dir` (it may not exist).
+        the path under :func:`gisapp.core.paths.static_dir` (it may not exist).
 
     Raises:
         ValueError: when ``url`` is not under ``/static/`` or climbs out of the static directory.

@@ -1,4 +1,4 @@
-"""What the current app owns: its :class:`~gisapp.settings.Settings` and :class:`~gisapp.layerstore.LayerStore`.
+"""What the current app owns: its :class:`~gisapp.core.settings.Settings` and :class:`~gisapp.store.layerstore.LayerStore`.
 
 Routes call :func:`current_store` and :func:`current_settings` instead of reading paths or the
 environment, so two apps in one process (two stores) never see each other's layers.
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from flask import current_app
 
-from gisapp.layerstore import LayerStore
-from gisapp.settings import Settings
+from gisapp.core.settings import Settings
+from gisapp.store.layerstore import LayerStore
 
 STORE_KEY = "gisapp.store"
-SETTINGS_KEY = "gisapp.settings"
+SETTINGS_KEY = "gisapp.core.settings"
 
 
 def current_store() -> LayerStore:

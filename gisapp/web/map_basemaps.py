@@ -82,7 +82,7 @@ def tianditu_key(value: str) -> str:
     """Return the configured 天地图 key, or ``""``.
 
     Args:
-        value: the setting ``GISAPP_TIANDITU_KEY`` (:class:`gisapp.settings.Settings.tianditu_key`).
+        value: the setting ``GISAPP_TIANDITU_KEY`` (:class:`gisapp.core.settings.Settings.tianditu_key`).
 
     Returns:
         the key when it is 8–64 letters and digits; anything else is ignored (logged), so a key can

@@ -17,15 +17,15 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gisapp.crs import PROJECTED, WGS84, geodesic_area_m2
-from gisapp.overlap.engine import overlap_pairs, union_overlap_m2
-from gisapp.overlap.targets import ControlLayer
+from gisapp.analysis.overlap.engine import overlap_pairs, union_overlap_m2
+from gisapp.analysis.overlap.targets import ControlLayer
+from gisapp.core.crs import PROJECTED, WGS84, geodesic_area_m2
 from gisapp.web import map_styles as st
 from gisapp.web.map_layers import DisplayLayer, StoreView
 from gisapp.web.map_text import TEMPLATES, area_units, blank, num, pct
 
 if TYPE_CHECKING:
-    from gisapp.gazetteer import Place
+    from gisapp.plans.gazetteer import Place
 
 #: Properties shown in their own sections; the rest go to the "other properties" table.
 SHOWN = frozenset(
@@ -141,8 +141,8 @@ def related_metrics(view: StoreView, layer: DisplayLayer, row: int) -> list[dict
     """What one feature meets in the other drawn layers (towns, structures, control lines, others).
 
     Overlaps are planar areas in EPSG:4547 measured by the overlap engine
-    (:func:`gisapp.overlap.engine.overlap_pairs`; the whole overlap with a layer counts features that overlap
-    each other once, :func:`gisapp.overlap.engine.union_overlap_m2`); an overlap under :data:`MIN_SHARE` of
+    (:func:`gisapp.analysis.overlap.engine.overlap_pairs`; the whole overlap with a layer counts features that overlap
+    each other once, :func:`gisapp.analysis.overlap.engine.union_overlap_m2`); an overlap under :data:`MIN_SHARE` of
     both features is a boundary sliver and is left out. Base boundaries are not related.
 
     Args:
@@ -288,7 +288,7 @@ def place_details(place: Place, view: StoreView) -> dict[str, Any]:
     """Details of a gazetteer place (a named point the plans refer to).
 
     Args:
-        place: the place (:class:`gisapp.gazetteer.Place`); view: the store (towns/structures containing it).
+        place: the place (:class:`gisapp.plans.gazetteer.Place`); view: the store (towns/structures containing it).
 
     Returns:
         the same shape as :func:`feature_details` with ``layer`` ``""`` and ``kind`` ``"place"``.

@@ -7,7 +7,7 @@ rounded to the precision the zoom can show. The full-precision geometry stays in
 what every export, area and overlap uses.
 
 A :class:`StoreView` holds the layers of one store directory; :func:`store_view` returns the
-cached one and rebuilds it when a layer file changes (:meth:`gisapp.layerstore.LayerStore.store_state`). Feature ids shown to the
+cached one and rebuilds it when a layer file changes (:meth:`gisapp.store.layerstore.LayerStore.store_state`). Feature ids shown to the
 browser are the layer's own ``id`` property when every one is safe (:data:`SAFE_ID_RE`) and unique,
 else ``feature-<n>`` (row number).
 """
@@ -27,10 +27,10 @@ import numpy as np
 import shapely
 from shapely import STRtree
 
-from gisapp import symbology as sym
-from gisapp.errors import InputError, LayerNotFound
-from gisapp.layerstore import LayerMeta, LayerStore, check_layer_id
-from gisapp.structures import STAND_IN_M
+from gisapp.core.errors import InputError, LayerNotFound
+from gisapp.plans.structures import STAND_IN_M
+from gisapp.report import symbology as sym
+from gisapp.store.layerstore import LayerMeta, LayerStore, check_layer_id
 from gisapp.web import map_styles as st
 from gisapp.web.map_text import tooltip_html
 
@@ -341,7 +341,7 @@ def _label(
 
 
 def _is_stand_in(geom: shapely.Geometry, props: dict[str, Any]) -> bool:
-    """Whether a feature is a stand-in: a Point with ``uncertainty_m`` ≥ :data:`gisapp.structures.STAND_IN_M`."""
+    """Whether a feature is a stand-in: a Point with ``uncertainty_m`` ≥ :data:`gisapp.plans.structures.STAND_IN_M`."""
     unc = props.get("uncertainty_m")
     try:
         unc = float(unc)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from gisapp import paths
+from gisapp.core import paths
 from gisapp.web import map_styles as st
 from gisapp.web.map_layers import DisplayLayer, StoreView
 from gisapp.web.map_text import TEMPLATES
@@ -407,9 +407,9 @@ def plan_views(view: StoreView) -> list[dict[str, Any]]:
         "section", "line_from", "line_to"}, "roles" [role keys present], "bases" [bases present],
         "standins" [{"layer", "id", "name", "name_en", "role", "uncertainty_m", "basis_note", "unit"
         {"kind": towns|districts|city, "names", "layer", "ids"}}]}``. A stand-in is a Point whose
-        ``uncertainty_m`` is at least :data:`gisapp.structures.STAND_IN_M` (5000 m).
+        ``uncertainty_m`` is at least :data:`gisapp.plans.structures.STAND_IN_M` (5000 m).
     """
-    from gisapp.structures import STAND_IN_M
+    from gisapp.plans.structures import STAND_IN_M
 
     layers = list(view.layers())
     by_id = {lyr.meta.id: lyr for lyr in layers}

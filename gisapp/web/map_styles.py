@@ -16,12 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gisapp import symbology as sym
-from gisapp.layerstore import LayerMeta
-from gisapp.structures import STAND_IN_M
+from gisapp.plans.structures import STAND_IN_M
+from gisapp.report import symbology as sym
+from gisapp.store.layerstore import LayerMeta
 
 #: Roles of spatial-structure features: key -> (colour, Chinese, English), in legend order
-#: (from :data:`gisapp.symbology.ROLE_SYMBOLS`; a zone's own colour is :func:`gisapp.symbology.zone_colour`).
+#: (from :data:`gisapp.report.symbology.ROLE_SYMBOLS`; a zone's own colour is :func:`gisapp.report.symbology.zone_colour`).
 ROLES: dict[str, tuple[str, str, str]] = {k: (v.colour, v.zh, v.en) for k, v in sym.ROLE_SYMBOLS.items()}
 OTHER_ROLE = (sym.OTHER_SYMBOL.colour, sym.OTHER_SYMBOL.zh, sym.OTHER_SYMBOL.en)
 
@@ -155,16 +155,16 @@ def feature_style(
         kind: layer kind (unknown kinds are styled as :data:`OTHER_KIND`).
         basis: ``official`` | ``schematic`` | ``illustrative``.
         role: a key of :data:`ROLES` or ``"other"`` (used for structures only; symbols and colours
-            from :mod:`gisapp.symbology`).
+            from :mod:`gisapp.report.symbology`).
         feature_id: the feature's id; it becomes the CSS class ``gisapp-fid-<id>``.
         geometry_type: ``Polygon``/``MultiPolygon``, ``LineString``/``MultiLineString`` or ``Point``;
             lines are drawn as broad bands without fill, points as symbols (``shape``: ``star``,
             ``circle``, ``square``, ``diamond``; ``radius`` in px; drawn by ``static/js/map/layerset.js``).
-        uncertainty_m: a point's positional uncertainty (m); at :data:`gisapp.structures.STAND_IN_M` or more the
+        uncertainty_m: a point's positional uncertainty (m); at :data:`gisapp.plans.structures.STAND_IN_M` or more the
             point is a stand-in for a unit: class ``gisapp-standin`` and ``standin: True`` — the map
             does not draw it as a point (the plan view lists it instead).
         zone_index: for a zone, its rank among the zones of its layer: its categorical colour
-            (:func:`gisapp.symbology.zone_colour`); None: the role colour.
+            (:func:`gisapp.report.symbology.zone_colour`); None: the role colour.
         name: the feature's Chinese name (platforms named 基地 / 园 get a diamond).
 
     Returns:

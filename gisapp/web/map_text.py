@@ -12,8 +12,8 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from gisapp import paths
-from gisapp.units import M2_PER_HA, M2_PER_KM2, M2_PER_MU
+from gisapp.core import paths
+from gisapp.core.units import M2_PER_HA, M2_PER_KM2, M2_PER_MU
 
 #: The map's Jinja environment: autoescaped, strict about undefined names (templates/map/).
 TEMPLATES = jinja2.Environment(

@@ -1,5 +1,5 @@
 """Control-line accounting over HTTP: the metrics page ``GET /accounting`` and JSON/CSV endpoints
-under ``/api/accounting`` (thin over :mod:`gisapp.accounting.service` and :mod:`gisapp.zonalstats`).
+under ``/api/accounting`` (thin over :mod:`gisapp.analysis.accounting.service` and :mod:`gisapp.analysis.zonalstats`).
 
 Endpoints:
 
@@ -30,12 +30,12 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from gisapp.accounting import rules as rules_mod
-from gisapp.accounting import service
-from gisapp.accounting.tabular import TABLES, csv_text, report_rows, with_warning
-from gisapp.errors import InputError, LayerNotFound
-from gisapp.jsontext import parse_json
-from gisapp.layerstore import check_layer_id
+from gisapp.analysis.accounting import rules as rules_mod
+from gisapp.analysis.accounting import service
+from gisapp.analysis.accounting.tabular import TABLES, csv_text, report_rows, with_warning
+from gisapp.core.errors import InputError, LayerNotFound
+from gisapp.core.jsontext import parse_json
+from gisapp.store.layerstore import check_layer_id
 from gisapp.web.accounting_map import build_map
 from gisapp.web.api import csv_response, want_bom
 from gisapp.web.context import current_store
@@ -214,7 +214,7 @@ def compare():  # type: ignore[no-untyped-def]
 @blueprint.post("/api/accounting/zonal")
 def zonal():  # type: ignore[no-untyped-def]
     """Raster statistics per zone of a stored layer; the raster is the multipart field ``file``."""
-    from gisapp.zonalstats import flatten, zonal_stats
+    from gisapp.analysis.zonalstats import flatten, zonal_stats
 
     upload = request.files.get("file")
     if upload is None:

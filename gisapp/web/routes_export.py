@@ -1,6 +1,6 @@
-"""``/api/export``: layers, filtered subsets and analysis results as files (see :mod:`gisapp.formats`).
+"""``/api/export``: layers, filtered subsets and analysis results as files (see :mod:`gisapp.io.formats`).
 
-The formats are those of :data:`gisapp.writers.WRITERS`, the same set every output path offers.
+The formats are those of :data:`gisapp.io.writers.WRITERS`, the same set every output path offers.
 
 * ``GET /api/export/formats`` — the formats and CRSs on offer (and the overlap-only reports);
 * ``GET /api/export/<layer_id>?format=&crs=&encoding=&bom=&precision=&where=FIELD=VALUE&bbox=&bbox-crs=&metrics=1``;
@@ -17,13 +17,13 @@ from typing import Any
 import geopandas as gpd
 from flask import Blueprint, Response, jsonify, request
 
-from gisapp import export, formats
-from gisapp.errors import InputError
-from gisapp.layerstore import LayerMeta
-from gisapp.report import REPORTS
+from gisapp.core.errors import InputError
+from gisapp.io import export, formats
+from gisapp.io.writers import ENCODINGS, WRITERS
+from gisapp.report.overlap_report import REPORTS
+from gisapp.store.layerstore import LayerMeta
 from gisapp.web.admission import request_limits
 from gisapp.web.context import current_store
-from gisapp.writers import ENCODINGS, WRITERS
 
 URL_PREFIX = "/api/export"
 blueprint = Blueprint("export", __name__)
@@ -75,8 +75,8 @@ def _send(gdf: gpd.GeoDataFrame, meta: LayerMeta | dict[str, Any], describedby: 
 def export_formats():  # type: ignore[no-untyped-def]
     """The formats and CRSs on offer (keys, names, file endings, media types).
 
-    ``formats``: :data:`gisapp.writers.WRITERS` (every output path); ``overlap_reports``: the
-    renderings ``/api/overlap`` offers besides them (:data:`gisapp.report.REPORTS`).
+    ``formats``: :data:`gisapp.io.writers.WRITERS` (every output path); ``overlap_reports``: the
+    renderings ``/api/overlap`` offers besides them (:data:`gisapp.report.overlap_report.REPORTS`).
     """
     return jsonify(
         {

@@ -1,5 +1,5 @@
 """``GET /api/figure?plan=<plan id>&bbox=W,S,E,N&size=A4|A3&format=pdf|png&lang=zh|en``: a
-print-ready figure of a plan (thin over :mod:`gisapp.figures`); ``bbox`` defaults to the plan's
+print-ready figure of a plan (thin over :mod:`gisapp.report.figures`); ``bbox`` defaults to the plan's
 fitted extent. Errors are JSON 4xx through the app's InputError handler (404 unknown plan,
 400 bad parameter, 424 no CJK font on the server).
 """
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from gisapp.errors import InputError
-from gisapp.figures import MEDIA_TYPES, make_figure
+from gisapp.core.errors import InputError
+from gisapp.report.figures import MEDIA_TYPES, make_figure
 from gisapp.web.context import current_store
 
 blueprint = Blueprint("figure", __name__)

@@ -21,8 +21,8 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, jsonify, request
 
-from gisapp.errors import InputError
-from gisapp.search import SearchIndex, feature_entries, load_places, place_entries
+from gisapp.core.errors import InputError
+from gisapp.plans.search import SearchIndex, feature_entries, load_places, place_entries
 from gisapp.web.context import current_store
 from gisapp.web.map_details import feature_details, place_details
 from gisapp.web.map_layers import StoreView, parse_bbox, store_view
@@ -126,7 +126,7 @@ def details(layer_id: str, feature_id: str):  # type: ignore[no-untyped-def]
 
 def feature_geojson(layer_id: str, feature_id: str) -> Response:
     """One feature at full precision as an RFC 7946 FeatureCollection (download)."""
-    from gisapp.export import to_geojson
+    from gisapp.io.export import to_geojson
 
     view = _view()
     layer = view.layer(layer_id)

@@ -19,7 +19,7 @@ import pygeoapi.api.itemtypes as itemtypes_api
 from flask import Blueprint, Response, request
 from pygeoapi.api import APIRequest
 
-from gisapp.errors import InputError
+from gisapp.core.errors import InputError
 from gisapp.ogcapi.config import conformance as conformance_classes
 from gisapp.ogcapi.config import get_api
 from gisapp.web.context import current_store

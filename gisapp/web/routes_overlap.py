@@ -1,11 +1,11 @@
 """``POST /api/overlap`` and ``POST /api/overlap/report``: parcels against targets (压占分析).
 
-A thin layer over :func:`gisapp.overlap.run_overlap` (the core of :func:`gisapp.service.overlap_check`)
-and :func:`gisapp.report.render`. ``format`` takes every file format of ``/api/export``
-(:data:`gisapp.writers.WRITERS`) and the renderings ``json`` (default), ``html`` and ``pdf``
-(:data:`gisapp.report.REPORTS`); ``/api/overlap/report`` takes ``pdf`` (default) or ``html``.
+A thin layer over :func:`gisapp.analysis.overlap.run_overlap` (the core of :func:`gisapp.analysis.service.overlap_check`)
+and :func:`gisapp.report.overlap_report.render`. ``format`` takes every file format of ``/api/export``
+(:data:`gisapp.io.writers.WRITERS`) and the renderings ``json`` (default), ``html`` and ``pdf``
+(:data:`gisapp.report.overlap_report.REPORTS`); ``/api/overlap/report`` takes ``pdf`` (default) or ``html``.
 
-Body: the file itself (any format of :mod:`gisapp.inputs`), or ``multipart/form-data`` with a
+Body: the file itself (any format of :mod:`gisapp.io.readers`), or ``multipart/form-data`` with a
 field ``file`` (its file name is a format hint) or a field ``text`` (pasted coordinates).
 Query parameters: ``target`` (repeatable; default the red line), ``format``, ``bom=1``,
 ``crs``, ``datum=gcj02|bd09``, ``infer=0``, ``sliver_m2``, ``id_field``, ``layer``,
@@ -18,10 +18,10 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from gisapp.errors import InputError
-from gisapp.overlap import run_overlap
-from gisapp.parcels import MAX_FEATURES
-from gisapp.report import overlap_format, render
+from gisapp.analysis.overlap import run_overlap
+from gisapp.analysis.parcels import MAX_FEATURES
+from gisapp.core.errors import InputError
+from gisapp.report.overlap_report import overlap_format, render
 from gisapp.web.admission import request_limits
 from gisapp.web.api import want_bom
 from gisapp.web.context import current_store

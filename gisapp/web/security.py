@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from flask import Response
 
-from gisapp.errors import InputError
+from gisapp.core.errors import InputError
 
 #: The Content-Security-Policy of every HTML page that does not set its own: everything from this server,
 #: no inline script, no plugins, not framed by other sites.

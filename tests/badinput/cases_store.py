@@ -11,7 +11,7 @@ import copy
 import json
 from typing import Any
 
-from gisapp import paths
+from gisapp.core import paths
 from tests.badinput import CliCase
 
 ITEM = "7"

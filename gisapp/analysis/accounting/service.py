@@ -1,0 +1,252 @@
+"""Accounting use cases shared by the CLI (``gisapp accounting …``) and the web layer (``/accounting``).
+
+Each function reads the rule set (``rules/``), the layers it names from the layer store, and
+optional user files, calls the core, and returns plain JSON-ready data. Nothing here writes to
+the layer store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pyogrio
+
+from gisapp.analysis.accounting import adjustments, landuse, rules, tables
+from gisapp.analysis.parcels import parse_geojson_parcels
+from gisapp.core.crs import to_wgs84
+from gisapp.core.errors import InputError
+from gisapp.store.layerstore import LayerStore
+
+SUPPLIED = "supplied"
+
+
+def read_vector(data: bytes | str | Path, what: str) -> gpd.GeoDataFrame:
+    """Read polygons supplied by a user: GeoJSON text/bytes, or a file path (GeoJSON, GeoPackage, Shapefile).
+
+    A path is opened only by GDAL's GeoPackage or Shapefile driver (the process-wide policy of
+    :mod:`gisapp.io.gdalpolicy` has no VRT driver and no network), and a GeoPackage's schema is
+    checked first (:func:`gisapp.io.readers.safety.check_gpkg`).
+
+    Args:
+        data: GeoJSON (bytes/str; RFC 7946 or a legacy ``crs`` member) or a :class:`~pathlib.Path`.
+        what: what it is, for error messages (``"land-use layer"``).
+
+    Returns:
+        GeoDataFrame in EPSG:4326 with the input properties.
+
+    Raises:
+        InputError: ``missing_file``, ``unreadable_file``, ``unsupported_format`` (415), ``invalid_gpkg``,
+            ``missing_crs`` and the GeoJSON errors of :func:`gisapp.analysis.parcels.parse_geojson_parcels`.
+    """
+    from gisapp.io.readers.safety import check_driver, check_gpkg, scrub
+
+    if isinstance(data, Path):
+        if not data.is_file():
+            raise InputError(f"no such file: {data}", code="missing_file")
+        if data.suffix.lower() in (".geojson", ".json"):
+            return parse_geojson_parcels(data.read_bytes()).parcels
+        label = f"the {what} {data.name}"
+        if data.suffix.lower() == ".gpkg":
+            check_gpkg(data, label)
+        check_driver(data, None, ("GPKG", "ESRI Shapefile"), label, data.parent)
+        try:
+            gdf = pyogrio.read_dataframe(data)
+        except Exception as exc:
+            msg = scrub(str(exc), data.parent, data.name)
+            raise InputError(f"cannot read {label}: {msg}", code="unreadable_file") from exc
+        return to_wgs84(gdf)
+    return parse_geojson_parcels(data).parcels
+
+
+def _context(
+    ruleset_id: str, line: bytes | str | Path | None, store: LayerStore
+) -> tuple[rules.RuleSet, gpd.GeoDataFrame, gpd.GeoDataFrame, str, str]:
+    ruleset = rules.load_ruleset(ruleset_id)
+    if line is None:
+        raw = store.read(ruleset.line_layer)
+        basis = store.meta(ruleset.line_layer).geometry_basis
+        layer_id = ruleset.line_layer
+    else:
+        raw = read_vector(line, "control line")
+        basis, layer_id = SUPPLIED, line.name if isinstance(line, Path) else "uploaded line"
+    prepared = tables.prepare_line(raw, ruleset)
+    units = tables.prepare_units(store.read(ruleset.units_layer), ruleset)
+    return ruleset, prepared, units, basis, layer_id
+
+
+def _structure(
+    ruleset: rules.RuleSet, structure_id: str | None, store: LayerStore
+) -> tuple[gpd.GeoDataFrame | None, str]:
+    sid = ruleset.structure if structure_id is None else structure_id
+    if not sid:
+        return None, ""
+    return store.read(sid), sid
+
+
+def _basis_for_flags(basis: str) -> str:
+    # a user-supplied line is taken at the user's word: not flagged as illustrative
+    return "official" if basis == SUPPLIED else basis
+
+
+def report(
+    ruleset_id: str = rules.DEFAULT_RULESET,
+    *,
+    store: LayerStore,
+    structure_id: str | None = None,
+    margin_pct: float | None = None,
+    progress: Mapping[str, Any] | None = None,
+    line: bytes | str | Path | None = None,
+    landuse_data: bytes | str | Path | None = None,
+    class_field: str | None = None,
+    dictionary_id: str | None = None,
+    industrial_codes: list[str] | None = None,
+) -> dict[str, Any]:
+    """The control-line report of a rule set: totals, tiers, floor, headroom, status, per-unit and
+    per-zone tables, rule verdicts with citations; with a land-use layer also the class tables.
+
+    Args:
+        ruleset_id: a file in ``rules/`` (default ``zhongshan-industrial-redline``).
+        store: the layer store the line, the units and the structure come from.
+        structure_id: structure layer for the per-zone table (None: the rule set's; ``""``: none).
+        margin_pct: colour-status margin, overriding the rule set's.
+        progress: user-reported figures (see :func:`gisapp.analysis.accounting.rules.evaluate_rules`).
+        line: a control line to use instead of the stored layer (GeoJSON or a file path).
+        landuse_data: a land-use layer (GeoJSON or a file path) with ``class_field``.
+        class_field: the class column of the land-use layer (required with ``landuse_data``).
+        dictionary_id: the land-use dictionary (default: the rule set's).
+        industrial_codes: code prefixes that override the rule set's industrial predicate.
+
+    Returns:
+        :func:`gisapp.analysis.accounting.tables.line_accounting`'s dict plus ``unit_areas`` (every unit,
+        planar and ellipsoidal), ``landuse`` (or None), ``source_line`` (stored/supplied).
+
+    Raises:
+        InputError: unknown rule set, layer, dictionary or field; bad files; bad progress figures.
+    """
+    ruleset, prepared, units, basis, layer_id = _context(ruleset_id, line, store)
+    structure, sid = _structure(ruleset, structure_id, store)
+    lu = None
+    shares = None
+    if landuse_data is not None:
+        if not class_field:
+            raise InputError(
+                "a land-use layer needs --class-field (the column holding the class)", code="missing_field"
+            )
+        dictionary = landuse.load_dictionary(dictionary_id or ruleset.landuse_dictionary)
+        predicate = landuse.predicate_for(ruleset, dictionary, industrial_codes)
+        lu = landuse.landuse_accounting(
+            read_vector(landuse_data, "land-use layer"),
+            class_field,
+            dictionary,
+            predicate,
+            prepared,
+            units,
+            structure=structure,
+            method=ruleset.verdict_area,
+        )
+        shares = lu["shares"]
+        lu["industrial_note"] = ruleset.industrial.get("note", "")
+        lu["industrial_citation"] = ruleset.industrial.get("citation")
+    out = tables.line_accounting(
+        prepared,
+        units,
+        ruleset,
+        geometry_basis=_basis_for_flags(basis),
+        layer_id=layer_id,
+        structure=structure,
+        structure_id=sid,
+        margin_pct=margin_pct,
+        progress=progress,
+        landuse_shares=shares,
+    )
+    out["source_line"] = "stored layer" if line is None else "supplied file"
+    out["unit_areas"] = tables.unit_areas(units)
+    out["landuse"] = lu
+    out["blocks"] = [{"block_id": b, "tier": t} for b, t in zip(prepared["block_id"], prepared["tier"])]
+    return out
+
+
+def adjust(
+    ruleset_id: str,
+    proposal: bytes | str | Mapping[str, Any],
+    *,
+    store: LayerStore,
+    margin_pct: float | None = None,
+    progress: Mapping[str, Any] | None = None,
+    line: bytes | str | Path | None = None,
+) -> dict[str, Any]:
+    """What a 占补平衡 proposal would do to the line (nothing is stored).
+
+    Args:
+        ruleset_id: the rule set.
+        proposal: JSON ``{"remove_ids", "remove", "add"}`` (see :func:`gisapp.analysis.accounting.adjustments.parse_proposal`).
+        store, margin_pct, progress, line: as for :func:`report`.
+
+    Returns:
+        :func:`gisapp.analysis.accounting.adjustments.adjustment_report`'s dict plus ``layer``, ``illustrative``, ``warning``.
+
+    Raises:
+        InputError: a malformed proposal, unknown block ids, or an adjustment that empties the line.
+    """
+    ruleset, prepared, units, basis, layer_id = _context(ruleset_id, line, store)
+    parsed = adjustments.parse_proposal(proposal)
+    out = adjustments.adjustment_report(
+        prepared,
+        parsed,
+        units,
+        ruleset,
+        geometry_basis=_basis_for_flags(basis),
+        layer_id=layer_id,
+        margin_pct=margin_pct,
+        progress=progress,
+    )
+    out["layer"] = layer_id
+    out["illustrative"] = out["after"]["illustrative"]
+    out["warning"] = out["after"]["warning"]
+    return out
+
+
+def compare(
+    ruleset_id: str,
+    other: bytes | str | Path,
+    *,
+    store: LayerStore,
+    base: bytes | str | Path | None = None,
+) -> dict[str, Any]:
+    """Compare two versions of a control line: ``base`` (default: the stored layer) → ``other``.
+
+    Args:
+        ruleset_id: the rule set (layer, id and tier fields, units).
+        other: the new version (GeoJSON or a file path).
+        base: the old version (default: the stored layer).
+        store: the layer store.
+
+    Returns:
+        :func:`gisapp.analysis.accounting.adjustments.compare_versions`'s dict plus ``old``, ``new``,
+        ``unit_label``, ``illustrative``, ``warning``.
+    """
+    ruleset, old, units, basis, layer_id = _context(ruleset_id, base, store)
+    new = tables.prepare_line(read_vector(other, "control line"), ruleset)
+    out = adjustments.compare_versions(old, new, units)
+    illustrative = _basis_for_flags(basis) != "official"
+    out.update(
+        old=layer_id,
+        new=other.name if isinstance(other, Path) else "uploaded line",
+        unit_label=ruleset.unit_label,
+        illustrative=illustrative,
+        warning=tables.ILLUSTRATIVE_WARNING if illustrative else "",
+    )
+    return out
+
+
+def ruleset_index() -> list[dict[str, Any]]:
+    """Every rule set (id, city, title, layer, rules with citations), for listings."""
+    return [rs.to_dict() for rs in rules.list_rulesets()]
+
+
+def dictionary_index() -> list[dict[str, Any]]:
+    """Every land-use dictionary's summary (identity, sources, class counts by status)."""
+    return [d.summary() for d in landuse.list_dictionaries()]

@@ -1,0 +1,139 @@
+"""The overlap use case (压占分析): any parcel file × targets of the store → results and their provenance.
+
+:func:`run_overlap` reads and checks the parcels (:mod:`gisapp.analysis.parcels`), loads the targets and the
+镇街 layer from a :class:`gisapp.store.layerstore.LayerStore`, runs the engine (:mod:`gisapp.analysis.overlap.engine`)
+and describes everything it decided (CRS, repairs, drops, QA, targets' vintage, plan citations);
+:func:`overlap_table` adds the long table in the output CRS the caller chose
+(:func:`output_crs_of`). Used by :func:`gisapp.analysis.service.overlap_check`, the web routes and the Dask runner.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import geopandas as gpd
+
+from gisapp.analysis.overlap.citations import plan_rules
+from gisapp.analysis.overlap.engine import PairFunction, analyse_arrays
+from gisapp.analysis.overlap.result import OverlapAnalysis
+from gisapp.analysis.overlap.targets import default_targets, load_control, towns_control
+from gisapp.analysis.parcels import DEFAULT_SLIVER_M2, check_sliver_m2, load_parcels
+from gisapp.core.limits import Limits
+from gisapp.store.layerstore import LayerStore
+
+
+def run_overlap(
+    data: bytes | str,
+    filename: str | None = None,
+    targets: list[str] | None = None,
+    *,
+    fmt: str | None = None,
+    layer: str | None = None,
+    crs: str | None = None,
+    datum: str = "wgs84",
+    infer: bool = True,
+    sliver_m2: float | None = None,
+    id_field: str | None = None,
+    max_features: int | None = None,
+    workers: int | None = None,
+    pair_function: PairFunction | None = None,
+    limits: Limits | None = None,
+    store: LayerStore,
+) -> tuple[OverlapAnalysis, dict[str, Any]]:
+    """The overlap use case: read any parcel file, decide its CRS, QA, overlap with targets and towns.
+
+    Arguments as :func:`gisapp.analysis.service.overlap_check` (which wraps this and returns the table);
+    ``store`` is the layer store the targets and the towns come from;
+    ``limits`` (:class:`gisapp.core.limits.Limits`, default :data:`gisapp.core.limits.DEFAULT_LIMITS`) bounds
+    reading the submission; ``sliver_m2`` must be a finite number ≥ 0 (400 otherwise).
+
+    Returns:
+        ``(analysis, info)``: the :class:`OverlapAnalysis` and the ``info`` dict described in
+        :func:`gisapp.analysis.service.overlap_check`.
+
+    Raises:
+        InputError: bad file, CRS, geometry or target.
+    """
+    sliver_m2 = DEFAULT_SLIVER_M2 if sliver_m2 is None else check_sliver_m2(sliver_m2)
+    controls = [load_control(spec, store) for spec in (targets or default_targets())]
+    parsed = load_parcels(
+        data,
+        filename=filename,
+        fmt=fmt,
+        layer=layer,
+        crs=crs,
+        datum=datum,
+        infer=infer,
+        sliver_m2=sliver_m2,
+        id_field=id_field,
+        max_features=max_features,
+        limits=limits,
+    )
+    towns = towns_control(store)
+    analysis = analyse_arrays(
+        parsed.ids, parsed.geometries, parsed.properties, controls, towns, workers=workers, pair_function=pair_function
+    )
+    first = controls[0]
+    info = {
+        "summary": analysis.summary(analysis.targets[0]),
+        "summaries": analysis.summaries(),
+        "targets": [c.info() for c in controls],
+        "rules": plan_rules(controls),
+        "input_crs": parsed.crs,
+        "crs": parsed.decision.to_dict() if parsed.decision else None,
+        "repairs": parsed.repairs,
+        "dropped": parsed.dropped,
+        "qa": parsed.qa_dict(),
+        "input": parsed.source.to_dict() if parsed.source else None,
+        "towns_layer": towns.info() if towns else None,
+        "control_layer": first.layer_id,
+        "geometry_basis": first.geometry_basis,
+        "illustrative": first.geometry_basis != "official",
+        "units": "planar EPSG:4547; m²; 公顷 = 10 000 m²; 亩 = 10000/15 m²; km² = 1 000 000 m²",
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "engine": {"kind": "threads" if pair_function is None else "custom"},
+    }
+    return analysis, info
+
+
+def output_crs_of(output_crs: str | None, info: dict[str, Any]) -> str | None:
+    """The CRS the result's geometry is written in.
+
+    Args:
+        output_crs: as asked: a CRS (default of the callers EPSG:4326), None = EPSG:4547, or
+            ``"input"`` = the CRS the parcels came in, declared or inferred.
+        info: the ``info`` of :func:`run_overlap` (its ``crs`` decision).
+
+    Returns:
+        the CRS for :meth:`OverlapAnalysis.frame`; for ``"input"``: the decision's CRS when its datum
+        is WGS 84 (GCJ-02/BD-09 input comes back in EPSG:4326), None when that CRS is EPSG:4547.
+    """
+    if output_crs != "input":
+        return output_crs
+    stated = info.get("crs") or {}
+    crs = (stated.get("crs") or "EPSG:4326") if stated.get("datum", "wgs84") == "wgs84" else "EPSG:4326"
+    return None if crs == "EPSG:4547" else crs
+
+
+def overlap_table(
+    data: bytes | str,
+    filename: str | None = None,
+    targets: list[str] | None = None,
+    *,
+    store: LayerStore,
+    output_crs: str | None = "EPSG:4326",
+    **options: Any,
+) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """:func:`run_overlap`, then the long table in ``output_crs`` (see :func:`output_crs_of`).
+
+    Arguments, return value and errors as :func:`gisapp.analysis.service.overlap_check` (which is this).
+
+    Returns:
+        ``(result, info)``: ``result`` = :meth:`OverlapAnalysis.frame` in the output CRS.
+
+    Raises:
+        InputError: bad file, CRS, geometry or target.
+    """
+    analysis, info = run_overlap(data, filename, targets, store=store, **options)
+    return analysis.frame(crs=output_crs_of(output_crs, info)), info

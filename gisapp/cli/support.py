@@ -1,0 +1,49 @@
+"""What every ``gisapp`` subcommand module shares: reading input, writing output, the settings and
+the layer store of one invocation. Imported by :mod:`gisapp.cli` and the ``cli_*`` modules (never
+the other way round, so the CLI modules form no import cycle)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from gisapp.core.errors import InputError
+from gisapp.core.settings import Settings
+from gisapp.store.layerstore import LayerStore
+
+EXIT_INPUT = 2
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Write ``text`` to the file ``output`` (UTF-8), or to stdout when ``output`` is None."""
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        print(f"wrote {output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def read_input(path: str) -> bytes:
+    """Read a file's bytes (``-`` = stdin); raise InputError ``missing_file`` when absent."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"no such file: {path}", code="missing_file")
+    return p.read_bytes()
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The settings of this invocation: ``--store DIR`` (where the command has it) → environment → defaults.
+
+    Raises:
+        InputError: ``invalid_setting`` for a malformed environment value.
+    """
+    store = getattr(args, "store", None)
+    return Settings.load({"GISAPP_LAYERS_DIR": store} if store else None)
+
+
+def store_of(args: argparse.Namespace) -> LayerStore:
+    """The :class:`~gisapp.store.layerstore.LayerStore` of this invocation (see :func:`settings_of`)."""
+    return LayerStore(settings_of(args).layers_dir)

@@ -1,0 +1,1 @@
+"""Input and output: the reader and writer registries, export formats, GDAL policy, isolated reads."""

@@ -1,0 +1,1 @@
+"""The layer store: files, versions and transactions, consistency checks (LayerStore, VersionedStore)."""
