@@ -18,4 +18,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 ruff check gisapp tests benchmarks scripts
 ruff format --check gisapp tests benchmarks scripts
+echo "[check] import contracts (lint-imports; docs/architecture.md)"
+lint-imports --no-cache
 exec python -m pytest -q "$@"

@@ -15,11 +15,12 @@ import pytest
 import shapely
 from pyproj import CRS
 
+from gisapp.analysis import sources
 from gisapp.cli import main
 from gisapp.core import paths
 from gisapp.core.chinacrs import convert_frame
 from gisapp.core.errors import InputError
-from gisapp.io import export, formats
+from gisapp.io import formats
 from gisapp.io.writers import WRITERS
 from gisapp.store.layerstore import LayerStore, read_layer, read_meta
 from tests.helpers import ZHONGSHANGANG, assert_rfc7946, feature_collection, square_4547
@@ -301,7 +302,7 @@ def test_filters_by_property_and_bbox():
 
 
 def test_metrics_by_zone_and_overlap_results_export(tmp_path):
-    gdf, meta = export.layer_source("zs-services-structure", LayerStore(paths.layers_dir()), metrics=True)
+    gdf, meta = sources.layer_source("zs-services-structure", LayerStore(paths.layers_dir()), metrics=True)
     path = _write(formats.export_frame(gdf, meta, "gpkg", "EPSG:4547"), tmp_path)
     got = read_back(path, "gpkg")
     assert {"area_km2", "area_mu", "area_ha", "geodesic_area_m2"} <= set(got.columns)
@@ -312,7 +313,7 @@ def test_metrics_by_zone_and_overlap_results_export(tmp_path):
         crs="EPSG:4547",
         props=[{"parcel_id": "P1"}, {"parcel_id": "P2"}],
     )
-    gdf, meta = export.overlap_source(json.dumps(parcels), LayerStore(paths.layers_dir()))
+    gdf, meta = sources.overlap_source(json.dumps(parcels), LayerStore(paths.layers_dir()))
     result = formats.export_frame(gdf, meta, "shp", "EPSG:4547", name="overlap")
     got = read_back(_write(result, tmp_path), "shp")
     assert got.set_index("parcel_id").loc["P1", "overlap_m2"] == pytest.approx(10_000, abs=0.1)

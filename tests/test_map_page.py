@@ -15,10 +15,10 @@ import pytest
 
 from gisapp.core import paths
 from gisapp.core.settings import Settings
+from gisapp.report import map_styles as st
 from gisapp.store.layerstore import LayerStore
 from gisapp.web import create_app
 from gisapp.web import map_page as mp
-from gisapp.web import map_styles as st
 from gisapp.web.assets import APP_JS, VENDOR_CSS, VENDOR_JS, missing_assets, static_file
 from gisapp.web.map_basemaps import base_maps, content_security_policy, default_base_map, tianditu_key
 from gisapp.web.map_layers import store_view

@@ -9,9 +9,9 @@ import yaml
 
 from gisapp.analysis.accounting import rules
 from gisapp.analysis.accounting.ruleschema import RULE_MODELS
+from gisapp.analysis.schemaexport import DOCS_DIR, SCHEMAS, export_schemas, schema_text
 from gisapp.core import paths
 from gisapp.plans.geomethods import GEOMETRY_METHODS
-from gisapp.plans.schemaexport import DOCS_DIR, SCHEMAS, export_schemas, schema_text
 from gisapp.plans.structures import DefinitionError, load_definition
 
 ELEMENT = {"id": "a", "name": "A", "role": "node", "section": "s", "sentence": "A"}

@@ -43,8 +43,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     Returns:
         0 on success. Bad input raises :class:`gisapp.core.errors.InputError` (exit 2, one line on stderr).
     """
+    from gisapp.analysis import sources
     from gisapp.core.errors import InputError
-    from gisapp.io import export, formats
+    from gisapp.io import formats
 
     fmt = formats.parse_format(args.format)
     out_crs = formats.parse_output_crs(args.crs)
@@ -52,9 +53,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise InputError("give a LAYER id or --overlap PARCELS (one of them)", code="missing_source")
     store = store_of(args)
     if args.overlap:
-        gdf, meta = export.overlap_source(read_input(args.overlap), store)
+        gdf, meta = sources.overlap_source(read_input(args.overlap), store)
     else:
-        gdf, meta = export.layer_source(args.layer, store, metrics=args.metrics)
+        gdf, meta = sources.layer_source(args.layer, store, metrics=args.metrics)
     where = formats.parse_where(args.where)
     bbox = formats.parse_bbox(args.bbox)
     filters: dict[str, Any] = {}

@@ -9,7 +9,7 @@ from typing import Any
 
 def cmd_schema_export(args: argparse.Namespace) -> int:
     """Write ``zones.schema.json`` and ``rules.schema.json`` into ``--out`` (default ``docs/schemas/``); exit 0."""
-    from gisapp.plans.schemaexport import DOCS_DIR, export_schemas
+    from gisapp.analysis.schemaexport import DOCS_DIR, export_schemas
 
     for path in export_schemas(Path(args.out) if args.out else DOCS_DIR):
         print(path)

@@ -35,6 +35,7 @@ import shapely.ops
 
 from gisapp.core import paths
 from gisapp.core.crs import WGS84
+from gisapp.core.settings import Settings
 from gisapp.store.layerstore import LayerMeta
 
 #: The city the 镇街 layer (:mod:`gisapp.plans.towns`, ``zs-towns``) tiles; always in ``base-city``.
@@ -75,16 +76,21 @@ def base_cities(zones_dir: Path | None = None, rules_dir: Path | None = None) ->
 
     Args:
         zones_dir: the zone files (default :func:`gisapp.core.paths.zones_dir`).
-        rules_dir: the rule sets (default :func:`gisapp.analysis.accounting.rules.rules_dir`).
+        rules_dir: the rule sets (default: the setting ``GISAPP_RULES_DIR``); only their ``city`` key is
+            read here (the rule sets are validated where they are used, :mod:`gisapp.analysis.accounting.rules`).
 
     Raises:
-        DefinitionError, RuleSetError: when a file is malformed.
+        DefinitionError: when a zone file is malformed.
     """
-    from gisapp.analysis.accounting.rules import list_rulesets
+    import yaml
+
     from gisapp.plans.zoneschema import plan_cities
 
     zone_files = sorted((zones_dir or paths.zones_dir()).glob("*.yaml"))
-    return sorted({TOWNS_CITY, *plan_cities(zone_files), *(rs.city for rs in list_rulesets(rules_dir))})
+    rule_files = sorted((rules_dir or Settings.load().rules_dir).glob("*.yaml"))
+    docs = [yaml.safe_load(p.read_text("utf-8")) for p in rule_files]
+    rule_cities = {str(d["city"]) for d in docs if isinstance(d, dict) and d.get("city")}
+    return sorted({TOWNS_CITY, *plan_cities(zone_files), *rule_cities})
 
 
 def _and(names: list[str]) -> str:

@@ -5,7 +5,7 @@ web layer (``/api/overlap``) through :func:`render`. Two registries:
 
 * the file formats of :data:`gisapp.io.writers.WRITERS` (``geojson``, ``gpkg``, ``shp``, ``kml``,
   ``csv``, ``fgb``, ``parquet``), the same as ``gisapp export`` and ``/api/export`` offer: the
-  per-parcel table goes through :func:`gisapp.io.export.overlap_frame` (the one function turning
+  per-parcel table goes through :func:`gisapp.analysis.sources.overlap_frame` (the one function turning
   a result into what the writers take) and :func:`gisapp.io.formats.export_frame`. The geometry
   stays in the result's CRS (EPSG:4326 unless ``--output-crs``), except GeoJSON and KML, always
   WGS 84 lon/lat (RFC 7946, KML 2.2). Text formats are rounded to
@@ -251,7 +251,7 @@ def render(
         InputError: ``unknown_format`` (:class:`~gisapp.core.registry.UnknownName`) for any other ``fmt``;
             a writer's errors (e.g. ``mixed_geometry`` for a Shapefile).
     """
-    from gisapp.io.export import overlap_frame
+    from gisapp.analysis.sources import overlap_frame
     from gisapp.io.formats import OUTPUT_CRS, export_frame, frame_crs
 
     writer = overlap_format(fmt, documents_only)

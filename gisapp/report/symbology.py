@@ -1,6 +1,6 @@
 """Symbols of the planning map by role: colour, point symbol, z-order and label priority (no Flask).
 
-Pure data shared by the web map (:mod:`gisapp.web.map_styles`) and print figures, so that a role
+Pure data shared by the web map (:mod:`gisapp.report.map_styles`) and print figures, so that a role
 looks the same on screen, on paper and in every plan. The conventions follow the way Chinese
 spatial-structure figures (规划结构图; 市级国土空间总体规划制图规范) draw a structure:
 

@@ -20,7 +20,7 @@ import shapely
 from gisapp.analysis.overlap.engine import overlap_pairs, union_overlap_m2
 from gisapp.analysis.overlap.targets import ControlLayer
 from gisapp.core.crs import PROJECTED, WGS84, geodesic_area_m2
-from gisapp.web import map_styles as st
+from gisapp.report import map_styles as st
 from gisapp.web.map_layers import DisplayLayer, StoreView
 from gisapp.web.map_text import TEMPLATES, area_units, blank, num, pct
 

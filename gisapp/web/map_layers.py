@@ -29,9 +29,9 @@ from shapely import STRtree
 
 from gisapp.core.errors import InputError, LayerNotFound
 from gisapp.plans.structures import STAND_IN_M
+from gisapp.report import map_styles as st
 from gisapp.report import symbology as sym
 from gisapp.store.layerstore import LayerMeta, LayerStore, check_layer_id
-from gisapp.web import map_styles as st
 from gisapp.web.map_text import tooltip_html
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ import numpy as np
 import shapely
 
 from gisapp.core import paths
-from gisapp.web import map_styles as st
+from gisapp.report import map_styles as st
 from gisapp.web.map_layers import DisplayLayer, StoreView
 from gisapp.web.map_text import TEMPLATES
 
@@ -70,7 +70,7 @@ def plan_title_en(plan_file: str) -> str:
 
 
 def layer_roles(layer: DisplayLayer) -> list[str]:
-    """Role keys used by a layer's features, in :data:`~gisapp.web.map_styles.ROLES` order (``other`` last)."""
+    """Role keys used by a layer's features, in :data:`~gisapp.report.map_styles.ROLES` order (``other`` last)."""
     if layer.meta.kind != "structure":
         return []
     present = {st.role_of(p) for p in layer.props}
@@ -83,7 +83,7 @@ def layer_entry(layer: DisplayLayer) -> dict[str, Any]:
     Returns:
         ``{"id", "title", "title_en", "kind", "basis", "plan", "structure", "pane", "z_index",
         "interactive", "count", "visible", "bounds", "roles", "feature_bases", "geometry_types", "swatch",
-        "hatch"}``; ``feature_bases`` are the geometry bases of its features (:data:`~gisapp.web.map_styles.BASES` order);
+        "hatch"}``; ``feature_bases`` are the geometry bases of its features (:data:`~gisapp.report.map_styles.BASES` order);
         ``visible`` is whether the layer is shown when the page opens (every layer of at most
         :data:`MAX_DEFAULT_VISIBLE_FEATURES` features); ``swatch`` is the style of a typical feature.
     """
@@ -246,7 +246,7 @@ def defs_html() -> str:
 
     Returns:
         HTML: a zero-size ``<svg>`` with one ``<pattern id="gisapp-hatch-<key>">`` per entry of
-        :data:`~gisapp.web.map_styles.HATCHES` and a ``<style>`` block with
+        :data:`~gisapp.report.map_styles.HATCHES` and a ``<style>`` block with
         ``path.gisapp-hatch-<key> { fill: url(#…) }``.
     """
     return TEMPLATES.get_template("map/defs.html").render(hatches=st.HATCHES)

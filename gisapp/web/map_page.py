@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from gisapp.core import paths
+from gisapp.report import map_styles as st
 from gisapp.store.layerstore import LayerStore
-from gisapp.web import map_styles as st
 from gisapp.web.assets import APP_JS, VENDOR_CSS, VENDOR_JS, app_modules
 from gisapp.web.map_basemaps import BaseMap, base_maps, default_base_map
 from gisapp.web.map_layers import StoreView, store_view

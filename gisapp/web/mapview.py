@@ -4,7 +4,7 @@ The page is split by what it holds:
 
 * :mod:`gisapp.web.map_page`: the HTML shell and its JSON configuration (cached);
 * :mod:`gisapp.web.map_layers`: display data, served by bounding box and zoom;
-* :mod:`gisapp.web.map_styles`: roles, geometry bases and kinds → Leaflet styles;
+* :mod:`gisapp.report.map_styles`: roles, geometry bases and kinds → Leaflet styles;
 * :mod:`gisapp.web.map_legend`: the layer tree (grouped by plan and structure) and the legend;
 * :mod:`gisapp.web.map_details`: the details panel of a feature;
 * :mod:`gisapp.web.map_basemaps`: base maps (offline default, OSM, 天地图, AMap/GCJ-02) and the CSP;

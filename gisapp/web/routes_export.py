@@ -17,8 +17,9 @@ from typing import Any
 import geopandas as gpd
 from flask import Blueprint, Response, jsonify, request
 
+from gisapp.analysis import sources
 from gisapp.core.errors import InputError
-from gisapp.io import export, formats
+from gisapp.io import formats
 from gisapp.io.writers import ENCODINGS, WRITERS
 from gisapp.report.overlap_report import REPORTS
 from gisapp.store.layerstore import LayerMeta
@@ -94,12 +95,12 @@ def export_overlap() -> Response:
     data = request.get_data(cache=False)
     if not data:
         raise InputError("empty request body: send GeoJSON parcels", code="empty_input")
-    gdf, meta = export.overlap_source(data, current_store(), limits=request_limits())
+    gdf, meta = sources.overlap_source(data, current_store(), limits=request_limits())
     return _send(gdf, meta, None)
 
 
 @blueprint.get("/<layer_id>")
 def export_layer(layer_id: str) -> Response:
     """A stored layer (``?metrics=1``: with area metrics per feature) as a file."""
-    gdf, meta = export.layer_source(layer_id, current_store(), metrics=_truthy("metrics"))
+    gdf, meta = sources.layer_source(layer_id, current_store(), metrics=_truthy("metrics"))
     return _send(gdf, meta, f"/api/layers/{layer_id}")

@@ -1,9 +1,9 @@
 """The map's symbology, read for figures: role colours and point symbols, zone palette, basis styles.
 
-The figure draws each role and basis as the map does (issue 12 §3). Roles come from D1's
-Flask-free :mod:`gisapp.report.symbology` (``role_symbol``, ``point_symbol``, ``zone_colour``) when it is
-there, else from :mod:`gisapp.web.map_styles` ``ROLES``; the legend text of the geometry bases
-from ``BASES`` (symbology first, else map_styles, which imports the ``gisapp.web`` package).
+The figure draws each role and basis as the map does (issue 12 §3). Roles come from
+:mod:`gisapp.report.symbology` (``role_symbol``, ``point_symbol``, ``zone_colour``), else from
+:mod:`gisapp.report.map_styles` ``ROLES``; the legend text of the geometry bases from ``BASES``
+(symbology first, else map_styles). Both are shared with the web map.
 Only values are read; matplotlib specifics (markers, dash tuples, hatch) are defined here.
 """
 
@@ -36,7 +36,7 @@ def _symbology() -> ModuleType | None:
 
 
 def _map_styles() -> ModuleType:
-    from gisapp.web import map_styles
+    from gisapp.report import map_styles
 
     return map_styles
 
