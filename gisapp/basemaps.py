@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 import shapely.ops
+from shapely.geometry.base import BaseGeometry
 
 from gisapp import paths
 from gisapp.crs import WGS84
@@ -278,7 +279,7 @@ def english_names(name: str, level: str) -> tuple[str, str, str]:
     return (f"{short_en} {SUFFIX_EN[suffix]}" if suffix else short_en), stem, short_en
 
 
-def label_point(geom: shapely.Geometry) -> tuple[float, float]:
+def label_point(geom: BaseGeometry) -> tuple[float, float]:
     """Pole of inaccessibility of the largest part (in EPSG:4547, on the part simplified by 100 m,
     100 m tolerance), as ``(lon, lat)`` rounded to 5 decimals: a point well inside the unit where its
     name can be written (tests check it lies inside the unit)."""

@@ -213,7 +213,7 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
         raise InputError(f"invalid bbox {value!r}: write minx,miny,maxx,maxy", code="invalid_bbox") from exc
     if len(nums) != 4 or not all(np.isfinite(nums)) or nums[0] >= nums[2] or nums[1] >= nums[3]:
         raise InputError(f"invalid bbox {value!r}: write minx,miny,maxx,maxy with min < max", code="invalid_bbox")
-    return nums  # type: ignore[return-value]
+    return nums
 
 
 def select_features(

@@ -18,6 +18,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from gisapp.crs import PROJECTED, WGS84, planar_area_m2, to_wgs84
 from gisapp.errors import InputError
@@ -137,7 +138,7 @@ def illustrative_redline(towns: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, Lay
 
 
 def import_redline(
-    path: Path, id_field: str | None = None, tier_field: str | None = None, outline: shapely.Geometry | None = None
+    path: Path, id_field: str | None = None, tier_field: str | None = None, outline: BaseGeometry | None = None
 ) -> tuple[gpd.GeoDataFrame, LayerMeta]:
     """Read and fully check an official red-line layer (GeoJSON, GeoPackage, Shapefile …).
 

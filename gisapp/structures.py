@@ -76,6 +76,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from gisapp import paths
 from gisapp.crs import PROJECTED, WGS84, planar_area_m2
@@ -208,7 +209,7 @@ def _compile(
     lookup = town_lookup(ctx.towns)
     lists = element_lists(data)
     records: list[dict[str, Any]] = []
-    geoms: list[shapely.Geometry] = []
+    geoms: list[BaseGeometry] = []
     unplaced: list[dict[str, Any]] = []
     for el, model in zip(data["elements"], definition.elements):
         params = model.geometry

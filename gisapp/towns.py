@@ -36,6 +36,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from gisapp import paths
 from gisapp.basemaps import city_outline
@@ -222,7 +223,7 @@ def town_seeds(
     return gpd.GeoSeries(pts, crs=WGS84), np.array(labels), gpd.GeoSeries(seats, crs=WGS84), basis
 
 
-def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     """``geom`` made valid after reprojection (a narrow corridor can touch itself), polygons only.
 
     A tessellation cell can also come back as a GeometryCollection of its polygon and a
@@ -237,7 +238,7 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     return parts[0] if len(parts) == 1 else shapely.union_all(parts)
 
 
-def absorb_fragments(cells: list[shapely.Geometry], max_share: float = 0.01) -> list[shapely.Geometry]:
+def absorb_fragments(cells: list[BaseGeometry], max_share: float = 0.01) -> list[BaseGeometry]:
     """Give every detached fragment of a cell to the neighbour it shares most boundary with.
 
     A power diagram clipped to a ragged outline can leave a cell with a sliver cut off from its
@@ -271,7 +272,7 @@ def absorb_fragments(cells: list[shapely.Geometry], max_share: float = 0.01) -> 
     return out
 
 
-def evidence_uncertainty_m(cells: gpd.GeoSeries, region: shapely.Geometry, evidence_xy: np.ndarray) -> np.ndarray:
+def evidence_uncertainty_m(cells: gpd.GeoSeries, region: BaseGeometry, evidence_xy: np.ndarray) -> np.ndarray:
     """How far each cell's inner boundary is from being pinned by a cited point (metres).
 
     The boundary between two units can move anywhere that keeps every cited point on its own
@@ -506,7 +507,7 @@ def check_tessellation(
 
 
 def replace_towns(
-    path: Path, name_field: str = "name", outline: shapely.Geometry | None = None
+    path: Path, name_field: str = "name", outline: BaseGeometry | None = None
 ) -> tuple[gpd.GeoDataFrame, LayerMeta]:
     """Read and fully check an official 镇街 layer (Shapefile, GeoPackage, GeoJSON …).
 

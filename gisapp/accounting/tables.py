@@ -16,6 +16,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from gisapp.accounting.areas import ellipsoidal_m2, methods_block, twin_fields
 from gisapp.accounting.rules import RuleSet, evaluate_rules
@@ -98,8 +99,8 @@ def prepare_units(units: gpd.GeoDataFrame, ruleset: RuleSet) -> gpd.GeoDataFrame
 
 
 def partition(
-    control: shapely.Geometry, names: list[str], unit_geoms: np.ndarray
-) -> tuple[list[tuple[str, shapely.Geometry]], shapely.Geometry]:
+    control: BaseGeometry, names: list[str], unit_geoms: np.ndarray
+) -> tuple[list[tuple[str, BaseGeometry]], BaseGeometry]:
     """Split ``control`` among units so that no area is counted twice.
 
     Args:
@@ -149,7 +150,7 @@ def status_of(value_km2: float, floor_km2: float | None, margin_pct: float) -> d
     return {"status": key, "colour": colour, "label_zh": zh, "label_en": en, "margin_pct": margin_pct}
 
 
-def _tier_unions(line: gpd.GeoDataFrame) -> dict[str, shapely.Geometry]:
+def _tier_unions(line: gpd.GeoDataFrame) -> dict[str, BaseGeometry]:
     order = list(dict.fromkeys(line["tier"]))
     return {t: shapely.union_all(line.loc[line["tier"] == t].geometry.to_numpy()) for t in order}
 

@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 from ezdxf import recover
 from ezdxf.path import from_hatch, make_path, make_polygon_structure
+from shapely.geometry.base import BaseGeometry
 
 from gisapp.errors import InputError
 from gisapp.inputs import RawInput
@@ -105,7 +106,7 @@ def read_dxf(data: bytes, layer: str | None = None) -> RawInput:
     """
     doc, note = _load(data)
     msp = doc.modelspace()
-    geoms: list[shapely.Geometry] = []
+    geoms: list[BaseGeometry] = []
     rows: list[dict[str, str]] = []
     for entity in msp.query(" ".join(_AREAS)):
         if layer is not None and entity.dxf.layer != layer:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import shapely
 from shapely import STRtree
+from shapely.geometry.base import BaseGeometry
 
 from gisapp import symbology as sym
 from gisapp.errors import InputError, LayerNotFound
@@ -73,7 +74,7 @@ def _to_python(value: Any) -> Any:
     return value
 
 
-def _drop_small_parts(geom: shapely.Geometry, min_size: float) -> shapely.Geometry:
+def _drop_small_parts(geom: BaseGeometry, min_size: float) -> BaseGeometry:
     """Drop polygon parts whose envelope is smaller than ``min_size`` in both directions (keep the largest)."""
     if min_size <= 0 or geom.geom_type != "MultiPolygon":
         return geom
@@ -136,7 +137,7 @@ class DisplayLayer:
         """
         return self.meta.kind == "base" and st.base_display(self.meta) == "outline"
 
-    def _display_geoms(self, zoom: int) -> list[shapely.Geometry]:
+    def _display_geoms(self, zoom: int) -> list[BaseGeometry]:
         """Geometries simplified and rounded for ``zoom`` (outline-only layers as boundary lines)."""
         tol = tolerance_deg(zoom)
         scale = 10 ** decimals_for(zoom)
@@ -164,7 +165,7 @@ class DisplayLayer:
                 self._by_zoom[zoom] = cached
             return cached
 
-    def _dump(self, row: int, geom: shapely.Geometry) -> str:
+    def _dump(self, row: int, geom: BaseGeometry) -> str:
         feature = {
             "type": "Feature",
             "id": self.ids[row],
@@ -222,7 +223,7 @@ BAND_ROLES = frozenset({"axis", "corridor", "belt"})
 BAND_ELONGATION = 2.0
 
 
-def _scaled(geom: shapely.Geometry, lat0: float) -> shapely.Geometry:
+def _scaled(geom: BaseGeometry, lat0: float) -> BaseGeometry:
     """Lon/lat geometry with longitudes scaled by cos(lat0): locally isotropic, like the (conformal) map."""
     k = math.cos(math.radians(lat0))
     return shapely.transform(geom, lambda c: c * np.array([k, 1.0]))
@@ -242,7 +243,7 @@ def _screen_angle(dx: float, dy: float) -> float:
     return round(a, 1)
 
 
-def label_anchor(geom: shapely.Geometry, role: str = "") -> dict[str, Any] | None:
+def label_anchor(geom: BaseGeometry, role: str = "") -> dict[str, Any] | None:
     """Where and how a feature's name is written on the map.
 
     Args:
@@ -323,9 +324,7 @@ def _label_priority(kind: str, role: str, meta: LayerMeta) -> int:
     return sym.LABEL_PRIORITY_BASE + (1 if meta.id == "base-province" else 0)
 
 
-def _label(
-    props: dict[str, Any], geom: shapely.Geometry, kind: str, role: str, meta: LayerMeta
-) -> dict[str, Any] | None:
+def _label(props: dict[str, Any], geom: BaseGeometry, kind: str, role: str, meta: LayerMeta) -> dict[str, Any] | None:
     """The ``label`` display property of a feature (None when it has no name)."""
     zh = str(props.get("name") or "").strip()
     if kind == "control_line" and props.get("carrier"):  # "火炬开发区（示意区块）" -> 火炬开发区: the hatch says 示意
@@ -340,7 +339,7 @@ def _label(
     return {"zh": zh, "en": en, "priority": _label_priority(kind, role, meta), "size": size, **anchor}
 
 
-def _is_stand_in(geom: shapely.Geometry, props: dict[str, Any]) -> bool:
+def _is_stand_in(geom: BaseGeometry, props: dict[str, Any]) -> bool:
     """Whether a feature is a stand-in: a Point with ``uncertainty_m`` ≥ :data:`gisapp.structures.STAND_IN_M`."""
     unc = props.get("uncertainty_m")
     try:
