@@ -219,7 +219,7 @@ class Context:
         c = self._proj("cities", self.cities)
         if self.city not in c.index:
             raise GeometryError(f"city '{self.city}' is not in the city layer", of_element=False)
-        return c.loc[self.city, "geometry"]
+        return c.geometry.loc[self.city]
 
     def place(self, name: str) -> Place:
         """A gazetteer place. Raises GeometryError when it is not in the gazetteer."""
@@ -249,7 +249,9 @@ class Drawn:
 
 def project_point(p: shapely.Point) -> shapely.Point:
     """A WGS 84 lon/lat point in EPSG:4547."""
-    return gpd.GeoSeries([p], crs=WGS84).to_crs(PROJECTED).iloc[0]
+    out = gpd.GeoSeries([p], crs=WGS84).to_crs(PROJECTED).iloc[0]
+    assert isinstance(out, shapely.Point)  # reprojection keeps the geometry type
+    return out
 
 
 def weakest(*bases: str) -> str:

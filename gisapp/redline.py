@@ -98,8 +98,8 @@ def illustrative_redline(towns: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, Lay
     t = towns.set_index("name")
     rows, geoms = [], []
     for n, (carrier, town, line) in enumerate(CARRIERS, start=1):
-        seat = gpd.GeoSeries([shapely.Point(t.at[town, "seat_lon"], t.at[town, "seat_lat"])], crs=WGS84)
-        cell = gpd.GeoSeries([t.at[town, "geometry"]], crs=WGS84).to_crs(PROJECTED).iloc[0]
+        seat = gpd.GeoSeries([shapely.Point(t["seat_lon"].loc[town], t["seat_lat"].loc[town])], crs=WGS84)
+        cell = gpd.GeoSeries([t.geometry.loc[town]], crs=WGS84).to_crs(PROJECTED).iloc[0]
         disc = seat.to_crs(PROJECTED).iloc[0].buffer(BLOCK_RADIUS_M, quad_segs=32)
         geoms.append(shapely.intersection(disc, cell))
         block = f"ZS-IL-{n:02d}"
