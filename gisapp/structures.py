@@ -70,6 +70,7 @@ about elements, compared with the drawn geometry).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +134,7 @@ def _resolve_towns(path: Path, eid: str, names: list[str], lookup: dict[str, str
 
 def _basis_counts(gdf: gpd.GeoDataFrame) -> str:
     """``"official 3, schematic 2, illustrative 9"``: the features per geometry basis."""
-    counts = gdf["geometry_basis"].value_counts() if len(gdf) else {}
+    counts: Mapping[Any, int] = gdf["geometry_basis"].value_counts().to_dict() if len(gdf) else {}
     return ", ".join(f"{b} {int(counts[b])}" for b in BASIS_ORDER if b in counts)
 
 

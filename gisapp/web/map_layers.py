@@ -355,7 +355,9 @@ def _display_layer(meta: LayerMeta, store: LayerStore, zone_offset: int = 0) -> 
     gdf = store.frame(meta.id)
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].reset_index(drop=True)
     geoms = np.asarray(gdf.geometry.values, dtype=object)
-    records = [{str(k): _to_python(v) for k, v in r.items()} for r in gdf.drop(columns=gdf.geometry.name).to_dict("records")]
+    records = [
+        {str(k): _to_python(v) for k, v in r.items()} for r in gdf.drop(columns=gdf.geometry.name).to_dict("records")
+    ]
     raw_ids = [str(r.get("id")) for r in records]
     usable = all(SAFE_ID_RE.match(i) for i in raw_ids) and len(set(raw_ids)) == len(raw_ids)
     ids = raw_ids if usable else [f"feature-{i}" for i in range(len(records))]
