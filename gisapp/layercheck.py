@@ -32,9 +32,9 @@ COVERAGE_MIN = 0.90
 
 def named(items: Sequence[object]) -> str:
     """Join at most :data:`MAX_NAMED` items with ``, `` and say how many more there are."""
-    items = [str(i)[:60] for i in items]
-    head = ", ".join(items[:MAX_NAMED])
-    return head + (f" … and {len(items) - MAX_NAMED} more" if len(items) > MAX_NAMED else "")
+    texts = [str(i)[:60] for i in items]
+    head = ", ".join(texts[:MAX_NAMED])
+    return head + (f" … and {len(texts) - MAX_NAMED} more" if len(texts) > MAX_NAMED else "")
 
 
 def read_file(path: Path) -> gpd.GeoDataFrame:
