@@ -199,9 +199,9 @@ def town_seeds(
         ``town_centre`` point, else GeoNames); and per unit how the seat was obtained.
     """
     geonames = seat_points(facts)
-    pts: list[shapely.Point] = []
+    pts: list[BaseGeometry] = []
     labels: list[int] = []
-    seats: list[shapely.Point] = []
+    seats: list[BaseGeometry] = []
     basis: list[str] = []
     for i, f in enumerate(facts):
         own = [e for e in evidence if e.town == f.name]
@@ -289,7 +289,7 @@ def evidence_uncertainty_m(cells: gpd.GeoSeries, region: BaseGeometry, evidence_
         one value (m) per cell.
     """
     outer = region.boundary.buffer(5.0)  # reprojection moves shared outline vertices by < 1 m
-    tree = shapely.STRtree(shapely.points(evidence_xy))
+    tree = shapely.STRtree(np.asarray(shapely.points(evidence_xy)))
     out = []
     for cell in cells:
         inner = shapely.difference(cell.boundary, outer)
@@ -366,6 +366,7 @@ def construct_towns(
     facts = facts or load_town_facts()
     evidence = load_evidence() if evidence is None else evidence
     region = shapely.union_all(outline.to_crs(PROJECTED).geometry.to_numpy())
+    assert isinstance(region, shapely.Polygon | shapely.MultiPolygon)  # a city outline is polygons
     seeds, labels, seats, seat_basis = town_seeds(facts, evidence)
     seeds_xy = seeds.to_crs(PROJECTED)
     sites = np.c_[seeds_xy.x.to_numpy(), seeds_xy.y.to_numpy()]

@@ -113,7 +113,7 @@ def partition(
         no earlier unit; ``remaining`` is the part in no unit. Pieces + remaining = ``control``.
     """
     remaining = control
-    pieces = []
+    pieces: list[tuple[str, BaseGeometry]] = []
     tree = shapely.STRtree(unit_geoms)
     hits = set(tree.query(control, predicate="intersects").tolist())
     for i, (name, geom) in enumerate(zip(names, unit_geoms)):
@@ -255,7 +255,7 @@ def line_accounting(
     unit_area = shapely.area(units.geometry.to_numpy())
     piece_geoms = [g for _, g in pieces] + [remaining]
     piece_e = ellipsoidal_m2(piece_geoms)
-    by_unit = []
+    by_unit: list[dict[str, Any]] = []
     slivers = 0.0
     for i, (name, piece) in enumerate(pieces):
         p = float(piece.area)
