@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -69,8 +70,8 @@ CARRIERS: tuple[tuple[str, str, int], ...] = (
 )
 
 
-def _redline_layer(rows: list[dict], geoms: list, crs: str, **meta: object) -> tuple[gpd.GeoDataFrame, LayerMeta]:
-    """Build the red-line frame (adds ``area_km2``, planar EPSG:4547) and its metadata."""
+def _redline_layer(rows: list[dict], geoms: list, crs: str, **meta: Any) -> tuple[gpd.GeoDataFrame, LayerMeta]:
+    """Build the red-line frame (adds ``area_km2``, planar EPSG:4547) and its metadata (``meta``: LayerMeta fields)."""
     gdf = gpd.GeoDataFrame(rows, geometry=geoms, crs=crs).to_crs(WGS84)
     gdf["area_km2"] = np.round(planar_area_m2(gdf.geometry) / 1e6, 4)
     layer_meta = LayerMeta(
@@ -79,7 +80,7 @@ def _redline_layer(rows: list[dict], geoms: list, crs: str, **meta: object) -> t
         geometry_type="Polygon",
         plan=PLAN,
         extra={"target_km2": REDLINE_TARGET.value_km2, "target_line": REDLINE_TARGET.line},
-        **meta,  # type: ignore[arg-type]
+        **meta,
     )
     return gdf, layer_meta
 

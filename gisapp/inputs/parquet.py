@@ -28,8 +28,7 @@ def read_geoparquet(data: bytes | str) -> RawInput:
     """
     try:
         source = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
-        # types-geopandas lists paths only; read_parquet also takes a binary file (pyarrow reads it)
-        gdf = gpd.read_parquet(source)  # type: ignore[arg-type]  # stubs: path only, runtime: file objects too
+        gdf = gpd.read_parquet(source)  # type: ignore[arg-type]  # types-geopandas lists paths; pyarrow reads file objects too
     except Exception as exc:
         raise InputError(f"cannot read the GeoParquet file: {exc}", code="unreadable_file") from exc
     return RawInput(

@@ -128,7 +128,7 @@ def _install_guards(app: Flask) -> None:
     inner = app.wsgi_app
     if settings.base_url:
         inner = FixedBaseUrl(inner, settings.base_url)
-    app.wsgi_app = BodyLimit(inner, lambda: int(app.config["MAX_CONTENT_LENGTH"]))  # type: ignore[method-assign]
+    app.wsgi_app = BodyLimit(inner, lambda: int(app.config["MAX_CONTENT_LENGTH"]))  # type: ignore[method-assign]  # Flask's documented way to add WSGI middleware
     gate = AnalysisGate(max(1, settings.max_analyses), settings.analysis_wait_s)
     app.extensions["gisapp.analysis_gate"] = gate
 
