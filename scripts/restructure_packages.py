@@ -114,7 +114,12 @@ DOCS = {
 
 def rewrite_modules(text: str, moves: dict[str, str]) -> str:
     names = sorted(moves, key=len, reverse=True)
-    dotted = re.compile(r"\bgisapp\.(" + "|".join(map(re.escape, names)) + r")(?![\w])")
+    # a name that is also a new package (report) is not rewritten where it already is the package
+    dotted = re.compile(
+        r"\bgisapp\.("
+        + "|".join(map(re.escape, names))
+        + r")(?![\w])(?!\.(?:overlap_report|figures|symbology|map_styles)\b)"
+    )
 
     def to_new(m: re.Match[str]) -> str:
         new = "gisapp." + moves[m.group(1)]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command: install into .venv (plus Debian's chromium for the browser tests) and run lint + all tests.
+# One command: install into .venv (plus Debian's chromium for the browser tests) and run lint, type check + all tests.
 set -euo pipefail
 . "$(dirname "$0")/_venv.sh" requirements-dev.txt
 # Debian tools the tests use as real clients: chromium (browser tests, PDF check), gdal-bin (ogrinfo).
@@ -20,4 +20,7 @@ ruff check gisapp tests benchmarks scripts
 ruff format --check gisapp tests benchmarks scripts
 echo "[check] import contracts (lint-imports; docs/architecture.md)"
 lint-imports --no-cache
+# Type check the package (settings and the checked files: [tool.mypy] in pyproject.toml); errors fail the run
+echo "[types] mypy"
+mypy
 exec python -m pytest -q "$@"

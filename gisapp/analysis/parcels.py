@@ -125,9 +125,9 @@ def _polygonal(geoms: np.ndarray, ids: np.ndarray, dropped: list[str]) -> tuple[
             types[i] = shapely.get_type_id(geoms[i])
     bad = ~np.isin(types, (_POLYGON, _MULTIPOLYGON)) & ~missing
     if bad.any() and not (keep & ~bad).any():
-        i = int(np.flatnonzero(bad)[0])
-        kind = shapely.get_type(geoms[i]) if hasattr(shapely, "get_type") else geoms[i].geom_type
-        raise InputError(f"parcel {snippet(str(ids[i]))}: {kind} is not a polygon", code="not_polygons", status=422)
+        first = int(np.flatnonzero(bad)[0])
+        kind = geoms[first].geom_type
+        raise InputError(f"parcel {snippet(str(ids[first]))}: {kind} is not a polygon", code="not_polygons", status=422)
     for i in np.flatnonzero(bad):
         dropped.append(f"parcel {ids[i]}: {geoms[i].geom_type} is not a polygon; dropped")
         keep[i] = False

@@ -195,7 +195,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 0
     from gunicorn.app.base import BaseApplication
 
-    class _Server(BaseApplication):  # type: ignore[misc]
+    class _Server(BaseApplication):
         def load_config(self) -> None:
             """gunicorn settings: bind address, worker processes and threads, access log, timeouts."""
             self.cfg.set("bind", f"{args.host}:{args.port}")
@@ -208,7 +208,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             self.cfg.set("limit_request_line", 8190)
             self.cfg.set("limit_request_fields", 100)
 
-        def load(self):  # type: ignore[no-untyped-def]
+        def load(self):
             """Return the WSGI app gunicorn serves (created once, before the workers fork)."""
             return app
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gisapp.cli.support import read_input, store_of
+from gisapp.store.layerstore import LayerMeta
 
 
 def format_metavar(names: tuple[str, ...]) -> str:
@@ -52,6 +53,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if bool(args.layer) == bool(args.overlap):
         raise InputError("give a LAYER id or --overlap PARCELS (one of them)", code="missing_source")
     store = store_of(args)
+    meta: LayerMeta | dict[str, Any]
     if args.overlap:
         gdf, meta = sources.overlap_source(read_input(args.overlap), store)
     else:

@@ -10,7 +10,7 @@ from typing import Any
 from gisapp.cli.support import settings_of, write_output
 
 
-def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _store(args: argparse.Namespace):
     from gisapp.store.storetxn import VersionedStore
 
     return VersionedStore(settings_of(args).layers_dir)

@@ -248,6 +248,12 @@ def same_crs(a: CRS, b: CRS, ignore_axis_order: bool = False) -> bool:
     return a is b or _same_srs(a.srs, b.srs, ignore_axis_order)
 
 
+def _total_bounds(geoms: np.ndarray) -> tuple[float, float, float, float]:
+    """``(minx, miny, maxx, maxy)`` of ``geoms`` as Python floats (NaN when all are empty)."""
+    x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(geoms))
+    return x0, y0, x1, y1
+
+
 def _swap(geoms: np.ndarray) -> np.ndarray:
     return shapely.transform(geoms, lambda xy: xy[:, ::-1])
 
@@ -432,7 +438,7 @@ def resolve_crs(
     if len(geoms) == 0 or bool(shapely.is_empty(geoms).all()):
         raise InputError("no coordinates in the input (every geometry is empty)", code="empty_input", status=422)
     with np.errstate(all="ignore"):
-        bounds = tuple(float(v) for v in shapely.total_bounds(geoms))
+        bounds = _total_bounds(geoms)
     if not all(np.isfinite(bounds)):
         raise InputError("the input has coordinates that are not finite numbers", code="invalid_coordinates")
     if declared is not None:
@@ -496,7 +502,7 @@ def resolve_crs(
         datum=datum,
         statement=_statement(crs, how, reason, swapped, datum),
     )
-    out_bounds = tuple(float(v) for v in shapely.total_bounds(out))
+    out_bounds = _total_bounds(out)
     if not _fits(PROJECTED_CRS, out_bounds, False):
         raise _outside(_lonlat_box(PROJECTED_CRS, out_bounds, False), decision.label)
     return out, decision

@@ -213,7 +213,7 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
         raise InputError(f"invalid bbox {value!r}: write minx,miny,maxx,maxy", code="invalid_bbox") from exc
     if len(nums) != 4 or not all(np.isfinite(nums)) or nums[0] >= nums[2] or nums[1] >= nums[3]:
         raise InputError(f"invalid bbox {value!r}: write minx,miny,maxx,maxy with min < max", code="invalid_bbox")
-    return nums  # type: ignore[return-value]
+    return nums
 
 
 def select_features(
@@ -245,6 +245,8 @@ def select_features(
         c = parse_output_crs(bbox_crs)
         if c.datum:
             raise InputError("give the bbox in EPSG:4326, 4490, 4547 or 4526, not GCJ-02/BD-09", code="unknown_crs")
+        if gdf.crs is None:
+            raise ValueError("select_features: the frame has no CRS to compare a bbox with")
         box = gpd.GeoSeries([shapely.box(*bbox)], crs=f"EPSG:{c.epsg}").to_crs(gdf.crs).iloc[0]
         mask &= gdf.geometry.intersects(box).to_numpy()
     return gdf[mask]
@@ -353,7 +355,7 @@ def transform_frame(gdf: gpd.GeoDataFrame, out_crs: OutputCrs, precision: int) -
 def export_frame(
     gdf: gpd.GeoDataFrame,
     meta: LayerMeta | dict[str, Any],
-    fmt: str | Writer = "geojson",
+    fmt: str | Writer | None = "geojson",
     crs: str | OutputCrs | None = None,
     *,
     encoding: str = "utf-8",
@@ -367,7 +369,7 @@ def export_frame(
     Args:
         gdf: the features (any CRS; stored layers are EPSG:4326).
         meta: the layer's metadata (:class:`LayerMeta`) or an equivalent dict for analysis results.
-        fmt: a name :func:`parse_format` knows, or a :class:`~gisapp.io.writers.Writer`.
+        fmt: a name :func:`parse_format` knows (``None`` = GeoJSON), or a :class:`~gisapp.io.writers.Writer`.
         crs: a CRS name for :func:`parse_output_crs` (default EPSG:4326), or an :class:`OutputCrs`
             (e.g. :func:`frame_crs` to keep the frame's own CRS).
         encoding: ``utf-8`` or ``gbk`` — text encoding of Shapefile (``.cpg``) and CSV.

@@ -63,7 +63,7 @@ def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], limi
     conn.close()
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context() -> multiprocessing.context.ForkServerContext:
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
     return ctx

@@ -37,7 +37,7 @@ import zipfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, ClassVar
+from typing import Any, BinaryIO, ClassVar, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -49,6 +49,8 @@ from gisapp.core.crs import WGS84
 from gisapp.core.errors import InputError
 from gisapp.core.registry import Registry
 from gisapp.io.export import neutralise_formulas
+
+_Frame = TypeVar("_Frame", bound=pd.DataFrame)  # a DataFrame or GeoDataFrame, returned as the same type
 
 SHP_FIELD_LEN = 10
 SHP_STRING_BYTES = 254
@@ -463,7 +465,7 @@ def _recode(df: pd.DataFrame, encoding: str, report: dict[str, Any], max_bytes: 
     return df
 
 
-def _int32(df: pd.DataFrame) -> pd.DataFrame:
+def _int32(df: _Frame) -> _Frame:
     """Cast int64 columns whose values fit to int32 (KML and dBASE write int64 as text or Real)."""
     df = df.copy()
     for c in df.columns:

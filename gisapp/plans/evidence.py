@@ -163,7 +163,7 @@ def district_areas(csv_path: Path | None = None, store: Path | None = None) -> l
     for r in rows:
         if r["name"] not in d.index:
             continue
-        geom = d.loc[r["name"], "geometry"]
+        geom = d.geometry.loc[r["name"]]
         area = geom.area / 1e6
         water = shapely.intersection(geom, sea).area / 1e6 if sea is not None else 0.0
         pub = float(r["published_km2"])

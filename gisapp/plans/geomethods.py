@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from pydantic import BaseModel, ConfigDict, Field
+from shapely.geometry.base import BaseGeometry
 
 from gisapp.core.crs import PROJECTED, WGS84
 from gisapp.plans.gazetteer import Place
@@ -198,7 +199,7 @@ class Context:
         """The 镇街 cells indexed by full name, EPSG:4547."""
         return self._proj("towns", self.towns)
 
-    def district_geoms(self, names: list[str]) -> list[shapely.Geometry]:
+    def district_geoms(self, names: list[str]) -> list[BaseGeometry]:
         """The named districts' polygons (EPSG:4547). Raises GeometryError for unknown names."""
         d = self._proj("districts", self._districts())
         unknown = [n for n in names if n not in d.index]
@@ -211,14 +212,14 @@ class Context:
         d = self._districts()
         return "city" in d and bool((d["city"] == self.city).any())
 
-    def city_geom(self) -> shapely.Geometry:
+    def city_geom(self) -> BaseGeometry:
         """The definition's city (EPSG:4547). Raises GeometryError when the city layer lacks it."""
         if self.cities is None:
             self.cities = self.read_layer(CITY_LAYER)
         c = self._proj("cities", self.cities)
         if self.city not in c.index:
             raise GeometryError(f"city '{self.city}' is not in the city layer", of_element=False)
-        return c.loc[self.city, "geometry"]
+        return c.geometry.loc[self.city]
 
     def place(self, name: str) -> Place:
         """A gazetteer place. Raises GeometryError when it is not in the gazetteer."""
@@ -226,7 +227,7 @@ class Context:
             raise GeometryError(f"names a place not in the gazetteer: {name}")
         return self.gazetteer[name]
 
-    def clip_region(self, params: GeometryParams, members: list[str]) -> shapely.Geometry:
+    def clip_region(self, params: GeometryParams, members: list[str]) -> BaseGeometry:
         """The area an element is clipped to: its towns, its districts, or the definition's city (EPSG:4547)."""
         if members:
             return shapely.union_all(self.town_cells().loc[members, "geometry"].to_numpy())
@@ -239,7 +240,7 @@ class Context:
 class Drawn:
     """A builder's result: geometry (EPSG:4547; None = not drawn), basis, places used, uncertainty (m), width (m)."""
 
-    geom: shapely.Geometry | None
+    geom: BaseGeometry | None
     basis: str
     places: list[str] = field(default_factory=list)
     uncertainty_m: float = 0.0
@@ -248,7 +249,9 @@ class Drawn:
 
 def project_point(p: shapely.Point) -> shapely.Point:
     """A WGS 84 lon/lat point in EPSG:4547."""
-    return gpd.GeoSeries([p], crs=WGS84).to_crs(PROJECTED).iloc[0]
+    out = gpd.GeoSeries([p], crs=WGS84).to_crs(PROJECTED).iloc[0]
+    assert isinstance(out, shapely.Point)  # reprojection keeps the geometry type
+    return out
 
 
 def weakest(*bases: str) -> str:

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from gisapp.core.crs import PROJECTED, WGS84, planar_area_m2, to_wgs84
 from gisapp.core.errors import InputError
@@ -68,8 +70,8 @@ CARRIERS: tuple[tuple[str, str, int], ...] = (
 )
 
 
-def _redline_layer(rows: list[dict], geoms: list, crs: str, **meta: object) -> tuple[gpd.GeoDataFrame, LayerMeta]:
-    """Build the red-line frame (adds ``area_km2``, planar EPSG:4547) and its metadata."""
+def _redline_layer(rows: list[dict], geoms: list, crs: str, **meta: Any) -> tuple[gpd.GeoDataFrame, LayerMeta]:
+    """Build the red-line frame (adds ``area_km2``, planar EPSG:4547) and its metadata (``meta``: LayerMeta fields)."""
     gdf = gpd.GeoDataFrame(rows, geometry=geoms, crs=crs).to_crs(WGS84)
     gdf["area_km2"] = np.round(planar_area_m2(gdf.geometry) / 1e6, 4)
     layer_meta = LayerMeta(
@@ -78,7 +80,7 @@ def _redline_layer(rows: list[dict], geoms: list, crs: str, **meta: object) -> t
         geometry_type="Polygon",
         plan=PLAN,
         extra={"target_km2": REDLINE_TARGET.value_km2, "target_line": REDLINE_TARGET.line},
-        **meta,  # type: ignore[arg-type]
+        **meta,
     )
     return gdf, layer_meta
 
@@ -97,8 +99,8 @@ def illustrative_redline(towns: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, Lay
     t = towns.set_index("name")
     rows, geoms = [], []
     for n, (carrier, town, line) in enumerate(CARRIERS, start=1):
-        seat = gpd.GeoSeries([shapely.Point(t.at[town, "seat_lon"], t.at[town, "seat_lat"])], crs=WGS84)
-        cell = gpd.GeoSeries([t.at[town, "geometry"]], crs=WGS84).to_crs(PROJECTED).iloc[0]
+        seat = gpd.GeoSeries([shapely.Point(t["seat_lon"].loc[town], t["seat_lat"].loc[town])], crs=WGS84)
+        cell = gpd.GeoSeries([t.geometry.loc[town]], crs=WGS84).to_crs(PROJECTED).iloc[0]
         disc = seat.to_crs(PROJECTED).iloc[0].buffer(BLOCK_RADIUS_M, quad_segs=32)
         geoms.append(shapely.intersection(disc, cell))
         block = f"ZS-IL-{n:02d}"
@@ -137,7 +139,7 @@ def illustrative_redline(towns: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, Lay
 
 
 def import_redline(
-    path: Path, id_field: str | None = None, tier_field: str | None = None, outline: shapely.Geometry | None = None
+    path: Path, id_field: str | None = None, tier_field: str | None = None, outline: BaseGeometry | None = None
 ) -> tuple[gpd.GeoDataFrame, LayerMeta]:
     """Read and fully check an official red-line layer (GeoJSON, GeoPackage, Shapefile …).
 

@@ -70,12 +70,14 @@ about elements, compared with the drawn geometry).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from gisapp.core import paths
 from gisapp.core.crs import PROJECTED, WGS84, planar_area_m2
@@ -132,7 +134,7 @@ def _resolve_towns(path: Path, eid: str, names: list[str], lookup: dict[str, str
 
 def _basis_counts(gdf: gpd.GeoDataFrame) -> str:
     """``"official 3, schematic 2, illustrative 9"``: the features per geometry basis."""
-    counts = gdf["geometry_basis"].value_counts() if len(gdf) else {}
+    counts: Mapping[Any, int] = gdf["geometry_basis"].value_counts().to_dict() if len(gdf) else {}
     return ", ".join(f"{b} {int(counts[b])}" for b in BASIS_ORDER if b in counts)
 
 
@@ -208,7 +210,7 @@ def _compile(
     lookup = town_lookup(ctx.towns)
     lists = element_lists(data)
     records: list[dict[str, Any]] = []
-    geoms: list[shapely.Geometry] = []
+    geoms: list[BaseGeometry] = []
     unplaced: list[dict[str, Any]] = []
     for el, model in zip(data["elements"], definition.elements):
         params = model.geometry

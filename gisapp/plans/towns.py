@@ -36,6 +36,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from gisapp.core import paths
 from gisapp.core.crs import PROJECTED, WGS84, planar_area_m2, to_wgs84
@@ -198,9 +199,9 @@ def town_seeds(
         ``town_centre`` point, else GeoNames); and per unit how the seat was obtained.
     """
     geonames = seat_points(facts)
-    pts: list[shapely.Point] = []
+    pts: list[BaseGeometry] = []
     labels: list[int] = []
-    seats: list[shapely.Point] = []
+    seats: list[BaseGeometry] = []
     basis: list[str] = []
     for i, f in enumerate(facts):
         own = [e for e in evidence if e.town == f.name]
@@ -222,7 +223,7 @@ def town_seeds(
     return gpd.GeoSeries(pts, crs=WGS84), np.array(labels), gpd.GeoSeries(seats, crs=WGS84), basis
 
 
-def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     """``geom`` made valid after reprojection (a narrow corridor can touch itself), polygons only.
 
     A tessellation cell can also come back as a GeometryCollection of its polygon and a
@@ -237,7 +238,7 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     return parts[0] if len(parts) == 1 else shapely.union_all(parts)
 
 
-def absorb_fragments(cells: list[shapely.Geometry], max_share: float = 0.01) -> list[shapely.Geometry]:
+def absorb_fragments(cells: list[BaseGeometry], max_share: float = 0.01) -> list[BaseGeometry]:
     """Give every detached fragment of a cell to the neighbour it shares most boundary with.
 
     A power diagram clipped to a ragged outline can leave a cell with a sliver cut off from its
@@ -271,7 +272,7 @@ def absorb_fragments(cells: list[shapely.Geometry], max_share: float = 0.01) -> 
     return out
 
 
-def evidence_uncertainty_m(cells: gpd.GeoSeries, region: shapely.Geometry, evidence_xy: np.ndarray) -> np.ndarray:
+def evidence_uncertainty_m(cells: gpd.GeoSeries, region: BaseGeometry, evidence_xy: np.ndarray) -> np.ndarray:
     """How far each cell's inner boundary is from being pinned by a cited point (metres).
 
     The boundary between two units can move anywhere that keeps every cited point on its own
@@ -288,7 +289,7 @@ def evidence_uncertainty_m(cells: gpd.GeoSeries, region: shapely.Geometry, evide
         one value (m) per cell.
     """
     outer = region.boundary.buffer(5.0)  # reprojection moves shared outline vertices by < 1 m
-    tree = shapely.STRtree(shapely.points(evidence_xy))
+    tree = shapely.STRtree(np.asarray(shapely.points(evidence_xy)))
     out = []
     for cell in cells:
         inner = shapely.difference(cell.boundary, outer)
@@ -365,6 +366,7 @@ def construct_towns(
     facts = facts or load_town_facts()
     evidence = load_evidence() if evidence is None else evidence
     region = shapely.union_all(outline.to_crs(PROJECTED).geometry.to_numpy())
+    assert isinstance(region, shapely.Polygon | shapely.MultiPolygon)  # a city outline is polygons
     seeds, labels, seats, seat_basis = town_seeds(facts, evidence)
     seeds_xy = seeds.to_crs(PROJECTED)
     sites = np.c_[seeds_xy.x.to_numpy(), seeds_xy.y.to_numpy()]
@@ -506,7 +508,7 @@ def check_tessellation(
 
 
 def replace_towns(
-    path: Path, name_field: str = "name", outline: shapely.Geometry | None = None
+    path: Path, name_field: str = "name", outline: BaseGeometry | None = None
 ) -> tuple[gpd.GeoDataFrame, LayerMeta]:
     """Read and fully check an official 镇街 layer (Shapefile, GeoPackage, GeoJSON …).
 

@@ -47,6 +47,7 @@ from typing import Any
 
 import geopandas as gpd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from gisapp.core import paths
 from gisapp.core.crs import PROJECTED, WGS84
@@ -161,9 +162,9 @@ def _plan_lines(plan: str, plans_dir: Path | None) -> list[str] | None:
     return path.read_text("utf-8").splitlines() if path.is_file() else None
 
 
-def _unit_polygons(towns: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> dict[str, tuple[shapely.Geometry, float]]:
+def _unit_polygons(towns: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> dict[str, tuple[BaseGeometry, float]]:
     """Unit name → (polygon in EPSG:4547, the unit boundary's own uncertainty in metres)."""
-    out: dict[str, tuple[shapely.Geometry, float]] = {}
+    out: dict[str, tuple[BaseGeometry, float]] = {}
     t = towns.to_crs(PROJECTED)
     for name, geom, unc in zip(t["name"], t.geometry, t.get("uncertainty_m", [0] * len(t))):
         out[name] = (geom, float(unc or 0))
@@ -310,7 +311,7 @@ def check_inventory(definitions: list[tuple[Path, dict[str, Any]]], lines: list[
     return out
 
 
-def _outside_city(gdf: gpd.GeoDataFrame, city: shapely.Geometry, exempt: set[str]) -> list[Finding]:
+def _outside_city(gdf: gpd.GeoDataFrame, city: BaseGeometry, exempt: set[str]) -> list[Finding]:
     out: list[Finding] = []
     g = gdf.to_crs(PROJECTED)
     for fid, geom, unc in zip(g["id"], g.geometry, g["uncertainty_m"]):

@@ -13,15 +13,16 @@ are made when the file is compiled (:func:`gisapp.plans.structures.compile_struc
 
 from __future__ import annotations
 
+import builtins
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from gisapp.core.errors import InputError
-from gisapp.plans.geomethods import GEOMETRY_METHODS
+from gisapp.plans.geomethods import GEOMETRY_METHODS, GeometryParams
 
 #: Element roles and their Chinese names.
 ROLES_ZH: dict[str, str] = {
@@ -37,10 +38,14 @@ LAYER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
 Role = Literal["core", "axis", "corridor", "belt", "zone", "node", "platform"]
 #: The ``geometry`` of an element: one parameter model per registered method, chosen by ``method``.
-Geometry = Annotated[
-    Union[tuple(m.params for m in GEOMETRY_METHODS.values())],  # noqa: UP007 - a Union built from the registry
-    Field(discriminator="method"),
-]
+#: (The type checker cannot follow a Union built at import time; it sees the models' common base.)
+if TYPE_CHECKING:
+    Geometry = GeometryParams
+else:
+    Geometry = Annotated[
+        Union[tuple(m.params for m in GEOMETRY_METHODS.values())],  # noqa: UP007 - a Union built from the registry
+        Field(discriminator="method"),
+    ]
 Text = Annotated[str, Field(min_length=1)]
 
 
@@ -77,9 +82,12 @@ class InventoryList(_Strict):
     list: Text
     section: Text
     lines: tuple[int, int] = Field(description="[first, last] lines of the plan text holding the list")
-    items: Annotated[list[str], Field(min_length=1)]
+    # ``builtins.list``: the field ``list`` above shadows the builtin inside this class
+    items: Annotated[builtins.list[str], Field(min_length=1)]
     split: bool = Field(False, description="the list must equal the plan's own list, item for item")
-    drop: list[str] = Field(default_factory=list, description="regular expressions removed before splitting")
+    drop: builtins.list[str] = Field(
+        default_factory=builtins.list, description="regular expressions removed before splitting"
+    )
 
 
 class Figure(_Strict):

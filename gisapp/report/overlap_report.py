@@ -332,7 +332,7 @@ def map_model(result: gpd.GeoDataFrame, info: dict[str, Any], store: LayerStore)
     from gisapp.analysis.overlap import load_control, towns_control
 
     first = result[result["target"] == result["target"].iloc[0]] if "target" in result else result
-    parcels = first.to_crs(PROJECTED) if not first.crs.equals(PROJECTED_CRS) else first
+    parcels = first if first.crs is not None and first.crs.equals(PROJECTED_CRS) else first.to_crs(PROJECTED)
     geoms = parcels.geometry.to_numpy()
     shown = geoms
     caption = f"{len(geoms)} 宗地 parcels"
@@ -598,7 +598,9 @@ def build_pdf(r: dict[str, Any]) -> bytes:
     m: MapModel = r["map"]
     scale = (175 * mm) / m.width
     d = Drawing(m.width * scale, m.height * scale)
-    d.add(Rect(0, 0, m.width * scale, m.height * scale, fillColor=colors.HexColor("#fbfbf8"), strokeColor=colors.black))
+    frame = Rect(0, 0, m.width * scale, m.height * scale)
+    frame.fillColor, frame.strokeColor = colors.HexColor("#fbfbf8"), colors.black
+    d.add(frame)
     for layer in m.layers:
         for poly in layer.rings:
             path = Path(
@@ -618,7 +620,9 @@ def build_pdf(r: dict[str, Any]) -> bytes:
             d.add(path)
     for x, y, text in m.labels:
         d.add(String(x * scale, (m.height - y) * scale, text, fontName=_FONT, fontSize=7, textAnchor="middle"))
-    d.add(Rect(8, 8, m.scale_px * scale, 3, fillColor=colors.black, strokeColor=None))
+    bar = Rect(8, 8, m.scale_px * scale, 3)
+    bar.fillColor, bar.strokeColor = colors.black, None
+    d.add(bar)
     d.add(String(8, 14, f"{m.scale_m:g} m", fontName=_FONT, fontSize=7))
     d.add(String(m.width * scale - 14, m.height * scale - 16, "N", fontName=_FONT, fontSize=9))
     story.append(d)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from gisapp.core.crs import PROJECTED
 from gisapp.core.errors import InputError
@@ -31,9 +32,9 @@ COVERAGE_MIN = 0.90
 
 def named(items: Sequence[object]) -> str:
     """Join at most :data:`MAX_NAMED` items with ``, `` and say how many more there are."""
-    items = [str(i)[:60] for i in items]
-    head = ", ".join(items[:MAX_NAMED])
-    return head + (f" … and {len(items) - MAX_NAMED} more" if len(items) > MAX_NAMED else "")
+    texts = [str(i)[:60] for i in items]
+    head = ", ".join(texts[:MAX_NAMED])
+    return head + (f" … and {len(texts) - MAX_NAMED} more" if len(texts) > MAX_NAMED else "")
 
 
 def read_file(path: Path) -> gpd.GeoDataFrame:
@@ -55,7 +56,7 @@ def read_file(path: Path) -> gpd.GeoDataFrame:
         raise InputError(f"cannot read {path.name}: {reason[:160]}", code="unreadable_file") from exc
 
 
-def city_outline(directory: Path | None = None, city: str = "中山市") -> shapely.Geometry:
+def city_outline(directory: Path | None = None, city: str = "中山市") -> BaseGeometry:
     """The outline of ``city`` from the store's ``base-city`` layer, in EPSG:4547.
 
     Raises:
@@ -112,7 +113,7 @@ def check_unique(values: Sequence[object], what: str, source: str) -> None:
         raise InputError(f"{source}: duplicate {what}: {named(dup)}", code="duplicate_ids")
 
 
-def outside(gdf: gpd.GeoDataFrame, outline: shapely.Geometry) -> list[tuple[int, float, float]]:
+def outside(gdf: gpd.GeoDataFrame, outline: BaseGeometry) -> list[tuple[int, float, float]]:
     """For each feature lying outside ``outline`` beyond tolerance: ``(index, share, km²)``.
 
     Args:
@@ -128,7 +129,7 @@ def outside(gdf: gpd.GeoDataFrame, outline: shapely.Geometry) -> list[tuple[int,
 
 
 def check_inside(
-    gdf: gpd.GeoDataFrame, labels: Sequence[object], outline: shapely.Geometry, city: str, source: str
+    gdf: gpd.GeoDataFrame, labels: Sequence[object], outline: BaseGeometry, city: str, source: str
 ) -> None:
     """Require every feature to lie inside the city outline (see :func:`outside` for the tolerance).
 
@@ -141,7 +142,7 @@ def check_inside(
         raise InputError(f"{source}: features outside {city}: {named(items)}", code="outside_city")
 
 
-def check_coverage(gdf: gpd.GeoDataFrame, outline: shapely.Geometry, city: str, source: str) -> None:
+def check_coverage(gdf: gpd.GeoDataFrame, outline: BaseGeometry, city: str, source: str) -> None:
     """Require the features together to cover at least :data:`COVERAGE_MIN` of the city outline.
 
     Raises:

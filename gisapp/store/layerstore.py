@@ -357,7 +357,7 @@ class LayerStore:
         with self._lock:
             hit = self._cache.get(key)
         if hit is not None and hit[0] == state:
-            return hit[1]  # type: ignore[no-any-return]  # values of one key share one type
+            return hit[1]
         value = make()
         with self._lock:
             self._cache.pop(key, None)

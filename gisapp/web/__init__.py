@@ -63,7 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings.as_config())
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_mb * 1024 * 1024
     app.config["JSON_AS_ASCII"] = False
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider attribute, untyped on JSONProvider
+    app.json.ensure_ascii = False
     if config:
         app.config.update({k: v for k, v in config.items() if k not in SETTING_NAMES})  # settings: parsed above
     app.extensions[SETTINGS_KEY] = settings
@@ -81,19 +81,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.blueprint, url_prefix=getattr(module, "URL_PREFIX", None))
 
     @app.get("/favicon.ico")
-    def _favicon():  # type: ignore[no-untyped-def]
+    def _favicon():
         """The site icon (an SVG; browsers ask for /favicon.ico whatever the page says)."""
         return app.send_static_file("favicon.svg")
 
     @app.errorhandler(InputError)
-    def _input_error(exc: InputError):  # type: ignore[no-untyped-def]
+    def _input_error(exc: InputError):
         response = jsonify(exc.to_dict())
         if exc.status == 503:
             response.headers["Retry-After"] = "5"
         return response, exc.status
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def _http_error(exc: HTTPException):
         if exc.code == 413:
             limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
             body = {"error": "too_large", "message": f"upload larger than the {limit} MB limit"}
@@ -102,7 +102,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return jsonify({"error": code, "message": exc.description}), exc.code
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    def _unexpected(exc: Exception):
         if isinstance(exc, RecursionError | MemoryError):
             log.warning("input too complex on %s: %s", request.path, type(exc).__name__)
             body = {"error": "too_complex", "message": "the input is too complex (nesting or size) to process"}
@@ -127,8 +127,8 @@ def _install_guards(app: Flask) -> None:
     app.after_request(add_security_headers)
     inner = app.wsgi_app
     if settings.base_url:
-        inner = FixedBaseUrl(inner, settings.base_url)  # type: ignore[assignment]
-    app.wsgi_app = BodyLimit(inner, lambda: int(app.config["MAX_CONTENT_LENGTH"]))  # type: ignore[method-assign]
+        inner = FixedBaseUrl(inner, settings.base_url)
+    app.wsgi_app = BodyLimit(inner, lambda: int(app.config["MAX_CONTENT_LENGTH"]))  # type: ignore[method-assign]  # Flask's documented way to add WSGI middleware
     gate = AnalysisGate(max(1, settings.max_analyses), settings.analysis_wait_s)
     app.extensions["gisapp.analysis_gate"] = gate
 

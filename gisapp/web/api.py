@@ -26,13 +26,13 @@ def want_bom() -> bool:
 
 
 @api.get("/health")
-def health():  # type: ignore[no-untyped-def]
+def health():
     """Liveness probe: ``{"status": "ok", "layers": n}``."""
     return jsonify({"status": "ok", "layers": len(current_store().list())})
 
 
 @api.get("/layers")
-def layers():  # type: ignore[no-untyped-def]
+def layers():
     """Every layer's metadata with links to its GeoJSON and metrics."""
     out = []
     for meta in current_store().list():
@@ -47,7 +47,7 @@ def layers():  # type: ignore[no-untyped-def]
 
 
 @api.get("/layers/<layer_id>")
-def layer_meta(layer_id: str):  # type: ignore[no-untyped-def]
+def layer_meta(layer_id: str):
     """One layer's metadata (404 JSON for an unknown id)."""
     return jsonify(current_store().meta(layer_id).to_dict())
 
@@ -61,7 +61,7 @@ def layer_geojson_route(layer_id: str) -> Response:
 
 
 @api.get("/metrics/<layer_id>")
-def metrics(layer_id: str):  # type: ignore[no-untyped-def]
+def metrics(layer_id: str):
     """Area per feature (km², 公顷, 亩; planar EPSG:4547 and geodesic). ``?format=csv`` for CSV."""
     result = service.layer_metrics(current_store(), layer_id)
     if request.args.get("format") == "csv":
@@ -72,7 +72,7 @@ def metrics(layer_id: str):  # type: ignore[no-untyped-def]
 
 
 @api.get("/redline/report")
-def redline_report():  # type: ignore[no-untyped-def]
+def redline_report():
     """The red line against its floor (不少于 250 km²), per town and per zone of ``?structure=``."""
     structure = request.args.get("structure", service.DEFAULT_STRUCTURE)
     return jsonify(service.redline_accounting(current_store(), check_layer_id(structure) if structure else None))

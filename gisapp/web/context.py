@@ -17,9 +17,9 @@ SETTINGS_KEY = "gisapp.core.settings"
 
 def current_store() -> LayerStore:
     """The layer store of the app handling the request (set by :func:`gisapp.web.create_app`)."""
-    return current_app.extensions[STORE_KEY]  # type: ignore[no-any-return]  # Flask types extensions as Any
+    return current_app.extensions[STORE_KEY]
 
 
 def current_settings() -> Settings:
     """The settings of the app handling the request (set by :func:`gisapp.web.create_app`)."""
-    return current_app.extensions[SETTINGS_KEY]  # type: ignore[no-any-return]  # Flask types extensions as Any
+    return current_app.extensions[SETTINGS_KEY]

@@ -189,7 +189,7 @@ def related_metrics(view: StoreView, layer: DisplayLayer, row: int) -> list[dict
             continue
         items.sort(key=lambda it: -it.get("m2", 0.0))
         entry = _related_entry(other, items)
-        if kept:
+        if kept and pgeom is not None:
             features = np.flatnonzero(np.isin(control.ids, np.asarray(kept).astype(str)))
             total = union_overlap_m2(pgeom, control, features)
             entry["total"] = area_units(total)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import shapely
 from shapely import STRtree
+from shapely.geometry.base import BaseGeometry
 
 from gisapp.core.errors import InputError, LayerNotFound
 from gisapp.plans.structures import STAND_IN_M
@@ -73,9 +74,9 @@ def _to_python(value: Any) -> Any:
     return value
 
 
-def _drop_small_parts(geom: shapely.Geometry, min_size: float) -> shapely.Geometry:
+def _drop_small_parts(geom: BaseGeometry, min_size: float) -> BaseGeometry:
     """Drop polygon parts whose envelope is smaller than ``min_size`` in both directions (keep the largest)."""
-    if min_size <= 0 or geom.geom_type != "MultiPolygon":
+    if min_size <= 0 or not isinstance(geom, shapely.MultiPolygon):
         return geom
     parts = list(geom.geoms)
     kept = []
@@ -112,7 +113,7 @@ class DisplayLayer:
     static_props: list[dict[str, Any]]
     index: dict[str, int] = field(default_factory=dict)
     projected: np.ndarray | None = None  # geometries in EPSG:4547, filled by gisapp.web.map_details
-    _by_zoom: dict[int, list[str]] = field(default_factory=dict)
+    _by_zoom: dict[int, list[Any]] = field(default_factory=dict)  # feature JSON, or geometries if outline-only
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -136,11 +137,11 @@ class DisplayLayer:
         """
         return self.meta.kind == "base" and st.base_display(self.meta) == "outline"
 
-    def _display_geoms(self, zoom: int) -> list[shapely.Geometry]:
+    def _display_geoms(self, zoom: int) -> list[BaseGeometry]:
         """Geometries simplified and rounded for ``zoom`` (outline-only layers as boundary lines)."""
         tol = tolerance_deg(zoom)
         scale = 10 ** decimals_for(zoom)
-        out = []
+        out: list[BaseGeometry] = []
         for geom in self.geoms:
             g = geom
             if g.geom_type.endswith("Polygon"):
@@ -164,7 +165,7 @@ class DisplayLayer:
                 self._by_zoom[zoom] = cached
             return cached
 
-    def _dump(self, row: int, geom: shapely.Geometry) -> str:
+    def _dump(self, row: int, geom: BaseGeometry) -> str:
         feature = {
             "type": "Feature",
             "id": self.ids[row],
@@ -222,7 +223,7 @@ BAND_ROLES = frozenset({"axis", "corridor", "belt"})
 BAND_ELONGATION = 2.0
 
 
-def _scaled(geom: shapely.Geometry, lat0: float) -> shapely.Geometry:
+def _scaled(geom: BaseGeometry, lat0: float) -> BaseGeometry:
     """Lon/lat geometry with longitudes scaled by cos(lat0): locally isotropic, like the (conformal) map."""
     k = math.cos(math.radians(lat0))
     return shapely.transform(geom, lambda c: c * np.array([k, 1.0]))
@@ -242,7 +243,7 @@ def _screen_angle(dx: float, dy: float) -> float:
     return round(a, 1)
 
 
-def label_anchor(geom: shapely.Geometry, role: str = "") -> dict[str, Any] | None:
+def label_anchor(geom: BaseGeometry, role: str = "") -> dict[str, Any] | None:
     """Where and how a feature's name is written on the map.
 
     Args:
@@ -265,24 +266,24 @@ def label_anchor(geom: shapely.Geometry, role: str = "") -> dict[str, Any] | Non
     extent = [round(v, 6) for v in b]
     lat0 = (b[1] + b[3]) / 2
     kind = geom.geom_type
-    if kind == "Point":
+    if isinstance(geom, shapely.Point):
         return {"at": [round(geom.x, 6), round(geom.y, 6)], "angle": 0.0, "extent": extent, "weight": 0.0}
     if kind == "MultiPoint":
         c = geom.centroid
         return {"at": [round(c.x, 6), round(c.y, 6)], "angle": 0.0, "extent": extent, "weight": 0.0}
     g = _scaled(geom, lat0)
     if kind.endswith("LineString"):
-        parts = list(g.geoms) if kind.startswith("Multi") else [g]
-        line = max(parts, key=lambda p: p.length)
+        lines = list(g.geoms) if isinstance(g, shapely.MultiLineString) else [g]
+        line = max(lines, key=lambda p: p.length)
         mid = line.interpolate(0.5, normalized=True)
         p0 = line.interpolate(0.4, normalized=True)
         p1 = line.interpolate(0.6, normalized=True)
         angle = _screen_angle(p1.x - p0.x, p1.y - p0.y)
         return {"at": _unscale(mid.x, mid.y, lat0), "angle": angle, "extent": extent, "weight": float(g.length) ** 2}
-    if not kind.endswith("Polygon"):
+    if not isinstance(g, (shapely.Polygon, shapely.MultiPolygon)):
         c = geom.representative_point()
         return {"at": [round(c.x, 6), round(c.y, 6)], "angle": 0.0, "extent": extent, "weight": 0.0}
-    parts = list(g.geoms) if kind.startswith("Multi") else [g]
+    parts = list(g.geoms) if isinstance(g, shapely.MultiPolygon) else [g]
     part = max(parts, key=lambda p: p.area)
     minx, miny, maxx, maxy = part.bounds
     tol = max(min(maxx - minx, maxy - miny) / 50.0, 1e-7)
@@ -294,7 +295,7 @@ def label_anchor(geom: shapely.Geometry, role: str = "") -> dict[str, Any] | Non
     along: list[list[float]] = []
     if role in BAND_ROLES:
         box = shapely.oriented_envelope(part)
-        if box.geom_type == "Polygon":
+        if isinstance(box, shapely.Polygon):
             xy = np.asarray(box.exterior.coords)
             e0, e1 = xy[1] - xy[0], xy[2] - xy[1]
             l0, l1 = float(np.hypot(*e0)), float(np.hypot(*e1))
@@ -323,9 +324,7 @@ def _label_priority(kind: str, role: str, meta: LayerMeta) -> int:
     return sym.LABEL_PRIORITY_BASE + (1 if meta.id == "base-province" else 0)
 
 
-def _label(
-    props: dict[str, Any], geom: shapely.Geometry, kind: str, role: str, meta: LayerMeta
-) -> dict[str, Any] | None:
+def _label(props: dict[str, Any], geom: BaseGeometry, kind: str, role: str, meta: LayerMeta) -> dict[str, Any] | None:
     """The ``label`` display property of a feature (None when it has no name)."""
     zh = str(props.get("name") or "").strip()
     if kind == "control_line" and props.get("carrier"):  # "火炬开发区（示意区块）" -> 火炬开发区: the hatch says 示意
@@ -340,11 +339,13 @@ def _label(
     return {"zh": zh, "en": en, "priority": _label_priority(kind, role, meta), "size": size, **anchor}
 
 
-def _is_stand_in(geom: shapely.Geometry, props: dict[str, Any]) -> bool:
+def _is_stand_in(geom: BaseGeometry, props: dict[str, Any]) -> bool:
     """Whether a feature is a stand-in: a Point with ``uncertainty_m`` ≥ :data:`gisapp.plans.structures.STAND_IN_M`."""
-    unc = props.get("uncertainty_m")
+    raw = props.get("uncertainty_m")
+    if raw is None:
+        return False
     try:
-        unc = float(unc)
+        unc = float(raw)
     except (TypeError, ValueError):
         return False
     return geom.geom_type == "Point" and math.isfinite(unc) and unc >= STAND_IN_M
@@ -354,7 +355,9 @@ def _display_layer(meta: LayerMeta, store: LayerStore, zone_offset: int = 0) -> 
     gdf = store.frame(meta.id)
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].reset_index(drop=True)
     geoms = np.asarray(gdf.geometry.values, dtype=object)
-    records = [{k: _to_python(v) for k, v in r.items()} for r in gdf.drop(columns=gdf.geometry.name).to_dict("records")]
+    records = [
+        {str(k): _to_python(v) for k, v in r.items()} for r in gdf.drop(columns=gdf.geometry.name).to_dict("records")
+    ]
     raw_ids = [str(r.get("id")) for r in records]
     usable = all(SAFE_ID_RE.match(i) for i in raw_ids) and len(set(raw_ids)) == len(raw_ids)
     ids = raw_ids if usable else [f"feature-{i}" for i in range(len(records))]

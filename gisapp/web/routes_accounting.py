@@ -160,7 +160,7 @@ def _map_href(line_layer: str) -> str:
 
 
 @blueprint.route("/api/accounting/report", methods=["GET", "POST"])
-def report():  # type: ignore[no-untyped-def]
+def report():
     """The report as JSON, or one table as CSV (``?format=csv&table=units|tiers|zones|rules|…``)."""
     body = _json_body() if request.method == "POST" else {}
     progress = body.get("progress") or {}
@@ -188,7 +188,7 @@ def report():  # type: ignore[no-untyped-def]
 
 
 @blueprint.post("/api/accounting/adjust")
-def adjust():  # type: ignore[no-untyped-def]
+def adjust():
     """What a 占补平衡 proposal would do; the stored layer is not changed."""
     data = request.get_data(cache=True)
     if not data:
@@ -200,7 +200,7 @@ def adjust():  # type: ignore[no-untyped-def]
 
 
 @blueprint.post("/api/accounting/compare")
-def compare():  # type: ignore[no-untyped-def]
+def compare():
     """Compare a new version of the line (GeoJSON body) with the stored one."""
     data = request.get_data(cache=True)
     if not data:
@@ -212,7 +212,7 @@ def compare():  # type: ignore[no-untyped-def]
 
 
 @blueprint.post("/api/accounting/zonal")
-def zonal():  # type: ignore[no-untyped-def]
+def zonal():
     """Raster statistics per zone of a stored layer; the raster is the multipart field ``file``."""
     from gisapp.analysis.zonalstats import flatten, zonal_stats
 
@@ -243,12 +243,12 @@ def zonal():  # type: ignore[no-untyped-def]
 
 
 @blueprint.get("/api/accounting/rulesets")
-def rulesets():  # type: ignore[no-untyped-def]
+def rulesets():
     """Every rule set with its cited rules."""
     return jsonify({"rulesets": service.ruleset_index()})
 
 
 @blueprint.get("/api/accounting/dictionaries")
-def dictionaries():  # type: ignore[no-untyped-def]
+def dictionaries():
     """Every land-use dictionary: identity, sources, class counts by verification status."""
     return jsonify({"dictionaries": service.dictionary_index()})

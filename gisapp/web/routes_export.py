@@ -73,7 +73,7 @@ def _send(gdf: gpd.GeoDataFrame, meta: LayerMeta | dict[str, Any], describedby: 
 
 
 @blueprint.get("/formats")
-def export_formats():  # type: ignore[no-untyped-def]
+def export_formats():
     """The formats and CRSs on offer (keys, names, file endings, media types).
 
     ``formats``: :data:`gisapp.io.writers.WRITERS` (every output path); ``overlap_reports``: the

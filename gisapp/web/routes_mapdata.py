@@ -78,7 +78,7 @@ def _zoom() -> int:
 
 
 @blueprint.get("/layers")
-def layers():  # type: ignore[no-untyped-def]
+def layers():
     """The layer tree (grouped by plan and structure) and every drawn layer's display entry."""
     view = _view()
     return jsonify({"tree": layer_tree(view), "layers": [layer_entry(layer) for layer in view.layers()]})
@@ -113,7 +113,7 @@ def _links(layer_id: str, feature_id: str, polygons: bool) -> dict[str, str]:
 
 
 @blueprint.get("/layers/<layer_id>/features/<feature_id>")
-def details(layer_id: str, feature_id: str):  # type: ignore[no-untyped-def]
+def details(layer_id: str, feature_id: str):
     """Details of one feature: ``{layer, id, name, name_en, kind, basis, bbox, html}`` (escaped HTML)."""
     if feature_id.endswith(".geojson"):
         return feature_geojson(layer_id, feature_id.removesuffix(".geojson"))
@@ -139,7 +139,7 @@ def feature_geojson(layer_id: str, feature_id: str) -> Response:
 
 
 @blueprint.get("/search")
-def search():  # type: ignore[no-untyped-def]
+def search():
     """``{"query", "results": [{name, name_en, kind, kind_zh, kind_en, layer, id, bbox, context}]}``."""
     q = request.args.get("q", "")[:100]
     try:
@@ -151,7 +151,7 @@ def search():  # type: ignore[no-untyped-def]
 
 
 @blueprint.get("/places/<name>")
-def place(name: str):  # type: ignore[no-untyped-def]
+def place(name: str):
     """Details of a gazetteer place (same shape as a feature's details; ``layer`` is ``""``)."""
     view = _view()
     _, places = search_index(view)

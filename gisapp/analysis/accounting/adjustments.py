@@ -20,6 +20,7 @@ from typing import Any
 
 import geopandas as gpd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from gisapp.analysis.accounting.areas import ellipsoidal_m2, twin_fields
 from gisapp.analysis.accounting.rules import RuleSet
@@ -138,7 +139,7 @@ def apply_proposal(line: gpd.GeoDataFrame, proposal: Proposal) -> tuple[gpd.GeoD
     return gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs=PROJECTED), changes
 
 
-def _by_unit_areas(geom: shapely.Geometry, units: gpd.GeoDataFrame) -> dict[str, tuple[float, float]]:
+def _by_unit_areas(geom: BaseGeometry, units: gpd.GeoDataFrame) -> dict[str, tuple[float, float]]:
     names = units["name"].to_list()
     pieces, remaining = partition(geom, names, units.geometry.to_numpy())
     geoms = [g for _, g in pieces] + [remaining]

@@ -21,6 +21,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from gisapp.core.crs import PROJECTED, geodesic_area_m2
 from gisapp.core.units import area_fields
@@ -41,7 +42,7 @@ OFFICIAL_PRACTICE_SOURCE: dict[str, str] = {
 }
 
 
-def ellipsoidal_m2(geoms_4547: np.ndarray | list[shapely.Geometry]) -> np.ndarray:
+def ellipsoidal_m2(geoms_4547: np.ndarray | list[BaseGeometry]) -> np.ndarray:
     """Ellipsoidal (GRS80 geodesic) area in m² of geometries given in EPSG:4547.
 
     Args:
@@ -56,7 +57,7 @@ def ellipsoidal_m2(geoms_4547: np.ndarray | list[shapely.Geometry]) -> np.ndarra
     return geodesic_area_m2(gpd.GeoSeries(list(arr), crs=PROJECTED))
 
 
-def planar_m2(geoms_4547: np.ndarray | list[shapely.Geometry]) -> np.ndarray:
+def planar_m2(geoms_4547: np.ndarray | list[BaseGeometry]) -> np.ndarray:
     """Planar area in m² of geometries given in EPSG:4547 (0 for empty or None)."""
     arr = np.asarray(geoms_4547, dtype=object)
     if arr.size == 0:
@@ -83,7 +84,7 @@ def twin_fields(planar: float, ellipsoidal: float, digits: int = 4) -> dict[str,
     }
 
 
-def twin_of(geom_4547: shapely.Geometry | None) -> dict[str, float]:
+def twin_of(geom_4547: BaseGeometry | None) -> dict[str, float]:
     """:func:`twin_fields` of one EPSG:4547 geometry (zeros for None or empty)."""
     if geom_4547 is None or geom_4547.is_empty:
         return twin_fields(0.0, 0.0)

@@ -342,6 +342,7 @@ def _reported(progress: Mapping[str, Any], key: str, unit: str) -> float | None:
     if key not in progress or progress[key] in (None, ""):
         return None
     v = progress[key]
+    value: Any  # as the YAML/JSON gave it; checked below
     if isinstance(v, Mapping):
         value, vunit = v.get("value"), v.get("unit", unit)
     else:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from gisapp.core.errors import InputError
 
@@ -121,10 +121,15 @@ RULE_MODELS: dict[str, type[_Rule]] = {
     "reported_share": ReportedShareRule,
     "landuse_share": LanduseShareRule,
 }
-RuleSpec = Annotated[
-    Union[tuple(RULE_MODELS.values())],  # noqa: UP007 - a Union built from the kinds' models
-    Field(discriminator="kind"),
-]
+#: One rule, its model chosen by ``kind``. (The type checker cannot follow a Union built at import time; it
+#: sees the models' common base.)
+if TYPE_CHECKING:
+    RuleSpec = _Rule
+else:
+    RuleSpec = Annotated[
+        Union[tuple(RULE_MODELS.values())],  # noqa: UP007 - a Union built from the kinds' models
+        Field(discriminator="kind"),
+    ]
 
 
 class ControlLine(_Strict):
@@ -212,7 +217,7 @@ def ruleset_json_schema() -> dict[str, Any]:
     }
 
 
-def _rule_message(raw: Any, loc: tuple[Any, ...], err: dict[str, Any]) -> str:
+def _rule_message(raw: Any, loc: tuple[Any, ...], err: ErrorDetails) -> str:
     items = raw.get("rules") if isinstance(raw, dict) else None
     entry = items[loc[1]] if isinstance(items, list) and loc[1] < len(items) else None
     if not isinstance(entry, dict):
@@ -256,7 +261,7 @@ def _rule_message(raw: Any, loc: tuple[Any, ...], err: dict[str, Any]) -> str:
     return f"{where}: '{'.'.join(str(x) for x in loc[3:])}': {err['msg']}"
 
 
-def _message(raw: Any, err: dict[str, Any]) -> str:
+def _message(raw: Any, err: ErrorDetails) -> str:
     """One pydantic error as a sentence naming the rule (or section) and the key."""
     loc, kind = tuple(err["loc"]), err["type"]
     if not loc:

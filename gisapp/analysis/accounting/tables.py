@@ -16,6 +16,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from gisapp.analysis.accounting.areas import ellipsoidal_m2, methods_block, twin_fields
 from gisapp.analysis.accounting.rules import RuleSet, evaluate_rules
@@ -98,8 +99,8 @@ def prepare_units(units: gpd.GeoDataFrame, ruleset: RuleSet) -> gpd.GeoDataFrame
 
 
 def partition(
-    control: shapely.Geometry, names: list[str], unit_geoms: np.ndarray
-) -> tuple[list[tuple[str, shapely.Geometry]], shapely.Geometry]:
+    control: BaseGeometry, names: list[str], unit_geoms: np.ndarray
+) -> tuple[list[tuple[str, BaseGeometry]], BaseGeometry]:
     """Split ``control`` among units so that no area is counted twice.
 
     Args:
@@ -112,7 +113,7 @@ def partition(
         no earlier unit; ``remaining`` is the part in no unit. Pieces + remaining = ``control``.
     """
     remaining = control
-    pieces = []
+    pieces: list[tuple[str, BaseGeometry]] = []
     tree = shapely.STRtree(unit_geoms)
     hits = set(tree.query(control, predicate="intersects").tolist())
     for i, (name, geom) in enumerate(zip(names, unit_geoms)):
@@ -149,7 +150,7 @@ def status_of(value_km2: float, floor_km2: float | None, margin_pct: float) -> d
     return {"status": key, "colour": colour, "label_zh": zh, "label_en": en, "margin_pct": margin_pct}
 
 
-def _tier_unions(line: gpd.GeoDataFrame) -> dict[str, shapely.Geometry]:
+def _tier_unions(line: gpd.GeoDataFrame) -> dict[str, BaseGeometry]:
     order = list(dict.fromkeys(line["tier"]))
     return {t: shapely.union_all(line.loc[line["tier"] == t].geometry.to_numpy()) for t in order}
 
@@ -254,7 +255,7 @@ def line_accounting(
     unit_area = shapely.area(units.geometry.to_numpy())
     piece_geoms = [g for _, g in pieces] + [remaining]
     piece_e = ellipsoidal_m2(piece_geoms)
-    by_unit = []
+    by_unit: list[dict[str, Any]] = []
     slivers = 0.0
     for i, (name, piece) in enumerate(pieces):
         p = float(piece.area)

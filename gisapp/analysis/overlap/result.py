@@ -184,7 +184,11 @@ class OverlapAnalysis:
         Built without pandas, for small inputs (one HTTP request = one parcel): the same
         figures as :meth:`frame`, target-major.
         """
-        props = self.properties.to_dict(orient="records") if len(self.properties.columns) else [{}] * len(self.ids)
+        props: list[dict[str, Any]] = (
+            [{str(k): v for k, v in r.items()} for r in self.properties.to_dict(orient="records")]
+            if len(self.properties.columns)
+            else [{}] * len(self.ids)
+        )
         parea = self.parcel_area_m2
         out = []
         for t in self.targets:

@@ -196,7 +196,7 @@ def control_from_frame(
         raise InputError(f"target '{spec}' has no polygon features", code="not_polygons", status=422)
     geoms = (
         polys.to_crs(PROJECTED).geometry.to_numpy()
-        if not polys.crs.equals(PROJECTED_CRS)
+        if polys.crs is None or not polys.crs.equals(PROJECTED_CRS)
         else polys.geometry.to_numpy()
     )
     geoms = shapely.make_valid(np.asarray(geoms, dtype=object))

@@ -154,8 +154,8 @@ def check_size(raw: RawInput, limits: Limits | None = None) -> None:
     if lim.max_features is not None and n > lim.max_features:
         raise InputError(f"too many features ({n} > {lim.max_features})", code="too_many_features", status=413)
     if lim.max_vertices is not None and n:
-        geoms = np.asarray(raw.geometries, dtype=object)
-        geoms = np.where(pd.isna(geoms), None, geoms)
+        geoms = np.asarray(raw.geometries, dtype=object).copy()
+        geoms[pd.isna(geoms)] = None
         vertices = int(shapely.get_num_coordinates(geoms).sum())
         if vertices > lim.max_vertices:
             raise InputError(

@@ -17,6 +17,7 @@ DXF carries no CRS: it is always given by the user or inferred from the coordina
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from typing import Any
 
 import ezdxf
@@ -24,7 +25,10 @@ import numpy as np
 import pandas as pd
 import shapely
 from ezdxf import recover
+from ezdxf.entities import LWPolyline, MText, Polyline, Text
+from ezdxf.entities.polygon import DXFPolygon
 from ezdxf.path import from_hatch, make_path, make_polygon_structure
+from shapely.geometry.base import BaseGeometry
 
 from gisapp.core.errors import InputError
 from gisapp.io.readers import RawInput
@@ -58,8 +62,8 @@ def _ring(path: ezdxf.path.Path) -> np.ndarray:
     return pts
 
 
-def _polyline_polygon(entity: ezdxf.entities.DXFGraphic) -> shapely.Polygon | None:
-    if entity.dxftype() == "POLYLINE" and not entity.is_2d_polyline:
+def _polyline_polygon(entity: LWPolyline | Polyline) -> shapely.Polygon | None:
+    if isinstance(entity, Polyline) and not entity.is_2d_polyline:
         return None
     pts = _ring(make_path(entity))
     if len(pts) < 3:
@@ -68,7 +72,7 @@ def _polyline_polygon(entity: ezdxf.entities.DXFGraphic) -> shapely.Polygon | No
     return shapely.Polygon(pts) if closed else None
 
 
-def _structure_polygons(group: list[Any]) -> list[shapely.Polygon]:
+def _structure_polygons(group: Sequence[Any]) -> list[shapely.Polygon]:
     """``[exterior, [hole, island_group…], …]`` (ezdxf's nesting) → polygons (islands included)."""
     exterior = _ring(group[0])
     holes, islands = [], []
@@ -82,7 +86,7 @@ def _structure_polygons(group: list[Any]) -> list[shapely.Polygon]:
     return ([shapely.Polygon(exterior, holes)] if len(exterior) >= 3 else []) + islands
 
 
-def _hatch_polygons(entity: ezdxf.entities.DXFGraphic) -> list[shapely.Polygon]:
+def _hatch_polygons(entity: DXFPolygon) -> list[shapely.Polygon]:
     out = []
     for group in make_polygon_structure(list(from_hatch(entity))):
         out += _structure_polygons(group)
@@ -105,16 +109,18 @@ def read_dxf(data: bytes, layer: str | None = None) -> RawInput:
     """
     doc, note = _load(data)
     msp = doc.modelspace()
-    geoms: list[shapely.Geometry] = []
+    geoms: list[BaseGeometry] = []
     rows: list[dict[str, str]] = []
     for entity in msp.query(" ".join(_AREAS)):
         if layer is not None and entity.dxf.layer != layer:
             continue
-        if entity.dxftype() in ("HATCH", "MPOLYGON"):
+        if isinstance(entity, DXFPolygon):  # HATCH, MPOLYGON
             polys = _hatch_polygons(entity)
-        else:
+        elif isinstance(entity, LWPolyline | Polyline):
             poly = _polyline_polygon(entity)
             polys = [poly] if poly is not None else []
+        else:  # the query asks for _AREAS only
+            continue
         for poly in polys:
             geoms.append(poly)
             rows.append(
@@ -126,7 +132,11 @@ def read_dxf(data: bytes, layer: str | None = None) -> RawInput:
     arr = np.empty(len(geoms), dtype=object)
     arr[:] = geoms
     labels: list[list[str]] = [[] for _ in geoms]
-    texts = [(t.dxf.insert, t.dxf.text if t.dxftype() == "TEXT" else t.plain_text()) for t in msp.query("TEXT MTEXT")]
+    texts = [
+        (t.dxf.insert, t.dxf.text if isinstance(t, Text) else t.plain_text())
+        for t in msp.query("TEXT MTEXT")
+        if isinstance(t, Text | MText)
+    ]
     if texts:
         tree = shapely.STRtree(arr)
         points = shapely.points([(p.x, p.y) for p, _ in texts])

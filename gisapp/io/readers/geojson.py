@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
 
 from gisapp.core.crsinfer import WGS84_CRS, cached_crs
 from gisapp.core.errors import InputError
@@ -97,7 +98,7 @@ def read_geojson(data: bytes | str, limits: Limits | None = None) -> RawInput:
     if lim.max_features is not None and len(feats) > lim.max_features:
         raise InputError(f"too many features ({len(feats)} > {lim.max_features})", code="too_many_features", status=413)
     crs, source, is_default = _crs_member(doc)
-    geoms: list[shapely.Geometry] = []
+    geoms: list[BaseGeometry] = []
     props: list[dict[str, Any]] = []
     ids: list[str | None] = []
     for i, feat in enumerate(feats):

@@ -27,7 +27,8 @@ def read_geoparquet(data: bytes | str) -> RawInput:
         InputError: ``unreadable_file`` (not GeoParquet, or no geometry column).
     """
     try:
-        gdf = gpd.read_parquet(io.BytesIO(data) if isinstance(data, bytes | bytearray) else data)
+        source = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+        gdf = gpd.read_parquet(source)  # type: ignore[arg-type]  # types-geopandas lists paths; pyarrow reads file objects too
     except Exception as exc:
         raise InputError(f"cannot read the GeoParquet file: {exc}", code="unreadable_file") from exc
     return RawInput(

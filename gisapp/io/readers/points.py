@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
 
 from gisapp.core.errors import InputError
 from gisapp.core.limits import Limits, resolve, snippet
@@ -233,7 +234,7 @@ def _containers(polys: list[shapely.Polygon]) -> list[list[int]]:
     return out
 
 
-def _assemble(rings: list[_Ring], grouped: bool) -> tuple[list[shapely.Geometry], list[str | None]]:
+def _assemble(rings: list[_Ring], grouped: bool) -> tuple[list[BaseGeometry], list[str | None]]:
     polys = []
     for r in rings:
         pts = r.points[:-1] if len(r.points) > 1 and r.points[0] == r.points[-1] else r.points
@@ -265,7 +266,7 @@ def _assemble(rings: list[_Ring], grouped: bool) -> tuple[list[shapely.Geometry]
             order.append(key)
             starter_key[i] = key
         groups[key].append(i)
-    geoms: list[shapely.Geometry] = []
+    geoms: list[BaseGeometry] = []
     ids: list[str | None] = []
     for key in order:
         members = sorted(groups[key], key=lambda i: -polys[i].area)

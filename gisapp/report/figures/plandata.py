@@ -108,7 +108,7 @@ def _unit_of(row: dict, plan_id: str) -> tuple[str, str]:
 def is_stand_in(geom_type: str, uncertainty_m: object) -> bool:
     """Whether a feature is a stand-in: a Point with ``uncertainty_m >= STAND_IN_M`` (5000 m)."""
     try:
-        unc = float(uncertainty_m)  # type: ignore[arg-type]
+        unc = float(uncertainty_m)  # type: ignore[arg-type]  # any property value: float() raising is the check
     except (TypeError, ValueError):
         return False
     return geom_type == "Point" and unc >= STAND_IN_M

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import shapely
 from matplotlib import patheffects
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -148,7 +149,7 @@ def _draw_base(
 def _poly_candidates(geom, step: float) -> list:
     p = geom.representative_point()
     c = geom.centroid
-    out = [(p.x, p.y, 0, 0, "center", "center")]
+    out: list[tuple[float, float, float, float, str, str]] = [(p.x, p.y, 0, 0, "center", "center")]
     if geom.contains(c):
         out.append((c.x, c.y, 0, 0, "center", "center"))
     for dx, dy in ((0, 1), (0, -1), (1, 0), (-1, 0), (0, 2), (0, -2)):
@@ -227,13 +228,14 @@ def _render(plan, fmt, size, lang, bbox_4547, date, family) -> FigureResult:  # 
 
     w_in, h_in = PAGES[size]
     fs = 7.5 * (1.25 if size == "A3" else 1.0)
-    rc = {
-        "pdf.fonttype": 42,
-        "font.family": [family, "DejaVu Sans"],
-        "axes.unicode_minus": False,
-        "hatch.linewidth": 0.6,
-    }
-    with matplotlib.rc_context(rc):
+    with matplotlib.rc_context(
+        {
+            "pdf.fonttype": 42,
+            "font.family": [family, "DejaVu Sans"],
+            "axes.unicode_minus": False,
+            "hatch.linewidth": 0.6,
+        }
+    ):
         fig = Figure(figsize=(w_in, h_in), dpi=PNG_DPI)
         canvas = FigureCanvasAgg(fig)
         fig.patch.set_facecolor("white")
@@ -273,7 +275,7 @@ def _render(plan, fmt, size, lang, bbox_4547, date, family) -> FigureResult:  # 
             else []
         )
 
-        legend_roles: dict[tuple[str, str], object] = {}
+        legend_roles: dict[tuple[str, str], Artist] = {}
         bases_present: set[str] = set()
         zone_i = 0
         points: list[tuple[float, float, str, str, str, str, str]] = []
@@ -459,9 +461,9 @@ def _render(plan, fmt, size, lang, bbox_4547, date, family) -> FigureResult:  # 
             "towns": ("镇街界（示意）", "town boundary (schematic)"),
             "province": ("省界", "province boundary"),
         }
-        for key in base_drawn:
-            zh, en = base_names[key]
-            if key == "water":
+        for base_key in base_drawn:
+            zh, en = base_names[base_key]
+            if base_key == "water":
                 handles.append(Patch(fc="#cfe3f3", ec="#9cc3e0", label=_t(lang, zh, en)))
             else:
                 handles.append(
@@ -470,7 +472,7 @@ def _render(plan, fmt, size, lang, bbox_4547, date, family) -> FigureResult:  # 
                         [],
                         color="#999999",
                         lw=0.8,
-                        ls=(0, (3, 2)) if key == "towns" else "solid",
+                        ls=(0, (3, 2)) if base_key == "towns" else "solid",
                         label=_t(lang, zh, en),
                     )
                 )
@@ -522,7 +524,7 @@ def _render(plan, fmt, size, lang, bbox_4547, date, family) -> FigureResult:  # 
             dpi=PNG_DPI,
             metadata={"Title": f"{plan.plan_title} {plan.structure}"} if fmt == "pdf" else None,
         )
-        boxes = [tuple(b.extents) for b in placer.placed]
+        boxes = [(e[0], e[1], e[2], e[3]) for e in (b.extents for b in placer.placed)]
         return FigureResult(buf.getvalue(), fmt, size, labelled, placer.skipped, len(plan.stand_ins), boxes, callouts)
 
 
