@@ -13,6 +13,7 @@ import pandas as pd
 
 from gisapp.core.crs import PROJECTED, geodesic_area_m2
 from gisapp.core.errors import InputError
+from gisapp.core.frames import POLYGONAL
 from gisapp.core.units import area_fields
 
 #: Overlaps smaller than this (m²) are rounding slivers along shared boundaries (the layers
@@ -34,7 +35,7 @@ def area_table(gdf: gpd.GeoDataFrame, label_field: str = "name") -> pd.DataFrame
     Raises:
         InputError: ``not_polygons`` when a feature is not a (Multi)Polygon.
     """
-    bad = ~gdf.geom_type.isin(["Polygon", "MultiPolygon"])
+    bad = ~gdf.geom_type.isin(POLYGONAL)
     if bad.any():
         raise InputError("area metrics need polygon features", code="not_polygons")
     planar = gdf.geometry.to_crs(PROJECTED).area.to_numpy()

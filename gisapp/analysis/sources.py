@@ -15,6 +15,7 @@ import geopandas as gpd
 
 from gisapp.core.crs import PROJECTED
 from gisapp.core.errors import InputError
+from gisapp.core.frames import polygon_rows
 from gisapp.core.limits import Limits
 from gisapp.store.layerstore import LayerMeta, LayerStore
 
@@ -42,7 +43,7 @@ def layer_source(
     meta = store.meta(layer_id)
     if not metrics:
         return gdf, meta
-    gdf = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon"])].reset_index(drop=True)
+    gdf = polygon_rows(gdf)
     if gdf.empty:
         raise InputError(f"layer {layer_id} has no polygons to measure", code="not_polygons")
     table = area_table(gdf).drop(columns=["id", "name"])

@@ -35,6 +35,7 @@ from rasterio.errors import RasterioIOError
 from gisapp.analysis.accounting.areas import METHOD_ELLIPSOIDAL, METHOD_PLANAR, ellipsoidal_m2
 from gisapp.core.crs import PROJECTED, WGS84
 from gisapp.core.errors import InputError
+from gisapp.core.frames import polygon_rows
 from gisapp.io import gdalpolicy
 
 MODES = ("categorical", "continuous")
@@ -149,11 +150,7 @@ def zonal_stats(
 
     if mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}", code="invalid_mode")
-    if zones.crs is None:
-        raise InputError("the zone layer has no CRS", code="missing_crs")
-    zones = zones[zones.geom_type.isin(["Polygon", "MultiPolygon"])]
-    if zones.empty:
-        raise InputError("the zone layer holds no polygons", code="not_polygons", status=422)
+    zones = polygon_rows(zones, "zone layer")
     with open_raster(raster) as ds:
         if not 1 <= band <= ds.count:
             raise InputError(f"band {band} does not exist (the raster has {ds.count})", code="invalid_band")

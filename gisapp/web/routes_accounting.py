@@ -187,28 +187,35 @@ def report():
     return jsonify(r)
 
 
-@blueprint.post("/api/accounting/adjust")
-def adjust():
-    """What a 占补平衡 proposal would do; the stored layer is not changed."""
+def _required_body(what: str) -> bytes:
+    """The request body, or InputError ``empty_input`` (400) saying what to send."""
     data = request.get_data(cache=True)
     if not data:
-        raise InputError("empty request body: send a proposal {remove_ids, remove, add}", code="empty_input")
-    r = service.adjust(_ruleset_arg(), data, margin_pct=_margin_arg(), store=current_store())
+        raise InputError(f"empty request body: send {what}", code="empty_input")
+    return data
+
+
+def _json_or_csv(r: dict[str, Any], rows: list[dict[str, Any]], filename: str) -> Response:
+    """``r`` as JSON, or ``rows`` (with the illustrative warning) as CSV when ``?format=csv``."""
     if request.args.get("format") == "csv":
-        return csv_response(csv_text(with_warning(r, r["changes"]["by_unit"]), want_bom()), "adjustment.csv")
+        return csv_response(csv_text(with_warning(r, rows), want_bom()), filename)
     return jsonify(r)
+
+
+@blueprint.post("/api/accounting/adjust")
+def adjust() -> Response:
+    """What a 占补平衡 proposal would do; the stored layer is not changed."""
+    data = _required_body("a proposal {remove_ids, remove, add}")
+    r = service.adjust(_ruleset_arg(), data, margin_pct=_margin_arg(), store=current_store())
+    return _json_or_csv(r, r["changes"]["by_unit"], "adjustment.csv")
 
 
 @blueprint.post("/api/accounting/compare")
-def compare():
+def compare() -> Response:
     """Compare a new version of the line (GeoJSON body) with the stored one."""
-    data = request.get_data(cache=True)
-    if not data:
-        raise InputError("empty request body: send the new version as GeoJSON", code="empty_input")
+    data = _required_body("the new version as GeoJSON")
     r = service.compare(_ruleset_arg(), data, store=current_store())
-    if request.args.get("format") == "csv":
-        return csv_response(csv_text(with_warning(r, r["by_unit"]), want_bom()), "compare.csv")
-    return jsonify(r)
+    return _json_or_csv(r, r["by_unit"], "compare.csv")
 
 
 @blueprint.post("/api/accounting/zonal")

@@ -33,6 +33,7 @@ from gisapp.analysis.accounting.rules import RuleSet
 from gisapp.core import paths
 from gisapp.core.crs import PROJECTED
 from gisapp.core.errors import InputError
+from gisapp.core.frames import polygon_rows
 
 NOT_IN_DICTIONARY = "未收录"
 
@@ -271,11 +272,7 @@ def landuse_accounting(
     if class_field not in landuse:
         fields = ", ".join(c for c in landuse.columns if c != landuse.geometry.name)
         raise InputError(f"the land-use layer has no field '{class_field}' (fields: {fields})", code="missing_field")
-    if landuse.crs is None:
-        raise InputError("the land-use layer has no CRS", code="missing_crs")
-    polys = landuse[landuse.geom_type.isin(["Polygon", "MultiPolygon"])]
-    if polys.empty:
-        raise InputError("the land-use layer holds no polygons", code="not_polygons", status=422)
+    polys = polygon_rows(landuse, "land-use layer")
     geoms = shapely.make_valid(polys.to_crs(PROJECTED).geometry.to_numpy())
     looked = [lookup(dictionary, v) for v in polys[class_field]]
     codes = [c for c, _, _ in looked]
@@ -344,7 +341,7 @@ def landuse_accounting(
     by_unit = per_area(unit_geoms, unit_names, "unit")
     by_zone: list[dict[str, Any]] = []
     if structure is not None:
-        zones = structure[structure.geom_type.isin(["Polygon", "MultiPolygon"])].to_crs(PROJECTED)
+        zones = polygon_rows(structure).to_crs(PROJECTED)
         if len(zones):
             by_zone = per_area(zones.geometry.to_numpy(), [str(n) for n in zones["name"]], "zone")
 

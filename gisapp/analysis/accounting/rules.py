@@ -394,16 +394,22 @@ class RuleInputs:
     landuse_shares: Mapping[str, list[dict[str, Any]]] | None
 
 
+def _compared(rule: Rule, value: float, digits: int, **extra: Any) -> dict[str, Any]:
+    """The result of comparing ``value`` with the rule's threshold (pass/fail), ``value`` rounded to ``digits``."""
+    verdict = "pass" if COMPARISONS[rule.comparison](value, rule.threshold) else "fail"
+    return _result(rule, verdict, value=round(value, digits), **extra)
+
+
 def _floor(rule: Rule, inputs: RuleInputs) -> dict[str, Any]:
     if rule.tier not in inputs.line_areas:
         return _result(rule, "not_evaluated", value=None, reason=f"no blocks of tier '{rule.tier}'")
     planar, ellipsoidal = inputs.line_areas[rule.tier]
     vp, ve = from_m2(planar, rule.unit), from_m2(ellipsoidal, rule.unit)
     value = ve if inputs.ruleset.verdict_area == "ellipsoidal" else vp
-    return _result(
+    return _compared(
         rule,
-        "pass" if COMPARISONS[rule.comparison](value, rule.threshold) else "fail",
-        value=round(value, 6),
+        value,
+        6,
         value_planar=round(vp, 6),
         value_ellipsoidal=round(ve, 6),
         headroom=round(value - rule.threshold, 6),
@@ -415,10 +421,10 @@ def _progress(rule: Rule, inputs: RuleInputs) -> dict[str, Any]:
     value = _reported(inputs.progress, rule.metric, rule.unit)
     if value is None:
         return _result(rule, "not_reported", value=None, metric=rule.metric)
-    return _result(
+    return _compared(
         rule,
-        "pass" if COMPARISONS[rule.comparison](value, rule.threshold) else "fail",
-        value=round(value, 6),
+        value,
+        6,
         metric=rule.metric,
         progress_pct=round(value / rule.threshold * 100, 3) if rule.threshold else None,
         remaining=round(max(rule.threshold - value, 0.0), 6),
@@ -431,10 +437,10 @@ def _reported_share(rule: Rule, inputs: RuleInputs) -> dict[str, Any]:
     if num is None or den is None or den == 0:
         return _result(rule, "not_reported", value=None, numerator_key=rule.numerator, denominator_key=rule.denominator)
     value = num / den * 100
-    return _result(
+    return _compared(
         rule,
-        "pass" if COMPARISONS[rule.comparison](value, rule.threshold) else "fail",
-        value=round(value, 4),
+        value,
+        4,
         numerator=num,
         denominator=den,
         numerator_key=rule.numerator,

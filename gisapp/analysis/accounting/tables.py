@@ -22,6 +22,7 @@ from gisapp.analysis.accounting.areas import ellipsoidal_m2, methods_block, twin
 from gisapp.analysis.accounting.rules import RuleSet, evaluate_rules
 from gisapp.core.crs import PROJECTED
 from gisapp.core.errors import InputError
+from gisapp.core.frames import POLYGONAL, polygon_rows
 from gisapp.core.units import from_m2, to_m2
 
 UNTIERED = "未分级"
@@ -54,11 +55,7 @@ def prepare_line(line: gpd.GeoDataFrame, ruleset: RuleSet) -> gpd.GeoDataFrame:
     Raises:
         InputError: ``missing_crs`` when ``line`` has no CRS; ``no_polygons`` when it holds none.
     """
-    if line.crs is None:
-        raise InputError("the control line has no CRS", code="missing_crs")
-    line = line[line.geom_type.isin(["Polygon", "MultiPolygon"])]
-    if line.empty:
-        raise InputError("the control line holds no polygon blocks", code="no_polygons", status=422)
+    line = polygon_rows(line, "control line", empty="the control line holds no polygon blocks", code="no_polygons")
     ids = (
         line[ruleset.id_field].astype(str).to_list()
         if ruleset.id_field in line
@@ -89,7 +86,7 @@ def prepare_units(units: gpd.GeoDataFrame, ruleset: RuleSet) -> gpd.GeoDataFrame
     keep = np.ones(len(units), dtype=bool)
     for f, v in ruleset.unit_filter.items():
         keep &= (units[f].astype(str) == str(v)).to_numpy()
-    units = units[keep & units.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()]
+    units = units[keep & units.geom_type.isin(POLYGONAL).to_numpy()]
     if units.empty:
         raise InputError(f"no units left in {ruleset.units_layer} after the filter", code="no_units", status=422)
     out = units.to_crs(PROJECTED)
@@ -305,7 +302,7 @@ def line_accounting(
 
     by_zone = []
     if structure is not None:
-        polys = structure[structure.geom_type.isin(["Polygon", "MultiPolygon"])].to_crs(PROJECTED)
+        polys = polygon_rows(structure).to_crs(PROJECTED)
         zone_geoms = polys.geometry.to_numpy()
         inter = shapely.intersection(zone_geoms, control) if len(zone_geoms) else np.array([])
         inter_e = ellipsoidal_m2(inter)

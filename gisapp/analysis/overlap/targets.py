@@ -25,6 +25,7 @@ import shapely
 from gisapp.core.crs import PROJECTED
 from gisapp.core.crsinfer import PROJECTED_CRS
 from gisapp.core.errors import InputError
+from gisapp.core.frames import polygon_rows
 from gisapp.plans.redline import LAYER_ID as REDLINE_ID
 from gisapp.plans.towns import LAYER_ID as TOWNS_ID
 from gisapp.store.layerstore import LayerMeta, LayerStore, check_layer_id
@@ -189,11 +190,7 @@ def control_from_frame(
         InputError: ``missing_crs`` when ``gdf`` has no CRS; ``not_polygons`` (422) when no
             feature is a polygon.
     """
-    if gdf.crs is None:
-        raise InputError("the target layer has no CRS", code="missing_crs")
-    polys = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
-    if polys.empty:
-        raise InputError(f"target '{spec}' has no polygon features", code="not_polygons", status=422)
+    polys = polygon_rows(gdf, "target layer", empty=f"target '{spec}' has no polygon features")
     geoms = (
         polys.to_crs(PROJECTED).geometry.to_numpy()
         if polys.crs is None or not polys.crs.equals(PROJECTED_CRS)

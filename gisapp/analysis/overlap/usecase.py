@@ -125,15 +125,33 @@ def overlap_table(
     output_crs: str | None = "EPSG:4326",
     **options: Any,
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
-    """:func:`run_overlap`, then the long table in ``output_crs`` (see :func:`output_crs_of`).
+    """Read parcels in any supported format and overlap them with one or more targets and the towns.
 
-    Arguments, return value and errors as :func:`gisapp.analysis.service.overlap_check` (which is this).
+    Args:
+        data: the file's bytes or text (GeoJSON, zipped Shapefile, GeoPackage, KML, GeoParquet,
+            DXF, boundary-point list, pasted coordinates: see :mod:`gisapp.io.readers`).
+        filename: the original file name (a format hint; reported).
+        targets: target specs (``LAYER`` or ``LAYER[FIELD=VALUE]``); default: the red line.
+        store: the layer store the targets and the towns come from.
+        **options: passed to :func:`gisapp.analysis.overlap.run_overlap`: ``fmt``, ``layer`` (force a format;
+            choose a layer of a multi-layer file), ``crs``, ``datum``, ``infer``, ``sliver_m2``,
+            ``id_field``, ``max_features`` (see :func:`gisapp.analysis.parcels.prepare_parcels`; ``sliver_m2``
+            None = 1 m²), ``workers`` (threads; default CPU count), ``pair_function`` (another overlap
+            engine, e.g. Dask's: :func:`gisapp.analysis.overlap.dask_overlap_check`).
+        output_crs: CRS of the result's geometry (default EPSG:4326; None = EPSG:4547; ``"input"`` = the
+            CRS the parcels came in, declared or inferred — GCJ-02/BD-09 input comes back in WGS 84).
 
     Returns:
-        ``(result, info)``: ``result`` = :meth:`OverlapAnalysis.frame` in the output CRS.
+        ``(result, info)``: ``result`` one row per parcel and target (see
+        :meth:`OverlapAnalysis.frame`); ``info`` = ``{"summary"`` (first target),
+        ``"summaries"`` (per target), ``"targets"`` (title, basis, vintage), ``"rules"`` (plan
+        sentences), ``"input_crs"``, ``"crs"`` (the CRS decision), ``"repairs"``, ``"dropped"``,
+        ``"qa"``, ``"input"`` (file name, format, bytes, SHA-256), ``"towns_layer"``,
+        ``"control_layer"``, ``"geometry_basis"``, ``"illustrative"``, ``"units"``, ``"generated"}``.
 
     Raises:
-        InputError: bad file, CRS, geometry or target.
+        InputError: bad file, CRS, geometry or target (codes in :mod:`gisapp.analysis.parcels`,
+            :mod:`gisapp.core.crsinfer`, :mod:`gisapp.analysis.overlap`).
     """
     analysis, info = run_overlap(data, filename, targets, store=store, **options)
     return analysis.frame(crs=output_crs_of(output_crs, info)), info
