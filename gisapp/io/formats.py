@@ -32,6 +32,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from gisapp.core import bbox as core_bbox
 from gisapp.core.chinacrs import convert_frame
 from gisapp.core.crs import to_wgs84
 from gisapp.core.errors import InputError
@@ -200,20 +201,13 @@ def parse_where(expressions: list[str] | None) -> list[tuple[str, str]]:
 
 
 def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    """Parse ``minx,miny,maxx,maxy`` (``None`` or ``""`` = no bbox).
+    """Parse ``minx,miny,maxx,maxy`` in any CRS (``None`` or ``""`` = no bbox).
 
     Raises:
-        InputError: ``invalid_bbox`` unless it is four finite numbers with min < max.
+        InputError: ``invalid_bbox`` unless four finite numbers with min < max (:func:`gisapp.core.bbox.parse_bbox`).
     """
-    if not value:
-        return None
-    try:
-        nums = tuple(float(v) for v in value.split(","))
-    except ValueError as exc:
-        raise InputError(f"invalid bbox {value!r}: write minx,miny,maxx,maxy", code="invalid_bbox") from exc
-    if len(nums) != 4 or not all(np.isfinite(nums)) or nums[0] >= nums[2] or nums[1] >= nums[3]:
-        raise InputError(f"invalid bbox {value!r}: write minx,miny,maxx,maxy with min < max", code="invalid_bbox")
-    return nums
+    box = core_bbox.parse_bbox(value, strict=True)
+    return None if box is None else (box[0], box[1], box[2], box[3])
 
 
 def select_features(

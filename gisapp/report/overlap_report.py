@@ -67,6 +67,23 @@ def _native(v: Any) -> Any:
     return v
 
 
+def _geometries(geoms_wgs84: np.ndarray) -> list[dict[str, Any]]:
+    """RFC 7946 geometry objects: exterior rings counter-clockwise, holes clockwise, 7 decimals (~1 cm)."""
+    geoms = shapely.transform(shapely.orient_polygons(geoms_wgs84), lambda xy: np.round(xy, 7))
+    return [json.loads(g) for g in shapely.to_geojson(geoms)]
+
+
+def _collection(rows: list[dict[str, Any]], geometries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The FeatureCollection of ``rows`` (properties; NaN → null); row ``i`` gets geometry ``i mod n``
+    (the long table repeats the parcels once per target)."""
+    n = len(geometries)
+    features = [
+        {"type": "Feature", "properties": {k: _native(v) for k, v in row.items()}, "geometry": geometries[i % n]}
+        for i, row in enumerate(rows)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
 def feature_collection(result: gpd.GeoDataFrame) -> dict[str, Any]:
     """The result as an RFC 7946 FeatureCollection (dict).
 
@@ -80,14 +97,10 @@ def feature_collection(result: gpd.GeoDataFrame) -> dict[str, Any]:
     geoms = result.geometry.to_numpy()
     if result.crs is not None and not result.crs.equals(WGS84_CRS):
         geoms = transform_geoms(geoms, result.crs, WGS84)
-    geoms = shapely.transform(shapely.orient_polygons(geoms), lambda xy: np.round(xy, 7))
-    texts = shapely.to_geojson(geoms)
-    props = result.drop(columns=result.geometry.name).to_dict(orient="records")
-    feats = [
-        {"type": "Feature", "properties": {k: _native(v) for k, v in p.items()}, "geometry": json.loads(g)}
-        for p, g in zip(props, texts)
+    rows = [
+        {str(k): v for k, v in r.items()} for r in result.drop(columns=result.geometry.name).to_dict(orient="records")
     ]
-    return {"type": "FeatureCollection", "features": feats}
+    return _collection(rows, _geometries(geoms))
 
 
 def analysis_feature_collection(analysis: Any) -> dict[str, Any]:
@@ -96,18 +109,7 @@ def analysis_feature_collection(analysis: Any) -> dict[str, Any]:
     Same features as ``feature_collection(analysis.frame())`` (one per parcel and target,
     target-major), built without pandas: the fast path of small HTTP requests.
     """
-    geoms = transform_geoms(analysis.geometries, PROJECTED_CRS, WGS84)
-    geoms = shapely.transform(shapely.orient_polygons(geoms), lambda xy: np.round(xy, 7))
-    texts = [json.loads(g) for g in shapely.to_geojson(geoms)]
-    rows = analysis.records()
-    n = len(texts)
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            {"type": "Feature", "properties": {k: _native(v) for k, v in row.items()}, "geometry": texts[i % n]}
-            for i, row in enumerate(rows)
-        ],
-    }
+    return _collection(analysis.records(), _geometries(transform_geoms(analysis.geometries, PROJECTED_CRS, WGS84)))
 
 
 @dataclass

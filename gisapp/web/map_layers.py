@@ -28,6 +28,7 @@ import shapely
 from shapely import STRtree
 from shapely.geometry.base import BaseGeometry
 
+from gisapp.core import bbox as core_bbox
 from gisapp.core.errors import InputError, LayerNotFound
 from gisapp.plans.structures import STAND_IN_M
 from gisapp.report import map_styles as st
@@ -481,29 +482,11 @@ def store_view(store: LayerStore) -> StoreView:
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    """Parse a ``bbox`` query value ``minlon,minlat,maxlon,maxlat``.
-
-    Args:
-        text: the value, or None/empty for "no box".
-
-    Returns:
-        the box, or None.
+    """Parse a ``bbox`` query value ``minlon,minlat,maxlon,maxlat`` (None/empty: no box).
 
     Raises:
-        InputError: ``invalid_bbox`` (HTTP 400) when it is not four finite numbers with min ≤ max
-            inside lon −180…180 and lat −90…90.
+        InputError: ``invalid_bbox`` (HTTP 400) unless four finite numbers with min ≤ max inside
+            lon −180…180 and lat −90…90 (:func:`gisapp.core.bbox.parse_bbox`).
     """
-    if text is None or not text.strip():
-        return None
-    try:
-        vals = [float(v) for v in text.split(",")]
-    except ValueError:
-        vals = []
-    if len(vals) != 4 or not all(math.isfinite(v) for v in vals):
-        raise InputError("bbox must be four numbers: minlon,minlat,maxlon,maxlat", code="invalid_bbox")
-    minx, miny, maxx, maxy = vals
-    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise InputError(
-            "bbox must be minlon,minlat,maxlon,maxlat within lon -180..180, lat -90..90", code="invalid_bbox"
-        )
-    return minx, miny, maxx, maxy
+    box = core_bbox.parse_bbox(text, lonlat=True)
+    return None if box is None else (box[0], box[1], box[2], box[3])

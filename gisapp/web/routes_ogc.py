@@ -10,7 +10,6 @@ header choose the encoding. The standard is implemented by pygeoapi (see :mod:`g
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +18,7 @@ import pygeoapi.api.itemtypes as itemtypes_api
 from flask import Blueprint, Response, request
 from pygeoapi.api import APIRequest
 
-from gisapp.core.errors import InputError
+from gisapp.core.bbox import parse_bbox
 from gisapp.ogcapi.config import conformance as conformance_classes
 from gisapp.ogcapi.config import get_api
 from gisapp.web.context import current_store
@@ -29,26 +28,13 @@ blueprint = Blueprint("ogc", __name__)
 
 
 def _check_bbox(value: str | None) -> None:
-    """Reject a ``bbox`` that is not 4 or 6 finite numbers with miny ≤ maxy (pygeoapi passes NaN on).
+    """Reject a ``bbox`` that is not 4 or 6 finite numbers with miny ≤ maxy (pygeoapi passes NaN on);
+    x may wrap the antimeridian (OGC 17-069r4).
 
     Raises:
         InputError: ``invalid_bbox`` (HTTP 400).
     """
-    if value is None:
-        return
-    try:
-        nums = [float(v) for v in value.split(",")]
-    except ValueError:
-        nums = []
-    half = len(nums) // 2
-    if (
-        len(nums) not in (4, 6)
-        or not all(math.isfinite(v) for v in nums)
-        or any(nums[i] > nums[i + half] for i in range(1, half))  # x may wrap the antimeridian (OGC 17-069r4)
-    ):
-        raise InputError(
-            "bbox must be 4 (or 6) finite numbers: minx,miny,maxx,maxy with miny <= maxy", code="invalid_bbox"
-        )
+    parse_bbox(value, allow_3d=True, wrap_x=True)
 
 
 def _run(function: Callable[..., tuple[dict[str, str], int, Any]], *args: str) -> Response:

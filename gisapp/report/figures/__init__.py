@@ -13,10 +13,10 @@ Used by ``gisapp figure`` (:mod:`gisapp.cli.figure`) and ``GET /api/figure``
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 from pyproj import Transformer
 
+from gisapp.core import bbox as core_bbox
 from gisapp.core.errors import InputError
 from gisapp.report.figures.plandata import PROJECTED, load_plan, plan_ids
 from gisapp.report.figures.render import PAGES, FigureResult
@@ -34,18 +34,10 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
         InputError: ``invalid_bbox`` unless there are four finite numbers with W < E, S < N, inside
             lon −180…180 / lat −90…90, no larger than 20° and no smaller than 0.001° a side.
     """
-    if text is None or not text.strip():
+    box = core_bbox.parse_bbox(text, lonlat=True, strict=True, side_deg=(0.001, 20))
+    if box is None:
         return None
-    parts = text.split(",")
-    try:
-        w, s, e, n = (float(p) for p in parts) if len(parts) == 4 else (math.nan,) * 4
-    except ValueError:
-        w = s = e = n = math.nan
-    ok = all(math.isfinite(v) for v in (w, s, e, n)) and -180 <= w < e <= 180 and -90 <= s < n <= 90
-    if not ok or not (0.001 <= e - w <= 20 and 0.001 <= n - s <= 20):
-        raise InputError(
-            f"bbox must be W,S,E,N in degrees (W<E, S<N, 0.001° to 20° a side), not {text[:60]!r}", code="invalid_bbox"
-        )
+    w, s, e, n = box
     tr = Transformer.from_crs("EPSG:4326", PROJECTED, always_xy=True)
     xs, ys = tr.transform([w, e, w, e], [s, s, n, n])
     return min(xs), min(ys), max(xs), max(ys)
