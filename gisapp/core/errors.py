@@ -33,3 +33,11 @@ class LayerNotFound(InputError):
 
     def __init__(self, layer_id: str) -> None:
         super().__init__(f"unknown layer '{layer_id}'", code="layer_not_found", status=404)
+
+
+#: What reading a file through GDAL (pyogrio, rasterio) or Arrow raises on bad content, and nothing
+#: else: pyogrio's ``DataSourceError``/``DataLayerError`` family are ``RuntimeError``s, rasterio's
+#: ``RasterioIOError`` and pyarrow's ``ArrowIOError`` are ``OSError``s, pyarrow's ``ArrowInvalid``
+#: and shapely's/pandas' complaints about malformed values are ``ValueError``/``TypeError``s.
+#: Readers turn these into :class:`InputError` (4xx); anything else is a bug and reaches the 500 handler.
+READ_ERRORS: tuple[type[Exception], ...] = (RuntimeError, OSError, ValueError, TypeError)

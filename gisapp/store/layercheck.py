@@ -18,7 +18,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gisapp.core.crs import PROJECTED
-from gisapp.core.errors import InputError
+from gisapp.core.errors import READ_ERRORS, InputError
 
 #: How many offending features an error message names.
 MAX_NAMED = 5
@@ -47,7 +47,7 @@ def read_file(path: Path) -> gpd.GeoDataFrame:
 
     try:
         return pyogrio.read_dataframe(path)
-    except Exception as exc:  # pyogrio raises DataSourceError and friends
+    except READ_ERRORS as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         for p in (str(path.resolve()), str(path), str(path.parent)):
             reason = reason.replace(p, "")

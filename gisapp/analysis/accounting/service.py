@@ -17,7 +17,7 @@ import pyogrio
 from gisapp.analysis.accounting import adjustments, landuse, rules, tables
 from gisapp.analysis.parcels import parse_geojson_parcels
 from gisapp.core.crs import to_wgs84
-from gisapp.core.errors import InputError
+from gisapp.core.errors import READ_ERRORS, InputError
 from gisapp.store.layerstore import LayerStore
 
 SUPPLIED = "supplied"
@@ -54,7 +54,7 @@ def read_vector(data: bytes | str | Path, what: str) -> gpd.GeoDataFrame:
         check_driver(data, None, ("GPKG", "ESRI Shapefile"), label, data.parent)
         try:
             gdf = pyogrio.read_dataframe(data)
-        except Exception as exc:
+        except READ_ERRORS as exc:
             msg = scrub(str(exc), data.parent, data.name)
             raise InputError(f"cannot read {label}: {msg}", code="unreadable_file") from exc
         return to_wgs84(gdf)

@@ -15,7 +15,7 @@ import pandas as pd
 import pyogrio
 
 from gisapp.core.crsinfer import WGS84_CRS
-from gisapp.core.errors import InputError
+from gisapp.core.errors import READ_ERRORS, InputError
 from gisapp.core.limits import Limits, resolve
 from gisapp.io.readers import RawInput, json_safe_frame
 from gisapp.io.readers.safety import check_driver, check_gpkg, check_kml, read_member, scrub
@@ -66,7 +66,7 @@ def read_ogr(
             check_gpkg(path, label)
         try:
             layers = [(str(n), str(t)) for n, t in pyogrio.list_layers(path)]
-        except Exception as exc:
+        except READ_ERRORS as exc:
             raise InputError(f"cannot read {label}: {scrub(str(exc), tmp, label)}", code="unreadable_file") from exc
         if not layers:
             raise InputError(f"{label} holds no layers", code="no_polygons", status=422)
@@ -89,7 +89,7 @@ def read_ogr(
             if lim.max_features is not None:
                 try:
                     count = int(pyogrio.read_info(path, layer=name).get("features") or 0)
-                except Exception:  # noqa: BLE001  (the read below reports it)
+                except READ_ERRORS:  # the read below reports it
                     count = 0
                 total += max(count, 0)
                 if total > lim.max_features:
@@ -100,7 +100,7 @@ def read_ogr(
                     )
             try:
                 gdf = pyogrio.read_dataframe(path, layer=name)
-            except Exception as exc:
+            except READ_ERRORS as exc:
                 msg = scrub(str(exc), tmp, label)
                 raise InputError(f"cannot read layer {name[:80]!r} of {label}: {msg}", code="unreadable_file") from exc
             gdf = gdf[gdf.geometry.notna()]

@@ -8,7 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gisapp.core.errors import InputError
+from gisapp.core.errors import READ_ERRORS, InputError
 from gisapp.io.readers import RawInput
 
 
@@ -29,7 +29,7 @@ def read_geoparquet(data: bytes | str) -> RawInput:
     try:
         source = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
         gdf = gpd.read_parquet(source)  # type: ignore[arg-type]  # types-geopandas lists paths; pyarrow reads file objects too
-    except Exception as exc:
+    except READ_ERRORS as exc:
         raise InputError(f"cannot read the GeoParquet file: {exc}", code="unreadable_file") from exc
     return RawInput(
         geometries=np.asarray(gdf.geometry.to_numpy(), dtype=object),

@@ -20,7 +20,7 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from gisapp.core.errors import InputError
+from gisapp.core.errors import READ_ERRORS, InputError
 from gisapp.core.limits import Limits, resolve
 
 _CHUNK = 1 << 16
@@ -256,7 +256,7 @@ def check_driver(path: Path, layer: str | None, expected: tuple[str, ...], label
 
     try:
         used = str(pyogrio.read_info(path, layer=layer).get("driver", ""))
-    except Exception as exc:
+    except READ_ERRORS as exc:
         raise InputError(f"cannot read {label}: {scrub(str(exc), tmp, label)}", code="unreadable_file") from exc
     if used not in expected:
         raise InputError(

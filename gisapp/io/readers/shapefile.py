@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pyogrio
 
-from gisapp.core.errors import InputError
+from gisapp.core.errors import READ_ERRORS, InputError
 from gisapp.core.limits import Limits, resolve
 from gisapp.io.readers import RawInput, json_safe_frame
 from gisapp.io.readers.safety import check_driver, extract, scrub
@@ -163,7 +163,7 @@ def read_zipped_shapefile(data: bytes, filename: str = "", limits: Limits | None
         check_driver(shp, None, ("ESRI Shapefile",), label, tmp)
         try:
             gdf = pyogrio.read_dataframe(shp, encoding=encoding)
-        except Exception as exc:
+        except READ_ERRORS as exc:
             msg = scrub(str(exc), tmp, shp.name)
             raise InputError(f"cannot read {shp.name}: {msg}", code="unreadable_file", status=422) from exc
         has_prj = ".prj" in siblings
