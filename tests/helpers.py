@@ -13,7 +13,7 @@ import shapely
 
 from gisapp.core import paths
 from gisapp.core.crs import PROJECTED, WGS84
-from gisapp.store.layerstore import LayerStore
+from gisapp.store.layerstore import LayerMeta, LayerStore
 
 #: A point in 中山港街道's schematic cell (near its seat), EPSG:4326.
 ZHONGSHANGANG = (113.487, 22.5646)
@@ -78,3 +78,18 @@ def live_server_for(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 #: The bundled store (``<repo>/layers``, or ``$GISAPP_LAYERS_DIR``), shared by the tests that only read it.
 BUNDLED = LayerStore(paths.layers_dir())
+
+
+def make_meta(layer_id: str, title: str, **fields: Any) -> LayerMeta:
+    """Metadata of a test layer: ``source``/``licence`` ``test``, WGS 84, polygons, illustrative unless given."""
+    base: dict[str, Any] = {
+        "title_en": layer_id,
+        "kind": "upload",
+        "geometry_type": "Polygon",
+        "source": "test",
+        "licence": "test",
+        "datum": "WGS 84",
+        "geometry_basis": "illustrative",
+        "description": "test layer",
+    }
+    return LayerMeta(id=layer_id, title=title, **{**base, **fields})

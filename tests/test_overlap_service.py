@@ -24,21 +24,12 @@ from gisapp.report.overlap_report import feature_collection
 from gisapp.store.layerstore import LayerMeta, LayerStore, write_layer
 from gisapp.web import create_app
 from tests.fixtures.overlap import builders as b
-from tests.helpers import BUNDLED, assert_rfc7946
+from tests.helpers import BUNDLED, assert_rfc7946, make_meta
 
 
 def _meta(layer_id: str, title: str) -> LayerMeta:
-    return LayerMeta(
-        id=layer_id,
-        title=title,
-        title_en=layer_id,
-        kind="control_line",
-        geometry_type="Polygon",
-        source="tests/fixtures/overlap/builders.py",
-        licence="test",
-        datum="WGS 84",
-        geometry_basis="official",
-        description="test layer",
+    return make_meta(
+        layer_id, title, kind="control_line", source="tests/fixtures/overlap/builders.py", geometry_basis="official"
     )
 
 

@@ -15,6 +15,7 @@ from gisapp.core.errors import InputError
 from gisapp.core.settings import SETTINGS, Settings, settings_table
 from gisapp.store.layerstore import LayerMeta, LayerStore, write_layer
 from gisapp.web import create_app
+from tests.helpers import make_meta
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -24,18 +25,7 @@ def _one_layer_store(directory: Path) -> Path:
     gdf = gpd.GeoDataFrame(
         {"id": ["a"], "name": ["唯一图斑"]}, geometry=[shapely.box(113.38, 22.52, 113.39, 22.53)], crs="EPSG:4326"
     )
-    meta = LayerMeta(
-        id="only-one",
-        title="唯一图层",
-        title_en="The only layer",
-        kind="structure",
-        geometry_type="Polygon",
-        source="test",
-        licence="test",
-        datum="WGS 84",
-        geometry_basis="illustrative",
-        description="a one-layer store",
-    )
+    meta = make_meta("only-one", "唯一图层", kind="structure", description="a one-layer store")
     write_layer(gdf, meta, directory)
     return directory
 

@@ -16,10 +16,10 @@ import shapely
 from gisapp.core import paths
 from gisapp.io.export import to_csv
 from gisapp.io.formats import export_frame
-from gisapp.store.layerstore import LayerMeta, write_layer
+from gisapp.store.layerstore import write_layer
 from gisapp.web import create_app
 from tests.browser import CHROMIUM, LAUNCH_ARGS, chromium_available
-from tests.helpers import ZHONGSHANGANG, live_server_for
+from tests.helpers import ZHONGSHANGANG, live_server_for, make_meta
 
 XSS_ID = "</script><img src=x onerror=alert(1)>"
 XSS_NAME = "<img src=x onerror=alert(2)><script>alert(3)</script>"
@@ -76,17 +76,8 @@ def xss_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         geometry=[shapely.Point(*ZHONGSHANGANG).buffer(0.01)],
         crs="EPSG:4326",
     )
-    meta = LayerMeta(
-        id="xss-test",
-        title="<b>XSS</b>",
-        title_en="xss",
-        kind="upload",
-        geometry_type="Polygon",
-        source="test",
-        licence="test",
-        datum="WGS 84",
-        geometry_basis="illustrative",
-        description="a layer whose attributes are script payloads",
+    meta = make_meta(
+        "xss-test", "<b>XSS</b>", title_en="xss", description="a layer whose attributes are script payloads"
     )
     write_layer(gdf, meta, tmp_path)
     monkeypatch.setenv("GISAPP_LAYERS_DIR", str(tmp_path))
