@@ -10,7 +10,7 @@ import pytest
 from gisapp.cli import main
 from gisapp.core import paths
 from gisapp.plans.validate import validate_all
-from gisapp.store.layerstore import read_layer, read_meta
+from gisapp.store.layerstore import LayerStore, read_layer, read_meta
 
 FIXTURE = Path(__file__).parent / "fixtures" / "plans" / "foshan-illustrative-structure.yaml"
 LAYER = "fs-fixture-structure"
@@ -122,3 +122,15 @@ def test_ogc_collections_list_it(client) -> None:  # type: ignore[no-untyped-def
     assert LAYER in [c["id"] for c in resp.get_json()["collections"]]
     items = client.get(f"/ogc/collections/{LAYER}/items", query_string={"f": "json"}).get_json()
     assert items["numberMatched"] == 4
+
+
+def test_figure_of_the_new_plan_knows_its_city(built) -> None:  # type: ignore[no-untyped-def]
+    """The figure takes the plan's city from its zone file (``meta.extra``), not from a table in code."""
+    from gisapp.report.figures.plandata import load_plan, plan_city
+
+    _, store = built
+    layers = LayerStore(store)
+    plan = load_plan("foshan-fixture-plan", layers)
+    assert plan.city == "佛山市"
+    assert plan_city([layers.meta(LAYER)], layers) == ("佛山市", "Foshan")
+    assert layers.meta(LAYER).extra["related_layers"] == []

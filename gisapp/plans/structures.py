@@ -311,6 +311,12 @@ def _compile(
             if unplaced
             else []
         ),
-        extra={"elements": len(data["elements"]), "drawn": len(records), "unplaced": unplaced},
+        extra={
+            "elements": len(data["elements"]),
+            "drawn": len(records),
+            "unplaced": unplaced,
+            "city": data["city"],
+            "related_layers": list(data.get("related_layers") or []),
+        },
     )
     return gdf, meta

@@ -115,6 +115,10 @@ class Definition(_Strict):
     city: Text = Field(description="the city bounding the features (a unit of the city layer, e.g. 中山市)")
     plan_title: str = ""
     structure_en: str = ""
+    related_layers: list[Annotated[str, Field(pattern=LAYER_ID_PATTERN)]] = Field(
+        default_factory=list,
+        description="other layers that belong to this plan's view and figure (e.g. its control line)",
+    )
     inventory: list[InventoryList] = Field(default_factory=list)
     figures: list[Figure] = Field(default_factory=list)
 

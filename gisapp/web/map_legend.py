@@ -18,6 +18,7 @@ import shapely
 
 from gisapp.core import paths
 from gisapp.report import map_styles as st
+from gisapp.store.layerstore import LayerMeta
 from gisapp.web.map_layers import DisplayLayer, StoreView
 from gisapp.web.map_text import TEMPLATES
 
@@ -256,8 +257,15 @@ def defs_html() -> str:
 
 #: The plan view the page opens with (``/``): 中山服务业 "双核支撑、多区联动".
 DEFAULT_PLAN = "zhongshan-services-2021-2025"
-#: Layers that belong to a plan's view besides its structure layers (contract of issue 12).
-EXTRA_PLAN_LAYERS = {"zhongshan-industrial-restructuring": ("zs-industrial-redline",)}
+
+
+def related_layers(metas: list[LayerMeta]) -> list[str]:
+    """Layers that belong to a plan's view besides its structure layers: the ``related_layers`` its
+    zone files name (``meta.extra``; e.g. the industrial plan's red line), in file order, once each."""
+    out: list[str] = []
+    for m in metas:
+        out += [x for x in (m.extra or {}).get("related_layers", []) if x not in out]
+    return out
 
 
 def plan_id(plan_file: str) -> str:
@@ -391,7 +399,7 @@ def plan_views(view: StoreView) -> list[dict[str, Any]]:
     """One thematic view (专题图) per plan of the store, the way the plan's own structure figure shows it.
 
     A plan's layers are the ``kind == "structure"`` layers whose ``meta.plan`` is the plan's file
-    (plus :data:`EXTRA_PLAN_LAYERS`); its city is the ``base-prd-city`` (else ``base-city``) feature holding most of its
+    (plus its :func:`related_layers`); its city is the ``base-prd-city`` (else ``base-city``) feature holding most of its
     features; its reference layers are the ``towns`` layers whose extent lies in that city (Zhongshan's
     镇街), drawn lightly under the structure (other cities: the base district boundaries).
 
@@ -424,7 +432,7 @@ def plan_views(view: StoreView) -> list[dict[str, Any]]:
     out = []
     for file, plan_layers in files.items():
         pid = plan_id(file)
-        plan_layers = plan_layers + [by_id[x] for x in EXTRA_PLAN_LAYERS.get(pid, ()) if x in by_id]
+        plan_layers = plan_layers + [by_id[x] for x in related_layers([lyr.meta for lyr in plan_layers]) if x in by_id]
         row = _plan_city(plan_layers, cities)
         city = None
         bounds = None

@@ -20,13 +20,6 @@ from gisapp.store.layerstore import LayerMeta, LayerStore
 
 PROJECTED = "EPSG:4547"
 #: Extra layers of a plan besides its structure layers.
-EXTRA_LAYERS = {"zhongshan-industrial-restructuring": ("zs-industrial-redline",)}
-#: The city a plan covers (file-name prefix -> city), for stand-ins that name no town or district.
-CITY_OF_PLAN = {
-    "zhongshan": ("中山市", "Zhongshan"),
-    "guangzhou": ("广州市", "Guangzhou"),
-    "shenzhen": ("深圳市", "Shenzhen"),
-}
 #: Geometry bases from most to least certain; a layer is labelled by its weakest feature.
 BASIS_ORDER = ("official", "schematic", "illustrative")
 
@@ -69,6 +62,7 @@ class PlanData:
     stand_ins: list[StandIn] = field(default_factory=list)
     plan_lines: tuple[int, int] | None = None
     store: LayerStore | None = None  # where the base layers under the figure come from
+    city: str = ""  # the city of the plan's zone files (meta.extra["city"])
 
     def extent(self) -> tuple[float, float, float, float]:
         """The fitted extent (minx, miny, maxx, maxy) in EPSG:4547 of every drawn feature."""
@@ -96,13 +90,28 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _unit_of(row: dict, plan_id: str) -> tuple[str, str]:
+def _unit_of(row: dict, city: tuple[str, str]) -> tuple[str, str]:
     for key in ("member_towns", "member_districts"):
         text = _text(row.get(key))
         if text:
             return text, text
-    city = CITY_OF_PLAN.get(plan_id.split("-")[0], ("全市", "the city"))
     return city
+
+
+def plan_city(metas: list[LayerMeta], store: LayerStore) -> tuple[str, str]:
+    """The plan's city (Chinese, English) from its zone files (``meta.extra["city"]``), the English name
+    from ``base-prd-city`` (or ``base-city``); ``("全市", "the city")`` when unknown."""
+    city = next((str(m.extra["city"]) for m in metas if (m.extra or {}).get("city")), "")
+    if not city:
+        return "全市", "the city"
+    for layer in ("base-prd-city", "base-city"):
+        if store.exists(layer):
+            frame = store.frame(layer)
+            if "name_en" in frame:
+                hit = frame.loc[frame["name"] == city, "name_en"]
+                if len(hit):
+                    return city, str(hit.iloc[0])
+    return city, city
 
 
 def is_stand_in(geom_type: str, uncertainty_m: object) -> bool:
@@ -133,7 +142,8 @@ def load_plan(plan_id: str, store: LayerStore) -> PlanData:
         known = ", ".join(plan_ids(store))
         raise InputError(f"unknown plan {plan_id[:80]!r}; plans: {known}", code="unknown_plan", status=404)
     metas.sort(key=lambda m: m.id)
-    extra_ids = EXTRA_LAYERS.get(plan_id, ())
+    city = plan_city(metas, store)
+    extra_ids = {x for m in metas for x in (m.extra or {}).get("related_layers", [])}
     metas += [m for m in store.list() if m.id in extra_ids]
     layers: list[PlanLayer] = []
     stand_ins: list[StandIn] = []
@@ -148,7 +158,7 @@ def load_plan(plan_id: str, store: LayerStore) -> PlanData:
         for _, row in gdf.iterrows():
             r = row.to_dict()
             if is_stand_in(row.geometry.geom_type, r.get("uncertainty_m")):
-                unit, unit_en = _unit_of(r, plan_id)
+                unit, unit_en = _unit_of(r, city)
                 name = _text(r.get("name"))
                 stand_ins.append(
                     StandIn(name, _text(r.get("name_en")) or name, unit, unit_en, float(r["uncertainty_m"]))
@@ -174,6 +184,7 @@ def load_plan(plan_id: str, store: LayerStore) -> PlanData:
         stand_ins=stand_ins,
         plan_lines=(min(lines), max(lines)) if lines else None,
         store=store,
+        city=city[0] if city[0] != "全市" else "",
     )
 
 

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 
+from gisapp.plans.basemaps import TOWNS_CITY
 from gisapp.report.figures import labels, symbols
 from gisapp.report.figures.fonts import find_cjk_font
 from gisapp.report.figures.plandata import PROJECTED, PlanData, base_layers, weakest
@@ -270,9 +271,7 @@ def _render(plan, fmt, size, lang, bbox_4547, date, family) -> FigureResult:  # 
         placer = labels.Placer(ax, renderer)
         queued: list = []
         base_drawn = (
-            _draw_base(ax, plan.store, lang, view, queued, fs, towns=plan.plan_id.startswith("zhongshan"))
-            if plan.store
-            else []
+            _draw_base(ax, plan.store, lang, view, queued, fs, towns=plan.city == TOWNS_CITY) if plan.store else []
         )
 
         legend_roles: dict[tuple[str, str], Artist] = {}
