@@ -19,14 +19,16 @@ FOSHAN_DISTRICTS = ["禅城区", "南海区", "顺德区", "三水区", "高明�
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):  # type: ignore[no-untyped-def]
-    """``(zones, store)``: the bundled zone files plus the fixture, built by ``gisapp build --store``."""
+    """``(zones, store)``: the bundled zone files plus the fixture, built by ``gisapp build --keep-towns --store``
+    into a copy of the bundled store (keeping its towns skips the 20 s town tiling; nothing else is reused)."""
     root = tmp_path_factory.mktemp("fixture-plan")
     zones, store = root / "zones", root / "layers"
     shutil.copytree(paths.zones_dir(), zones)
     shutil.copy(FIXTURE, zones / FIXTURE.name)
+    shutil.copytree(paths.layers_dir(), store)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GISAPP_ZONES_DIR", str(zones))
-        assert main(["build", "--store", str(store)]) == 0
+        assert main(["build", "--keep-towns", "--store", str(store)]) == 0
     return zones, store
 
 
