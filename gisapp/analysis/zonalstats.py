@@ -23,7 +23,7 @@ raster is reported as ``nodata_or_outside_*`` so that nothing disappears silentl
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import geopandas as gpd
 import numpy as np
@@ -238,7 +238,7 @@ def _zone_rows(
         cells = np.asarray(r["val_cell_id"])[ok]
         pa, ea = _pixel_areas(ds, cells) if len(cells) else (np.zeros(0), np.zeros(0))
         wp, we = cov * pa, cov * ea
-        base = {
+        base: dict[str, Any] = {
             "zone": labels[k],
             "zone_planar_m2": round(float(zone_p[k]), 2),
             "zone_ellipsoidal_m2": round(float(zone_e[k]), 2),
@@ -303,7 +303,9 @@ def zonal_stats(
             nodata=None if nd is None else float(nd),
             dtype=ds.dtypes[band - 1],
         )
-    return ZonalStats(raster=info, mode=mode, band=band, methods=METHODS, zones=rows)
+    return ZonalStats(
+        raster=info, mode=cast(Literal["categorical", "continuous"], mode), band=band, methods=METHODS, zones=rows
+    )
 
 
 #: How the areas are computed, as every result states it.

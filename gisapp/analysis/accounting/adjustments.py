@@ -270,10 +270,7 @@ def adjustment_report(
     after = line_accounting(new_line, units, ruleset, **accounting_kwargs)
     tb, ta = before.total, after.total
     delta = AreaDelta(
-        **{
-            f: round(getattr(ta, f) - getattr(tb, f), 6 if f.endswith("km2") else 4)
-            for f in AreaDelta.model_fields
-        }
+        **{f: round(getattr(ta, f) - getattr(tb, f), 6 if f.endswith("km2") else 4) for f in AreaDelta.model_fields}
     )
     return AdjustmentReport(
         before=BeforeSummary(total=tb, status=before.status, verdicts=before.verdicts, headroom=before.headroom),

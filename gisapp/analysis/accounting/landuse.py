@@ -336,9 +336,7 @@ def _per_area(pc: _Pieces, area_geoms: np.ndarray, area_names: list[str]) -> lis
 def unit_class_rows(pc: _Pieces, units: gpd.GeoDataFrame) -> list[UnitClassRow]:
     """Area per class in each unit (units in table order), inside and outside the line."""
     return [
-        UnitClassRow(
-            unit=name, code=pc.codes[i], name=pc.names[i], industrial=bool(pc.is_ind[i]), **_ha_fields(a)
-        )
+        UnitClassRow(unit=name, code=pc.codes[i], name=pc.names[i], industrial=bool(pc.is_ind[i]), **_ha_fields(a))
         for name, i, a in _per_area(pc, units.geometry.to_numpy(), units["name"].to_list())
     ]
 
@@ -351,9 +349,7 @@ def zone_class_rows(pc: _Pieces, structure: gpd.GeoDataFrame | None) -> list[Zon
     if not len(zones):
         return []
     return [
-        ZoneClassRow(
-            zone=name, code=pc.codes[i], name=pc.names[i], industrial=bool(pc.is_ind[i]), **_ha_fields(a)
-        )
+        ZoneClassRow(zone=name, code=pc.codes[i], name=pc.names[i], industrial=bool(pc.is_ind[i]), **_ha_fields(a))
         for name, i, a in _per_area(pc, zones.geometry.to_numpy(), [str(n) for n in zones["name"]])
     ]
 

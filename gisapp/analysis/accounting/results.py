@@ -321,7 +321,7 @@ class LandUseAccounting(ResultModel):
     by_zone: list[ZoneClassRow]
     industrial: IndustrialTotals
     shares: Shares
-    industrial_note: str = Field("", description="the rule set's note on what counts as industrial")
+    industrial_note: str = Field(default="", description="the rule set's note on what counts as industrial")
     industrial_citation: dict[str, Any] | None = None
 
 
@@ -426,7 +426,7 @@ class AdjustmentReport(ResultModel):
     messages: list[str]
     repairs: list[str]
     stored_layer_unchanged: Literal[True] = True
-    layer: str | None = Field(None, description="set by the service: the line layer's id")
+    layer: str | None = Field(default=None, description="set by the service: the line layer's id")
     illustrative: bool | None = None
     warning: str | None = None
 
@@ -503,4 +503,4 @@ class ZonalStats(ResultModel):
     band: int
     methods: ZonalMethods
     zones: list[CategoricalZone] | list[ContinuousZone]
-    zones_source: str | None = Field(None, description="the CLI's --zones argument (a layer id or a file)")
+    zones_source: str | None = Field(default=None, description="the CLI's --zones argument (a layer id or a file)")

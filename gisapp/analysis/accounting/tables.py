@@ -11,7 +11,7 @@ boundary slivers under 1 m² each: well within 0.01 公顷). Zones of a structur
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import geopandas as gpd
 import numpy as np
@@ -413,7 +413,7 @@ def line_accounting(
         illustrative=illustrative,
         warning=ILLUSTRATIVE_WARNING if illustrative else "",
         area_methods=AreaMethods(**methods_block()),
-        verdict_area=ruleset.verdict_area,
+        verdict_area=cast(Literal["planar", "ellipsoidal"], ruleset.verdict_area),
         block_count=int(len(line)),
         total=total,
         floor=floor,
