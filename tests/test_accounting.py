@@ -140,7 +140,7 @@ def by(rows, key):
 
 
 def test_totals_tiers_units_and_floor_by_hand(ruleset, line, units):
-    r = tables.line_accounting(line, tables.prepare_units(units, ruleset), ruleset)
+    r = tables.line_accounting(line, tables.prepare_units(units, ruleset), ruleset).to_json_dict()
     assert r["total"]["planar_km2"] == pytest.approx(6.0, abs=1e-5)
     assert r["total"]["planar_ha"] == pytest.approx(600.0, abs=0.01)
     assert r["total"]["planar_mu"] == pytest.approx(9000.0, abs=0.1)
@@ -170,10 +170,10 @@ def test_totals_tiers_units_and_floor_by_hand(ruleset, line, units):
 
 def test_margin_and_floor_change_the_colour_status(ruleset, line, units):
     u = tables.prepare_units(units, ruleset)
-    assert tables.line_accounting(line, u, ruleset, margin_pct=10)["status"]["status"] == "comfortable"
+    assert tables.line_accounting(line, u, ruleset, margin_pct=10).status.status == "comfortable"
     data = {**RULESET_YAML, "rules": [{**RULESET_YAML["rules"][0], "threshold": 7}]}
     rs7 = write_ruleset(Path(ruleset.path).parent, {**data, "id": "test-line-7"})
-    r = tables.line_accounting(line, u, rs7, geometry_basis="illustrative")
+    r = tables.line_accounting(line, u, rs7, geometry_basis="illustrative").to_json_dict()
     assert r["status"]["status"] == "below_floor" and r["status"]["colour"] == "#c62828"
     assert r["rules"][0]["verdict"] == "fail" and r["headroom"]["planar_km2"] == pytest.approx(-1.0, abs=1e-5)
     assert r["illustrative"] is True and "ILLUSTRATIVE" in r["warning"]
@@ -291,7 +291,7 @@ def test_adjustment_by_id_polygon_and_addition(ruleset, line, units):
     add = gpd.GeoDataFrame({"tier": ["一级"]}, geometry=[box(15, 1, 16, 2)], crs=PROJECTED).to_crs("EPSG:4326")
     cut = gpd.GeoDataFrame(geometry=[box(9, 5, 9.5, 7)], crs=PROJECTED).to_crs("EPSG:4326")  # 1 km² of B2, in A
     p = adjustments.Proposal(remove_ids=["B1"], remove=cut, add=add)
-    r = adjustments.adjustment_report(line, p, u, ruleset)
+    r = adjustments.adjustment_report(line, p, u, ruleset).to_json_dict()
     # 6 − 2 (B1) − 1 (cut) + 1 (added) = 4 km²
     assert r["after"]["total"]["planar_km2"] == pytest.approx(4.0, abs=1e-5)
     assert r["delta"]["planar_ha"] == pytest.approx(-200.0, abs=0.01)
@@ -333,7 +333,7 @@ def test_compare_two_versions(ruleset, line, units):
         ),
         ruleset,
     )
-    r = adjustments.compare_versions(line, new, tables.prepare_units(units, ruleset))
+    r = adjustments.compare_versions(line, new, tables.prepare_units(units, ruleset)).to_json_dict()
     assert r["added"]["planar_ha"] == pytest.approx(100, abs=0.01)
     assert r["removed"]["planar_ha"] == pytest.approx(200, abs=0.01)
     assert r["net_planar_ha"] == pytest.approx(-100, abs=0.01)
@@ -375,7 +375,7 @@ def test_landuse_classes_inside_outside_and_shares(ruleset, line, units):
     pred = landuse.predicate_for(ruleset, d)
     assert pred.codes == ("1001",) and pred.origin == "rule set test-line"
     u = tables.prepare_units(units, ruleset)
-    r = landuse.landuse_accounting(landuse_fixture(), "DLBM", d, pred, line, u, method="planar")
+    r = landuse.landuse_accounting(landuse_fixture(), "DLBM", d, pred, line, u, method="planar").to_json_dict()
     c = by(r["by_class"], "code")
     assert c["1001"]["inside_planar_ha"] == pytest.approx(100, abs=0.01) and c["1001"]["outside_planar_ha"] == 0
     assert c["100101"]["name"] == "一类工业用地" and c["100101"]["outside_planar_ha"] == pytest.approx(100, abs=0.01)
@@ -401,7 +401,7 @@ def test_industrial_predicate_is_configurable(ruleset, line, units):
     d = landuse.load_dictionary("yongdi-yonghai-2023")
     u = tables.prepare_units(units, ruleset)
     pred = landuse.predicate_for(ruleset, d, codes=["07"])
-    r = landuse.landuse_accounting(landuse_fixture(), "DLBM", d, pred, line, u, method="planar")
+    r = landuse.landuse_accounting(landuse_fixture(), "DLBM", d, pred, line, u, method="planar").to_json_dict()
     assert r["industrial"]["total_ha"] == pytest.approx(50, abs=0.01) and r["predicate"]["origin"] == "user"
     with pytest.raises(InputError) as exc:
         landuse.landuse_accounting(landuse_fixture(), "NOPE", d, pred, line, u)

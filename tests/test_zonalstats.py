@@ -65,7 +65,7 @@ def test_categorical_partial_pixels_and_nodata_by_hand(split_raster):
     z1 = shapely.box(xs - 950, ytop - 4950, xs + 1050, ytop - 2950)
     # Z2: 1 km × 1 km, its top half above the raster, its bottom half on the nodata rows 0-4
     z2 = shapely.box(x0 + 1000, ytop - 500, x0 + 2000, ytop + 500)
-    r = zonal_stats(path, zones_for([z1, z2], ["Z1", "Z2"]).to_crs("EPSG:4326"))
+    r = zonal_stats(path, zones_for([z1, z2], ["Z1", "Z2"]).to_crs("EPSG:4326")).to_json_dict()
     assert r["raster"]["crs"] == "EPSG:4547" and r["raster"]["nodata"] == 255
     a = {c["value"]: c for c in r["zones"][0]["classes"]}
     # Z1: class 1 = 950 m × 2000 m, class 2 = 1050 m × 2000 m
@@ -82,7 +82,7 @@ def test_categorical_partial_pixels_and_nodata_by_hand(split_raster):
 def test_nodata_override(split_raster):
     path, (x0, ytop) = split_raster
     z = shapely.box(x0, ytop - 1000, x0 + 1000, ytop)  # rows 0-9, columns 0-9: all 255
-    r = zonal_stats(path, zones_for([z], ["Z"]), nodata=1)  # now 255 is data, class 1 is nodata
+    r = zonal_stats(path, zones_for([z], ["Z"]), nodata=1).to_json_dict()  # now 255 is data, class 1 is nodata
     z0 = r["zones"][0]
     assert [c["value"] for c in z0["classes"]] == ["255"] and z0["classes"][0]["planar_m2"] == pytest.approx(
         1e6, rel=1e-9
@@ -96,7 +96,7 @@ def test_constant_raster_over_the_real_red_line_equals_block_areas(tmp_path):
     x0, ytop = np.floor(b[0] / 50) * 50 - 100, np.ceil(b[3] / 50) * 50 + 100
     w, h = int((b[2] - x0) / 50) + 3, int((ytop - b[1]) / 50) + 3
     path = write(tmp_path / "c.tif", np.full((h, w), 7, "uint8"), PROJECTED, from_origin(x0, ytop, 50, 50))
-    r = zonal_stats(path, line, label_field="block_id")
+    r = zonal_stats(path, line, label_field="block_id").to_json_dict()
     geoms = line.to_crs(PROJECTED).geometry.to_numpy()
     ell = ellipsoidal_m2(geoms)
     assert len(r["zones"]) == 8
@@ -117,7 +117,7 @@ def test_geographic_raster_gives_the_same_areas(tmp_path):
     x0, ytop = np.floor(minx / res) * res - res, np.ceil(maxy / res) * res + res
     w, h = int((maxx - x0) / res) + 3, int((ytop - miny) / res) + 3
     path = write(tmp_path / "g.tif", np.full((h, w), 3, "uint8"), "EPSG:4326", from_origin(x0, ytop, res, res))
-    r = zonal_stats(path, town)
+    r = zonal_stats(path, town).to_json_dict()
     (c,) = r["zones"][0]["classes"]
     g = town.to_crs(PROJECTED).geometry.iloc[0]
     assert c["planar_m2"] == pytest.approx(g.area, rel=1e-4)
@@ -134,7 +134,7 @@ def test_continuous_count_mean_min_max_by_hand(tmp_path):
     z = shapely.box(x0 + 10 * P, ytop - 15 * P, x0 + 20 * P, ytop - 5 * P)
     # half-pixel zone: columns 30.5-31.5 → half of column 30 and half of 31 (rows 0-1)
     zh = shapely.box(x0 + 30.5 * P, ytop - 2 * P, x0 + 31.5 * P, ytop)
-    r = zonal_stats(path, zones_for([z, zh], ["Z", "H"]), mode="continuous")
+    r = zonal_stats(path, zones_for([z, zh], ["Z", "H"]), mode="continuous").to_json_dict()
     a, hrow = r["zones"]
     assert a["pixel_count"] == 90 and a["weighted_count"] == pytest.approx(90)
     assert a["mean"] == pytest.approx((sum(range(10, 20)) - 12) / 9, rel=1e-6)

@@ -23,7 +23,7 @@ raster is reported as ``nodata_or_outside_*`` so that nothing disappears silentl
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import geopandas as gpd
 import numpy as np
@@ -33,6 +33,14 @@ from pyproj import CRS, Proj, Transformer
 from rasterio.errors import RasterioIOError
 
 from gisapp.analysis.accounting.areas import METHOD_ELLIPSOIDAL, METHOD_PLANAR, ellipsoidal_m2
+from gisapp.analysis.accounting.results import (
+    CategoricalZone,
+    ClassArea,
+    ContinuousZone,
+    RasterInfo,
+    ZonalMethods,
+    ZonalStats,
+)
 from gisapp.core.crs import PROJECTED, WGS84
 from gisapp.core.errors import InputError
 from gisapp.core.frames import polygon_rows
@@ -114,6 +122,136 @@ def _pixel_areas(ds: rasterio.io.DatasetReader, cell_ids: np.ndarray) -> tuple[n
     return planar, planar / scale
 
 
+def _check_raster(ds: rasterio.io.DatasetReader, band: int, name: str) -> None:
+    """Refuse a missing band, a rotated or south-up raster, one too large, or one not on the Earth."""
+    if not 1 <= band <= ds.count:
+        raise InputError(f"band {band} does not exist (the raster has {ds.count})", code="invalid_band")
+    t = ds.transform
+    if t.b != 0 or t.d != 0 or t.e >= 0:
+        raise InputError(
+            "rotated or south-up rasters are not supported; warp it north-up first", code="unsupported_raster"
+        )
+    if ds.width * ds.height > MAX_PIXELS:
+        raise InputError(f"the raster has more than {MAX_PIXELS} pixels", code="raster_too_large", status=413)
+    from gisapp.core.crsinfer import check_earth_crs
+
+    check_earth_crs(CRS(ds.crs), f"the raster {name}")
+
+
+def _read_band(
+    ds: rasterio.io.DatasetReader, band: int, nodata: float | None, name: str
+) -> tuple[np.ndarray, np.ndarray, float | None]:
+    """``(values, nodata mask, nodata value)`` of one band: the band's nodata and masks, or ``nodata`` instead; NaN is nodata."""
+    nd = nodata if nodata is not None else ds.nodatavals[band - 1]
+    try:
+        if nodata is None:  # the band's own nodata and masks
+            arr = ds.read(band, masked=True)
+            raw, mask = arr.data, np.ma.getmaskarray(arr)
+        else:  # the override replaces the band's nodata value
+            raw = ds.read(band)
+            mask = np.zeros(raw.shape, dtype=bool)
+    except (RasterioIOError, rasterio.errors.RasterioError, MemoryError) as exc:
+        raise InputError(
+            f"cannot read band {band} of the raster {name}: it is damaged or too large",
+            code="unreadable_raster",
+            status=422,
+        ) from exc
+    if nd is not None:
+        mask = mask | (np.isnan(raw) if np.isnan(nd) else raw == nd)
+    if np.issubdtype(raw.dtype, np.floating):
+        mask = mask | np.isnan(raw)
+    return raw, mask, nd
+
+
+def _extract(ds: rasterio.io.DatasetReader, raw: np.ndarray, mask: np.ndarray, zones: gpd.GeoDataFrame) -> Any:
+    """exactextract's values, coverage fractions and cell ids of every zone (rows in zone order)."""
+    from exactextract import exact_extract
+    from exactextract.raster import NumPyRasterSource
+
+    b = ds.bounds
+    wkt = CRS(ds.crs).to_wkt()
+    data = np.ma.MaskedArray(raw, mask=mask)
+    src = NumPyRasterSource(
+        data.filled(0).astype("float64"), b.left, b.bottom, b.right, b.top, nodata=None, name="val", srs_wkt=wkt
+    )
+    valid = NumPyRasterSource((~mask).astype("float64"), b.left, b.bottom, b.right, b.top, name="ok", srs_wkt=wkt)
+    z = zones.to_crs(ds.crs)
+    zz = gpd.GeoDataFrame({"zone_index": np.arange(len(z))}, geometry=z.geometry.to_numpy(), crs=z.crs)
+    return exact_extract(
+        [src, valid], zz, ["values", "coverage", "cell_id"], include_cols=["zone_index"], output="pandas"
+    )
+
+
+def _class_areas(
+    vals: np.ndarray, wp: np.ndarray, we: np.ndarray, zone_p: float, class_labels: dict[str, str] | None
+) -> list[ClassArea]:
+    """Coverage-weighted area of every value in a zone (``wp``, ``we``: planar / ellipsoidal m² per pixel)."""
+    classes = []
+    for v in np.unique(vals):
+        sel = vals == v
+        key = _value_text(v)
+        p, e = float(wp[sel].sum()), float(we[sel].sum())
+        classes.append(
+            ClassArea(
+                value=key,
+                label=(class_labels or {}).get(key, ""),
+                planar_m2=round(p, 2),
+                planar_ha=round(p / 1e4, 4),
+                ellipsoidal_m2=round(e, 2),
+                ellipsoidal_ha=round(e / 1e4, 4),
+                share_pct=round(p / zone_p * 100, 4) if zone_p else 0.0,
+            )
+        )
+    return classes
+
+
+def _continuous(vals: np.ndarray, cov: np.ndarray) -> dict[str, Any]:
+    """Pixel count (coverage ≥ :data:`MIN_COVERAGE`), weighted count, weighted mean, min and max."""
+    has = cov >= MIN_COVERAGE
+    return {
+        "pixel_count": int(has.sum()),
+        "weighted_count": round(float(cov.sum()), 6),
+        "mean": round(float((vals * cov).sum() / cov.sum()), 6) if cov.sum() > 0 else None,
+        "min": float(vals[has].min()) if has.any() else None,
+        "max": float(vals[has].max()) if has.any() else None,
+    }
+
+
+def _zone_rows(
+    ds: rasterio.io.DatasetReader,
+    res: Any,
+    zones: gpd.GeoDataFrame,
+    labels: list[str],
+    mode: str,
+    class_labels: dict[str, str] | None,
+) -> list[CategoricalZone] | list[ContinuousZone]:
+    zone_geoms_gk = zones.to_crs(PROJECTED).geometry.to_numpy()
+    zone_p = shapely.area(zone_geoms_gk)
+    zone_e = ellipsoidal_m2(zone_geoms_gk)
+    cat: list[CategoricalZone] = []
+    con: list[ContinuousZone] = []
+    for k in range(len(zones)):
+        r = res.iloc[k]
+        ok = np.asarray(r["ok_values"], dtype=float) > 0.5
+        vals = np.asarray(r["val_values"], dtype=float)[ok]
+        cov = np.asarray(r["val_coverage"], dtype=float)[ok]
+        cells = np.asarray(r["val_cell_id"])[ok]
+        pa, ea = _pixel_areas(ds, cells) if len(cells) else (np.zeros(0), np.zeros(0))
+        wp, we = cov * pa, cov * ea
+        base: dict[str, Any] = {
+            "zone": labels[k],
+            "zone_planar_m2": round(float(zone_p[k]), 2),
+            "zone_ellipsoidal_m2": round(float(zone_e[k]), 2),
+            "nodata_or_outside_planar_m2": round(max(float(zone_p[k] - wp.sum()), 0.0), 2),
+            "nodata_or_outside_ellipsoidal_m2": round(max(float(zone_e[k] - we.sum()), 0.0), 2),
+        }
+        if mode == "categorical":
+            cat.append(CategoricalZone(**base, classes=_class_areas(vals, wp, we, zone_p[k], class_labels)))
+        else:
+            con.append(ContinuousZone(**base, **_continuous(vals, cov)))
+    return cat if mode == "categorical" else con
+
+
 def zonal_stats(
     raster: Path,
     zones: gpd.GeoDataFrame,
@@ -123,7 +261,8 @@ def zonal_stats(
     band: int = 1,
     nodata: float | None = None,
     class_labels: dict[str, str] | None = None,
-) -> dict[str, Any]:
+    raster_name: str | None = None,
+) -> ZonalStats:
     """Zonal statistics of one band of ``raster`` over ``zones``.
 
     Args:
@@ -134,148 +273,48 @@ def zonal_stats(
         band: 1-based band number.
         nodata: value to treat as nodata, overriding the band's own.
         class_labels: optional ``{class value as text: label}`` for categorical output.
+        raster_name: the name to report for the raster (default: the file's name), e.g. an upload's.
 
     Returns:
-        ``{raster{path, crs, width, height, res, nodata, dtype}, mode, band, methods{…}, zones[…]}``.
-        Categorical zone rows: ``zone, zone_planar_m2, zone_ellipsoidal_m2, classes[{value, label,
-        planar_m2, planar_ha, ellipsoidal_m2, ellipsoidal_ha, share_pct}], nodata_or_outside_planar_m2,
-        nodata_or_outside_ellipsoidal_m2``. Continuous rows: ``zone, pixel_count, weighted_count,
-        mean, min, max, nodata_or_outside_planar_m2``; ``mean``/``min``/``max`` are None without data.
+        the :class:`~gisapp.analysis.accounting.results.ZonalStats`: ``zones`` are
+        :class:`~gisapp.analysis.accounting.results.CategoricalZone` rows (areas per class) or
+        :class:`~gisapp.analysis.accounting.results.ContinuousZone` rows (``mean``/``min``/``max`` None without data).
 
     Raises:
         InputError: ``invalid_mode``, ``invalid_band``, ``not_polygons``, ``missing_crs`` and the errors of
             :func:`open_raster`.
     """
-    from exactextract import exact_extract
-
     if mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}", code="invalid_mode")
     zones = polygon_rows(zones, "zone layer")
+    name = Path(raster).name
     with open_raster(raster) as ds:
-        if not 1 <= band <= ds.count:
-            raise InputError(f"band {band} does not exist (the raster has {ds.count})", code="invalid_band")
-        t = ds.transform
-        if t.b != 0 or t.d != 0 or t.e >= 0:
-            raise InputError(
-                "rotated or south-up rasters are not supported; warp it north-up first", code="unsupported_raster"
-            )
-        if ds.width * ds.height > MAX_PIXELS:
-            raise InputError(f"the raster has more than {MAX_PIXELS} pixels", code="raster_too_large", status=413)
-        from gisapp.core.crsinfer import check_earth_crs
-
-        check_earth_crs(CRS(ds.crs), f"the raster {Path(raster).name}")
-        nd = nodata if nodata is not None else ds.nodatavals[band - 1]
-        try:
-            if nodata is None:  # the band's own nodata and masks
-                arr = ds.read(band, masked=True)
-                raw, mask = arr.data, np.ma.getmaskarray(arr)
-            else:  # the override replaces the band's nodata value
-                raw = ds.read(band)
-                mask = np.zeros(raw.shape, dtype=bool)
-        except (RasterioIOError, rasterio.errors.RasterioError, MemoryError) as exc:
-            raise InputError(
-                f"cannot read band {band} of the raster {Path(raster).name}: it is damaged or too large",
-                code="unreadable_raster",
-                status=422,
-            ) from exc
-        if nd is not None:
-            mask = mask | (np.isnan(raw) if np.isnan(nd) else raw == nd)
-        if np.issubdtype(raw.dtype, np.floating):
-            mask = mask | np.isnan(raw)
-        data = np.ma.MaskedArray(raw, mask=mask)
-        from exactextract.raster import NumPyRasterSource
-
-        b = ds.bounds
-        src = NumPyRasterSource(
-            data.filled(0).astype("float64"),
-            b.left,
-            b.bottom,
-            b.right,
-            b.top,
-            nodata=None,
-            name="val",
-            srs_wkt=CRS(ds.crs).to_wkt(),
-        )
-        valid = NumPyRasterSource(
-            (~mask).astype("float64"), b.left, b.bottom, b.right, b.top, name="ok", srs_wkt=CRS(ds.crs).to_wkt()
-        )
-        z = zones.to_crs(ds.crs)
-        zz = gpd.GeoDataFrame({"zone_index": np.arange(len(z))}, geometry=z.geometry.to_numpy(), crs=z.crs)
-        res = exact_extract(
-            [src, valid], zz, ["values", "coverage", "cell_id"], include_cols=["zone_index"], output="pandas"
-        )
-        zone_geoms_gk = zones.to_crs(PROJECTED).geometry.to_numpy()
-        zone_p = shapely.area(zone_geoms_gk)
-        zone_e = ellipsoidal_m2(zone_geoms_gk)
+        _check_raster(ds, band, name)
+        raw, mask, nd = _read_band(ds, band, nodata, name)
+        res = _extract(ds, raw, mask, zones)
         labels = [str(v) for v in zones[label_field]] if label_field in zones else [str(i) for i in range(len(zones))]
-        rows = []
-        for k in range(len(zz)):
-            r = res.iloc[k]
-            vals = np.asarray(r["val_values"], dtype=float)
-            ok = np.asarray(r["ok_values"], dtype=float) > 0.5
-            cov = np.asarray(r["val_coverage"], dtype=float)
-            cells = np.asarray(r["val_cell_id"])
-            vals, cov, cells = vals[ok], cov[ok], cells[ok]
-            pa, ea = _pixel_areas(ds, cells) if len(cells) else (np.zeros(0), np.zeros(0))
-            wp, we = cov * pa, cov * ea
-            base = {
-                "zone": labels[k],
-                "zone_planar_m2": round(float(zone_p[k]), 2),
-                "zone_ellipsoidal_m2": round(float(zone_e[k]), 2),
-                "nodata_or_outside_planar_m2": round(max(float(zone_p[k] - wp.sum()), 0.0), 2),
-                "nodata_or_outside_ellipsoidal_m2": round(max(float(zone_e[k] - we.sum()), 0.0), 2),
-            }
-            if mode == "categorical":
-                classes = []
-                for v in np.unique(vals):
-                    sel = vals == v
-                    key = _value_text(v)
-                    p, e = float(wp[sel].sum()), float(we[sel].sum())
-                    classes.append(
-                        {
-                            "value": key,
-                            "label": (class_labels or {}).get(key, ""),
-                            "planar_m2": round(p, 2),
-                            "planar_ha": round(p / 1e4, 4),
-                            "ellipsoidal_m2": round(e, 2),
-                            "ellipsoidal_ha": round(e / 1e4, 4),
-                            "share_pct": round(p / zone_p[k] * 100, 4) if zone_p[k] else 0.0,
-                        }
-                    )
-                rows.append({**base, "classes": classes})
-            else:
-                has = cov >= MIN_COVERAGE
-                rows.append(
-                    {
-                        **base,
-                        "pixel_count": int(has.sum()),
-                        "weighted_count": round(float(cov.sum()), 6),
-                        "mean": round(float((vals * cov).sum() / cov.sum()), 6) if cov.sum() > 0 else None,
-                        "min": float(vals[has].min()) if has.any() else None,
-                        "max": float(vals[has].max()) if has.any() else None,
-                    }
-                )
-        info = {
-            "path": Path(raster).name,
-            "crs": CRS(ds.crs).to_string(),
-            "width": ds.width,
-            "height": ds.height,
-            "res": [abs(ds.transform.a), abs(ds.transform.e)],
-            "nodata": None if nd is None else float(nd),
-            "dtype": ds.dtypes[band - 1],
-        }
-    return {
-        "raster": info,
-        "mode": mode,
-        "band": band,
-        "methods": {
-            "coverage": "exact pixel coverage fractions (exactextract); zones transformed to the raster's CRS",
-            "planar": METHOD_PLANAR + ": each pixel's footprint projected and measured",
-            "ellipsoidal": METHOD_ELLIPSOIDAL + ": pixel planar area / GK areal scale factor at its centre",
-            "nodata": "nodata and masked pixels are left out; the zone area they cover is reported as nodata_or_outside_*",
-        },
-        "zones": rows,
-    }
+        rows = _zone_rows(ds, res, zones, labels, mode, class_labels)
+        info = RasterInfo(
+            path=raster_name if raster_name is not None else name,
+            crs=CRS(ds.crs).to_string(),
+            width=ds.width,
+            height=ds.height,
+            res=[abs(ds.transform.a), abs(ds.transform.e)],
+            nodata=None if nd is None else float(nd),
+            dtype=ds.dtypes[band - 1],
+        )
+    return ZonalStats(
+        raster=info, mode=cast(Literal["categorical", "continuous"], mode), band=band, methods=METHODS, zones=rows
+    )
+
+
+#: How the areas are computed, as every result states it.
+METHODS = ZonalMethods(
+    coverage="exact pixel coverage fractions (exactextract); zones transformed to the raster's CRS",
+    planar=METHOD_PLANAR + ": each pixel's footprint projected and measured",
+    ellipsoidal=METHOD_ELLIPSOIDAL + ": pixel planar area / GK areal scale factor at its centre",
+    nodata="nodata and masked pixels are left out; the zone area they cover is reported as nodata_or_outside_*",
+)
 
 
 def _value_text(v: float) -> str:
@@ -283,7 +322,11 @@ def _value_text(v: float) -> str:
 
 
 def flatten(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per zone (continuous) or per zone × class (categorical), for CSV and tables."""
+    """One row per zone (continuous) or per zone × class (categorical), for CSV and tables.
+
+    Args:
+        result: :meth:`ZonalStats.to_json_dict` of a :func:`zonal_stats` result.
+    """
     rows = []
     for z in result["zones"]:
         if result["mode"] == "categorical":

@@ -310,10 +310,10 @@ def cmd_zonal(args: argparse.Namespace) -> int:
         if LAYER_ID_RE.match(args.zones)
         else read_vector(Path(args.zones), "zone layer")
     )
-    r = zonal_stats(
+    stats = zonal_stats(
         Path(args.raster), zones, mode=args.mode, label_field=args.label_field, band=args.band, nodata=args.nodata
     )
-    r["zones_source"] = args.zones
+    r = stats.model_copy(update={"zones_source": args.zones}).to_json_dict()
     if args.format == "json":
         write_output(json.dumps(r, ensure_ascii=False, indent=2), args.output)
         return 0

@@ -242,8 +242,8 @@ def zonal():
             label_field=request.args.get("label_field", "name"),
             band=band,
             nodata=nodata,
-        )
-    r["raster"]["path"] = upload.filename or "upload"
+            raster_name=upload.filename or "upload",
+        ).to_json_dict()
     if request.args.get("format") == "csv":
         return csv_response(csv_text(flatten(r), want_bom()), "zonal.csv")
     return jsonify(r)

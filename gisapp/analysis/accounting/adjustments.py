@@ -23,6 +23,18 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gisapp.analysis.accounting.areas import ellipsoidal_m2, twin_fields
+from gisapp.analysis.accounting.results import (
+    AdjustmentReport,
+    AreaDelta,
+    BeforeSummary,
+    BlockSets,
+    Comparison,
+    LineAccounting,
+    RuleChange,
+    TierDeltaRow,
+    TwinAreas,
+    UnitDeltaRow,
+)
 from gisapp.analysis.accounting.rules import RuleSet
 from gisapp.analysis.accounting.tables import MIN_ROW_M2, UNTIERED, line_accounting, partition
 from gisapp.analysis.parcels import parse_geojson_parcels
@@ -150,6 +162,7 @@ def _by_unit_areas(geom: BaseGeometry, units: gpd.GeoDataFrame) -> dict[str, tup
 
 
 def _delta_row(key: str, name: str, added: tuple[float, float], removed: tuple[float, float]) -> dict[str, Any]:
+    """The fields of a :class:`UnitDeltaRow` / :class:`TierDeltaRow`: ``{key: name}`` and the areas (m² → 公顷)."""
     return {
         key: name,
         "added_planar_ha": round(added[0] / 1e4, 4),
@@ -161,7 +174,19 @@ def _delta_row(key: str, name: str, added: tuple[float, float], removed: tuple[f
     }
 
 
-def compare_versions(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> dict[str, Any]:
+def _tier_deltas(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> list[TierDeltaRow]:
+    rows = []
+    for t in dict.fromkeys([*old["tier"], *new["tier"]]):
+        t_old = shapely.union_all(old.loc[old["tier"] == t].geometry.to_numpy())
+        t_new = shapely.union_all(new.loc[new["tier"] == t].geometry.to_numpy())
+        ta, tr = shapely.difference(t_new, t_old), shapely.difference(t_old, t_new)
+        e = ellipsoidal_m2([ta, tr])
+        if ta.area >= MIN_ROW_M2 or tr.area >= MIN_ROW_M2:
+            rows.append(TierDeltaRow(**_delta_row("tier", t, (ta.area, e[0]), (tr.area, e[1]))))
+    return rows
+
+
+def compare_versions(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> Comparison:
     """Compare two versions of a control line: added, removed, net, by unit and by tier.
 
     Args:
@@ -169,9 +194,8 @@ def compare_versions(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, units: gpd.Ge
         units: prepared units (EPSG:4547, ``name``).
 
     Returns:
-        ``{old_total{…}, new_total{…}, added{…}, removed{…}, net_planar_ha, net_ellipsoidal_ha,
-        by_unit[{unit, added_*_ha, removed_*_ha, net_*_ha}], by_tier[{tier, …}],
-        blocks{only_old, only_new, common}}``; rows whose change is under 1 m² (boundary slivers) are left out.
+        the :class:`~gisapp.analysis.accounting.results.Comparison`; rows whose change is under 1 m²
+        (boundary slivers) are left out.
     """
     u_old = shapely.union_all(old.geometry.to_numpy())
     u_new = shapely.union_all(new.geometry.to_numpy())
@@ -180,35 +204,41 @@ def compare_versions(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, units: gpd.Ge
     a_units = _by_unit_areas(added, units)
     r_units = _by_unit_areas(removed, units)
     by_unit = [
-        _delta_row("unit", n, a_units[n], r_units[n])
+        UnitDeltaRow(**_delta_row("unit", n, a_units[n], r_units[n]))
         for n in a_units
         if max(a_units[n][0], r_units[n][0]) >= MIN_ROW_M2
     ]
-    by_tier = []
-    for t in dict.fromkeys([*old["tier"], *new["tier"]]):
-        t_old = shapely.union_all(old.loc[old["tier"] == t].geometry.to_numpy())
-        t_new = shapely.union_all(new.loc[new["tier"] == t].geometry.to_numpy())
-        ta, tr = shapely.difference(t_new, t_old), shapely.difference(t_old, t_new)
-        e = ellipsoidal_m2([ta, tr])
-        if ta.area >= MIN_ROW_M2 or tr.area >= MIN_ROW_M2:
-            by_tier.append(_delta_row("tier", t, (ta.area, e[0]), (tr.area, e[1])))
     e_all = ellipsoidal_m2([u_old, u_new, added, removed])
     ids_old, ids_new = set(old["block_id"]), set(new["block_id"])
-    return {
-        "old_total": twin_fields(u_old.area, float(e_all[0])),
-        "new_total": twin_fields(u_new.area, float(e_all[1])),
-        "added": twin_fields(added.area, float(e_all[2])),
-        "removed": twin_fields(removed.area, float(e_all[3])),
-        "net_planar_ha": round((u_new.area - u_old.area) / 1e4, 4),
-        "net_ellipsoidal_ha": round((e_all[1] - e_all[0]) / 1e4, 4),
-        "by_unit": by_unit,
-        "by_tier": by_tier,
-        "blocks": {
-            "only_old": sorted(ids_old - ids_new),
-            "only_new": sorted(ids_new - ids_old),
-            "common": len(ids_old & ids_new),
-        },
-    }
+    return Comparison(
+        old_total=TwinAreas(**twin_fields(u_old.area, float(e_all[0]))),
+        new_total=TwinAreas(**twin_fields(u_new.area, float(e_all[1]))),
+        added=TwinAreas(**twin_fields(added.area, float(e_all[2]))),
+        removed=TwinAreas(**twin_fields(removed.area, float(e_all[3]))),
+        net_planar_ha=round((u_new.area - u_old.area) / 1e4, 4),
+        net_ellipsoidal_ha=round((e_all[1] - e_all[0]) / 1e4, 4),
+        by_unit=by_unit,
+        by_tier=_tier_deltas(old, new),
+        blocks=BlockSets(
+            only_old=sorted(ids_old - ids_new), only_new=sorted(ids_new - ids_old), common=len(ids_old & ids_new)
+        ),
+    )
+
+
+def _rule_changes(before: LineAccounting, after: LineAccounting) -> list[RuleChange]:
+    rb = {r["id"]: r for r in before.rules}
+    return [
+        RuleChange(
+            id=r["id"],
+            title=r["title"],
+            before=rb[r["id"]]["verdict"],
+            after=r["verdict"],
+            value_before=rb[r["id"]].get("value"),
+            value_after=r.get("value"),
+            changed=rb[r["id"]]["verdict"] != r["verdict"],
+        )
+        for r in after.rules
+    ]
 
 
 def adjustment_report(
@@ -217,7 +247,7 @@ def adjustment_report(
     units: gpd.GeoDataFrame,
     ruleset: RuleSet,
     **accounting_kwargs: Any,
-) -> dict[str, Any]:
+) -> AdjustmentReport:
     """What a proposal would do: new totals, per-unit and per-tier deltas, rule verdicts before and after.
 
     Args:
@@ -229,10 +259,8 @@ def adjustment_report(
             versions (``geometry_basis``, ``layer_id``, ``margin_pct``, ``progress`` …).
 
     Returns:
-        ``{before{total, status, verdicts}, after{…full accounting…}, delta{planar_ha, ellipsoidal_ha,
-        planar_km2, ellipsoidal_km2, planar_mu, ellipsoidal_mu}, changes{…compare_versions…},
-        rule_changes[{id, title, before, after, changed}], messages[…], repairs[…],
-        stored_layer_unchanged: true}``.
+        the :class:`~gisapp.analysis.accounting.results.AdjustmentReport` (``layer``, ``illustrative`` and
+        ``warning`` left None: the service sets them).
 
     Raises:
         InputError: from :func:`apply_proposal`.
@@ -240,37 +268,16 @@ def adjustment_report(
     new_line, messages = apply_proposal(line, proposal)
     before = line_accounting(line, units, ruleset, **accounting_kwargs)
     after = line_accounting(new_line, units, ruleset, **accounting_kwargs)
-    tb, ta = before["total"], after["total"]
-    delta = {
-        f"{m}_{u}": round(ta[f"{m}_{u}"] - tb[f"{m}_{u}"], 6 if u == "km2" else 4)
-        for m in ("planar", "ellipsoidal")
-        for u in ("km2", "ha", "mu")
-    }
-    rb = {r["id"]: r for r in before["rules"]}
-    rule_changes = [
-        {
-            "id": r["id"],
-            "title": r["title"],
-            "before": rb[r["id"]]["verdict"],
-            "after": r["verdict"],
-            "value_before": rb[r["id"]].get("value"),
-            "value_after": r.get("value"),
-            "changed": rb[r["id"]]["verdict"] != r["verdict"],
-        }
-        for r in after["rules"]
-    ]
-    return {
-        "before": {
-            "total": tb,
-            "status": before["status"],
-            "verdicts": before["verdicts"],
-            "headroom": before["headroom"],
-        },
-        "after": after,
-        "delta": delta,
-        "changes": compare_versions(line, new_line, units),
-        "rule_changes": rule_changes,
-        "messages": messages,
-        "repairs": proposal.repairs,
-        "stored_layer_unchanged": True,
-    }
+    tb, ta = before.total, after.total
+    delta = AreaDelta(
+        **{f: round(getattr(ta, f) - getattr(tb, f), 6 if f.endswith("km2") else 4) for f in AreaDelta.model_fields}
+    )
+    return AdjustmentReport(
+        before=BeforeSummary(total=tb, status=before.status, verdicts=before.verdicts, headroom=before.headroom),
+        after=after,
+        delta=delta,
+        changes=compare_versions(line, new_line, units),
+        rule_changes=_rule_changes(before, after),
+        messages=messages,
+        repairs=proposal.repairs,
+    )

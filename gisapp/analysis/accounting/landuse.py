@@ -27,8 +27,18 @@ import geopandas as gpd
 import numpy as np
 import shapely
 import yaml
+from shapely.geometry.base import BaseGeometry
 
 from gisapp.analysis.accounting.areas import ellipsoidal_m2
+from gisapp.analysis.accounting.results import (
+    ClassRow,
+    IndustrialTotals,
+    LandUseAccounting,
+    ShareRow,
+    Shares,
+    UnitClassRow,
+    ZoneClassRow,
+)
 from gisapp.analysis.accounting.rules import RuleSet
 from gisapp.core import paths
 from gisapp.core.crs import PROJECTED
@@ -236,6 +246,164 @@ def _ha(m2: float) -> float:
     return round(m2 / 1e4, 4)
 
 
+@dataclass(frozen=True)
+class _Pieces:
+    """Land-use polygons (EPSG:4547) cut by a line, with their classes and areas (m²)."""
+
+    codes: list[str]
+    names: list[str]
+    statuses: list[str]
+    is_ind: np.ndarray
+    inside: np.ndarray
+    outside: np.ndarray
+    in_p: np.ndarray
+    in_e: np.ndarray
+    out_p: np.ndarray
+    out_e: np.ndarray
+
+
+def _areas(gs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Planar (EPSG:4547) and ellipsoidal (GRS80) areas of ``gs``, m²."""
+    return np.nan_to_num(shapely.area(gs)), ellipsoidal_m2(gs)
+
+
+def _cut(geoms: np.ndarray, looked: list[tuple[str, str, str]], is_ind: np.ndarray, control: BaseGeometry) -> _Pieces:
+    inside = shapely.intersection(geoms, control)
+    outside = shapely.difference(geoms, control)
+    in_p, in_e = _areas(inside)
+    out_p, out_e = _areas(outside)
+    return _Pieces(
+        [c for c, _, _ in looked],
+        [n for _, n, _ in looked],
+        [st for _, _, st in looked],
+        is_ind,
+        inside,
+        outside,
+        in_p,
+        in_e,
+        out_p,
+        out_e,
+    )
+
+
+def _ha_fields(a: np.ndarray) -> dict[str, float]:
+    """Inside/outside planar/ellipsoidal m² (in that order) as the four 公顷 fields of a class row."""
+    return {
+        "inside_planar_ha": _ha(a[0]),
+        "inside_ellipsoidal_ha": _ha(a[1]),
+        "outside_planar_ha": _ha(a[2]),
+        "outside_ellipsoidal_ha": _ha(a[3]),
+    }
+
+
+def class_rows(pc: _Pieces) -> list[ClassRow]:
+    """Area per class inside and outside the line, sorted by code."""
+    acc: dict[str, tuple[int, np.ndarray]] = {}
+    for i, code in enumerate(pc.codes):
+        first, a = acc.setdefault(code, (i, np.zeros(4)))
+        a += (pc.in_p[i], pc.in_e[i], pc.out_p[i], pc.out_e[i])
+    return [
+        ClassRow(
+            code=code,
+            name=pc.names[i],
+            status=pc.statuses[i],
+            industrial=bool(pc.is_ind[i]),
+            **_ha_fields(a),
+        )
+        for code, (i, a) in sorted(acc.items())
+    ]
+
+
+def _per_area(pc: _Pieces, area_geoms: np.ndarray, area_names: list[str]) -> list[tuple[str, int, np.ndarray]]:
+    """``[(area name, first polygon of the class, [in_p, in_e, out_p, out_e] m²)]`` per area × class,
+    in area order then by code."""
+    tree = shapely.STRtree(area_geoms)
+    acc: dict[tuple[str, str], tuple[int, np.ndarray]] = {}
+    for part_geoms, offset in ((pc.inside, 0), (pc.outside, 2)):
+        li, ai = tree.query(part_geoms, predicate="intersects")
+        pp, pe = _areas(shapely.intersection(part_geoms[li], area_geoms[ai]))
+        for k, (i, a) in enumerate(zip(li, ai)):
+            if pp[k] <= 0:
+                continue
+            _, sums = acc.setdefault((area_names[a], pc.codes[i]), (int(i), np.zeros(4)))
+            sums[offset] += pp[k]
+            sums[offset + 1] += pe[k]
+    order = {n: j for j, n in enumerate(area_names)}
+    keys = sorted(acc, key=lambda k: (order[k[0]], k[1]))
+    return [(name, acc[(name, code)][0], acc[(name, code)][1]) for name, code in keys]
+
+
+def unit_class_rows(pc: _Pieces, units: gpd.GeoDataFrame) -> list[UnitClassRow]:
+    """Area per class in each unit (units in table order), inside and outside the line."""
+    return [
+        UnitClassRow(unit=name, code=pc.codes[i], name=pc.names[i], industrial=bool(pc.is_ind[i]), **_ha_fields(a))
+        for name, i, a in _per_area(pc, units.geometry.to_numpy(), units["name"].to_list())
+    ]
+
+
+def zone_class_rows(pc: _Pieces, structure: gpd.GeoDataFrame | None) -> list[ZoneClassRow]:
+    """Area per class in each polygon zone of ``structure`` (any CRS, ``name``); [] without one."""
+    if structure is None:
+        return []
+    zones = polygon_rows(structure).to_crs(PROJECTED)
+    if not len(zones):
+        return []
+    return [
+        ZoneClassRow(zone=name, code=pc.codes[i], name=pc.names[i], industrial=bool(pc.is_ind[i]), **_ha_fields(a))
+        for name, i, a in _per_area(pc, zones.geometry.to_numpy(), [str(n) for n in zones["name"]])
+    ]
+
+
+def share_rows(
+    pc: _Pieces, by_unit: list[UnitClassRow], line: gpd.GeoDataFrame, units: gpd.GeoDataFrame, ellipsoidal: bool
+) -> tuple[Shares, IndustrialTotals]:
+    """The shares the ratio rules need, and the industrial totals, on one area method.
+
+    Args:
+        pc: the cut land-use polygons.
+        by_unit: :func:`unit_class_rows` (coverage per unit is summed from its rounded 公顷).
+        line: the prepared line (EPSG:4547, ``block_id``).
+        units: the prepared units.
+        ellipsoidal: True for GRS80 areas, False for planar (EPSG:4547).
+    """
+    control = shapely.union_all(line.geometry.to_numpy())
+    ind_in = float((pc.in_e if ellipsoidal else pc.in_p)[pc.is_ind].sum())
+    ind_out = float((pc.out_e if ellipsoidal else pc.out_p)[pc.is_ind].sum())
+    line_area = float(ellipsoidal_m2([control])[0]) if ellipsoidal else float(control.area)
+    col_in = "inside_ellipsoidal_ha" if ellipsoidal else "inside_planar_ha"
+    col_out = "outside_ellipsoidal_ha" if ellipsoidal else "outside_planar_ha"
+    cover_rows = []
+    for name in units["name"].to_list():
+        rows = [r for r in by_unit if r.unit == name and r.industrial]
+        num = sum(getattr(r, col_in) for r in rows) * 1e4
+        den = num + sum(getattr(r, col_out) for r in rows) * 1e4
+        cover_rows.append(_share_row(name, num, den))
+    block_geoms = line.geometry.to_numpy()
+    ind_geoms = pc.inside[pc.is_ind]
+    ind_union = shapely.union_all(ind_geoms) if len(ind_geoms) else shapely.Polygon()
+    block_inter = shapely.intersection(block_geoms, ind_union)
+    if ellipsoidal:
+        num_b, den_b = ellipsoidal_m2(block_inter), ellipsoidal_m2(block_geoms)
+    else:
+        num_b, den_b = shapely.area(block_inter), shapely.area(block_geoms)
+    shares = Shares(
+        industrial_coverage_per_unit=cover_rows,
+        industrial_share_per_block=[
+            _share_row(str(bid), float(n), float(d)) for bid, n, d in zip(line["block_id"], num_b, den_b)
+        ],
+        industrial_share_of_line=[_share_row("line", ind_in, line_area)],
+    )
+    totals = IndustrialTotals(
+        inside_m2=round(ind_in, 2),
+        outside_m2=round(ind_out, 2),
+        inside_ha=_ha(ind_in),
+        total_ha=_ha(ind_in + ind_out),
+        share_of_line_pct=round(ind_in / line_area * 100, 4) if line_area else 0.0,
+        coverage_pct=round(ind_in / (ind_in + ind_out) * 100, 4) if ind_in + ind_out else 0.0,
+    )
+    return shares, totals
+
+
 def landuse_accounting(
     landuse: gpd.GeoDataFrame,
     class_field: str,
@@ -246,7 +414,9 @@ def landuse_accounting(
     *,
     structure: gpd.GeoDataFrame | None = None,
     method: str = "ellipsoidal",
-) -> dict[str, Any]:
+    industrial_note: str = "",
+    industrial_citation: dict[str, Any] | None = None,
+) -> LandUseAccounting:
     """Area per land-use class inside and outside a control line; per unit, per zone; industrial shares.
 
     Args:
@@ -258,13 +428,11 @@ def landuse_accounting(
         units: the units from :func:`gisapp.analysis.accounting.tables.prepare_units` (EPSG:4547).
         structure: optional structure layer (``name``) for the per-zone table.
         method: ``ellipsoidal`` or ``planar``: the area the shares are computed on.
+        industrial_note, industrial_citation: the rule set's note on what counts as industrial, and its source.
 
     Returns:
-        ``{dictionary{…}, predicate{…}, class_field, feature_count, overlap_m2, by_class[{code, name,
-        status, industrial, inside_planar_ha, inside_ellipsoidal_ha, outside_planar_ha,
-        outside_ellipsoidal_ha}], by_unit[{unit, code, name, industrial, inside_*_ha, outside_*_ha}],
-        by_zone[…], industrial{inside_*_ha, total_*_ha, share_of_line_pct, coverage_pct},
-        shares{measure: [rows]}, method}``. ``shares`` feeds :func:`gisapp.analysis.accounting.rules.evaluate_rules`.
+        the :class:`~gisapp.analysis.accounting.results.LandUseAccounting`; its ``shares`` feed
+        :func:`gisapp.analysis.accounting.rules.evaluate_rules` (:meth:`Shares.for_rules`).
 
     Raises:
         InputError: ``missing_field`` when ``class_field`` is absent; ``missing_crs``; ``not_polygons``.
@@ -275,130 +443,32 @@ def landuse_accounting(
     polys = polygon_rows(landuse, "land-use layer")
     geoms = shapely.make_valid(polys.to_crs(PROJECTED).geometry.to_numpy())
     looked = [lookup(dictionary, v) for v in polys[class_field]]
-    codes = [c for c, _, _ in looked]
-    names = [n for _, n, _ in looked]
     is_ind = np.array([predicate.matches(c, n) for c, n, _ in looked])
-    control = shapely.union_all(line.geometry.to_numpy())
-    inside = shapely.intersection(geoms, control)
-    outside = shapely.difference(geoms, control)
+    pc = _cut(geoms, looked, is_ind, shapely.union_all(line.geometry.to_numpy()))
     overlap = float(shapely.area(geoms).sum() - shapely.union_all(geoms).area)
-
-    def areas(gs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return np.nan_to_num(shapely.area(gs)), ellipsoidal_m2(gs)
-
-    in_p, in_e = areas(inside)
-    out_p, out_e = areas(outside)
-    pick = 1 if method == "ellipsoidal" else 0
-
-    classes: dict[str, dict[str, Any]] = {}
-    for i, (code, name, status) in enumerate(looked):
-        row = classes.setdefault(
-            code,
-            {"code": code, "name": name, "status": status, "industrial": bool(is_ind[i]), "_a": np.zeros(4)},
-        )
-        row["_a"] += (in_p[i], in_e[i], out_p[i], out_e[i])
-
-    def finish(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        for r in rows:
-            a = r.pop("_a")
-            r.update(
-                inside_planar_ha=_ha(a[0]),
-                inside_ellipsoidal_ha=_ha(a[1]),
-                outside_planar_ha=_ha(a[2]),
-                outside_ellipsoidal_ha=_ha(a[3]),
-            )
-        return rows
-
-    by_class = finish(sorted(classes.values(), key=lambda r: r["code"]))
-
-    def per_area(area_geoms: np.ndarray, area_names: list[str], key: str) -> list[dict[str, Any]]:
-        tree = shapely.STRtree(area_geoms)
-        rows: dict[tuple[str, str], dict[str, Any]] = {}
-        for part_geoms, offset in ((inside, 0), (outside, 2)):
-            li, ai = tree.query(part_geoms, predicate="intersects")
-            pieces = shapely.intersection(part_geoms[li], area_geoms[ai])
-            pp, pe = areas(pieces)
-            for k, (i, a) in enumerate(zip(li, ai)):
-                if pp[k] <= 0:
-                    continue
-                r = rows.setdefault(
-                    (area_names[a], codes[i]),
-                    {
-                        key: area_names[a],
-                        "code": codes[i],
-                        "name": names[i],
-                        "industrial": bool(is_ind[i]),
-                        "_a": np.zeros(4),
-                    },
-                )
-                r["_a"][offset] += pp[k]
-                r["_a"][offset + 1] += pe[k]
-        order = {n: j for j, n in enumerate(area_names)}
-        return finish(sorted(rows.values(), key=lambda r: (order[r[key]], r["code"])))
-
-    unit_geoms = units.geometry.to_numpy()
-    unit_names = units["name"].to_list()
-    by_unit = per_area(unit_geoms, unit_names, "unit")
-    by_zone: list[dict[str, Any]] = []
-    if structure is not None:
-        zones = polygon_rows(structure).to_crs(PROJECTED)
-        if len(zones):
-            by_zone = per_area(zones.geometry.to_numpy(), [str(n) for n in zones["name"]], "zone")
-
-    # shares for the ratio rules, on the chosen method
-    ind_in = float((in_e if pick else in_p)[is_ind].sum())
-    ind_out = float((out_e if pick else out_p)[is_ind].sum())
-    line_area = float(ellipsoidal_m2([control])[0]) if pick else float(control.area)
-    col_in = "inside_ellipsoidal_ha" if pick else "inside_planar_ha"
-    col_out = "outside_ellipsoidal_ha" if pick else "outside_planar_ha"
-    cover_rows = []
-    for name in unit_names:
-        rows = [r for r in by_unit if r["unit"] == name and r["industrial"]]
-        num = sum(r[col_in] for r in rows) * 1e4
-        den = num + sum(r[col_out] for r in rows) * 1e4
-        cover_rows.append(_share_row(name, num, den))
-    block_rows = []
-    block_geoms = line.geometry.to_numpy()
-    ind_geoms = inside[is_ind]
-    ind_union = shapely.union_all(ind_geoms) if len(ind_geoms) else shapely.Polygon()
-    block_inter = shapely.intersection(block_geoms, ind_union)
-    if pick:
-        num_b, den_b = ellipsoidal_m2(block_inter), ellipsoidal_m2(block_geoms)
-    else:
-        num_b, den_b = shapely.area(block_inter), shapely.area(block_geoms)
-    for bid, n, d in zip(line["block_id"], num_b, den_b):
-        block_rows.append(_share_row(str(bid), float(n), float(d)))
-    shares = {
-        "industrial_coverage_per_unit": cover_rows,
-        "industrial_share_per_block": block_rows,
-        "industrial_share_of_line": [_share_row("line", ind_in, line_area)],
-    }
-    return {
-        "dictionary": dictionary.summary(),
-        "predicate": predicate.to_dict(),
-        "class_field": class_field,
-        "feature_count": int(len(polys)),
-        "overlap_m2": round(max(overlap, 0.0), 2),
-        "method": method,
-        "by_class": by_class,
-        "by_unit": by_unit,
-        "by_zone": by_zone,
-        "industrial": {
-            "inside_m2": round(ind_in, 2),
-            "outside_m2": round(ind_out, 2),
-            "inside_ha": _ha(ind_in),
-            "total_ha": _ha(ind_in + ind_out),
-            "share_of_line_pct": round(ind_in / line_area * 100, 4) if line_area else 0.0,
-            "coverage_pct": round(ind_in / (ind_in + ind_out) * 100, 4) if ind_in + ind_out else 0.0,
-        },
-        "shares": shares,
-    }
+    by_unit = unit_class_rows(pc, units)
+    shares, industrial = share_rows(pc, by_unit, line, units, ellipsoidal=method == "ellipsoidal")
+    return LandUseAccounting(
+        dictionary=dictionary.summary(),
+        predicate=predicate.to_dict(),
+        class_field=class_field,
+        feature_count=int(len(polys)),
+        overlap_m2=round(max(overlap, 0.0), 2),
+        method=method,
+        by_class=class_rows(pc),
+        by_unit=by_unit,
+        by_zone=zone_class_rows(pc, structure),
+        industrial=industrial,
+        shares=shares,
+        industrial_note=industrial_note,
+        industrial_citation=industrial_citation,
+    )
 
 
-def _share_row(scope: str, numerator_m2: float, denominator_m2: float) -> dict[str, Any]:
-    return {
-        "scope": scope,
-        "numerator_m2": round(numerator_m2, 2),
-        "denominator_m2": round(denominator_m2, 2),
-        "share_pct": round(numerator_m2 / denominator_m2 * 100, 4) if denominator_m2 > 0 else 0.0,
-    }
+def _share_row(scope: str, numerator_m2: float, denominator_m2: float) -> ShareRow:
+    return ShareRow(
+        scope=scope,
+        numerator_m2=round(numerator_m2, 2),
+        denominator_m2=round(denominator_m2, 2),
+        share_pct=round(numerator_m2 / denominator_m2 * 100, 4) if denominator_m2 > 0 else 0.0,
+    )

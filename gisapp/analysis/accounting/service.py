@@ -1,7 +1,8 @@
 """Accounting use cases shared by the CLI (``gisapp accounting …``) and the web layer (``/accounting``).
 
 Each function reads the rule set (``rules/``), the layers it names from the layer store, and
-optional user files, calls the core, and returns plain JSON-ready data. Nothing here writes to
+optional user files, calls the core, and returns plain JSON-ready data: the ``to_json_dict()`` of a
+result model of :mod:`gisapp.analysis.accounting.results`. Nothing here writes to
 the layer store.
 """
 
@@ -15,6 +16,7 @@ import geopandas as gpd
 import pyogrio
 
 from gisapp.analysis.accounting import adjustments, landuse, rules, tables
+from gisapp.analysis.accounting.results import AccountingReport, BlockRef, VersionComparison
 from gisapp.analysis.parcels import parse_geojson_parcels
 from gisapp.core.crs import to_wgs84
 from gisapp.core.errors import READ_ERRORS, InputError
@@ -120,8 +122,9 @@ def report(
         industrial_codes: code prefixes that override the rule set's industrial predicate.
 
     Returns:
-        :func:`gisapp.analysis.accounting.tables.line_accounting`'s dict plus ``unit_areas`` (every unit,
-        planar and ellipsoidal), ``landuse`` (or None), ``source_line`` (stored/supplied).
+        :class:`~gisapp.analysis.accounting.results.AccountingReport` as a JSON-ready dict: the line's
+        accounting plus ``source_line`` (stored/supplied), ``unit_areas`` (every unit, planar and
+        ellipsoidal), ``landuse`` (or None) and ``blocks``.
 
     Raises:
         InputError: unknown rule set, layer, dictionary or field; bad files; bad progress figures.
@@ -129,28 +132,25 @@ def report(
     ruleset, prepared, units, basis, layer_id = _context(ruleset_id, line, store)
     structure, sid = _structure(ruleset, structure_id, store)
     lu = None
-    shares = None
     if landuse_data is not None:
         if not class_field:
             raise InputError(
                 "a land-use layer needs --class-field (the column holding the class)", code="missing_field"
             )
         dictionary = landuse.load_dictionary(dictionary_id or ruleset.landuse_dictionary)
-        predicate = landuse.predicate_for(ruleset, dictionary, industrial_codes)
         lu = landuse.landuse_accounting(
             read_vector(landuse_data, "land-use layer"),
             class_field,
             dictionary,
-            predicate,
+            landuse.predicate_for(ruleset, dictionary, industrial_codes),
             prepared,
             units,
             structure=structure,
             method=ruleset.verdict_area,
+            industrial_note=ruleset.industrial.get("note", ""),
+            industrial_citation=ruleset.industrial.get("citation"),
         )
-        shares = lu["shares"]
-        lu["industrial_note"] = ruleset.industrial.get("note", "")
-        lu["industrial_citation"] = ruleset.industrial.get("citation")
-    out = tables.line_accounting(
+    accounting = tables.line_accounting(
         prepared,
         units,
         ruleset,
@@ -160,13 +160,15 @@ def report(
         structure_id=sid,
         margin_pct=margin_pct,
         progress=progress,
-        landuse_shares=shares,
+        landuse_shares=lu.shares.for_rules() if lu is not None else None,
     )
-    out["source_line"] = "stored layer" if line is None else "supplied file"
-    out["unit_areas"] = tables.unit_areas(units)
-    out["landuse"] = lu
-    out["blocks"] = [{"block_id": b, "tier": t} for b, t in zip(prepared["block_id"], prepared["tier"])]
-    return out
+    return AccountingReport(
+        **dict(accounting),
+        source_line="stored layer" if line is None else "supplied file",
+        unit_areas=tables.unit_areas(units),
+        landuse=lu,
+        blocks=[BlockRef(block_id=b, tier=t) for b, t in zip(prepared["block_id"], prepared["tier"])],
+    ).to_json_dict()
 
 
 def adjust(
@@ -186,7 +188,8 @@ def adjust(
         store, margin_pct, progress, line: as for :func:`report`.
 
     Returns:
-        :func:`gisapp.analysis.accounting.adjustments.adjustment_report`'s dict plus ``layer``, ``illustrative``, ``warning``.
+        :class:`~gisapp.analysis.accounting.results.AdjustmentReport` as a JSON-ready dict, with ``layer``,
+        ``illustrative`` and ``warning`` set.
 
     Raises:
         InputError: a malformed proposal, unknown block ids, or an adjustment that empties the line.
@@ -203,10 +206,9 @@ def adjust(
         margin_pct=margin_pct,
         progress=progress,
     )
-    out["layer"] = layer_id
-    out["illustrative"] = out["after"]["illustrative"]
-    out["warning"] = out["after"]["warning"]
-    return out
+    return out.model_copy(
+        update={"layer": layer_id, "illustrative": out.after.illustrative, "warning": out.after.warning}
+    ).to_json_dict()
 
 
 def compare(
@@ -225,21 +227,19 @@ def compare(
         store: the layer store.
 
     Returns:
-        :func:`gisapp.analysis.accounting.adjustments.compare_versions`'s dict plus ``old``, ``new``,
-        ``unit_label``, ``illustrative``, ``warning``.
+        :class:`~gisapp.analysis.accounting.results.VersionComparison` as a JSON-ready dict.
     """
     ruleset, old, units, basis, layer_id = _context(ruleset_id, base, store)
     new = tables.prepare_line(read_vector(other, "control line"), ruleset)
-    out = adjustments.compare_versions(old, new, units)
     illustrative = _basis_for_flags(basis) != "official"
-    out.update(
+    return VersionComparison(
+        **dict(adjustments.compare_versions(old, new, units)),
         old=layer_id,
         new=other.name if isinstance(other, Path) else "uploaded line",
         unit_label=ruleset.unit_label,
         illustrative=illustrative,
         warning=tables.ILLUSTRATIVE_WARNING if illustrative else "",
-    )
-    return out
+    ).to_json_dict()
 
 
 def ruleset_index() -> list[dict[str, Any]]:

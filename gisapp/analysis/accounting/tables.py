@@ -11,7 +11,7 @@ boundary slivers under 1 m² each: well within 0.01 公顷). Zones of a structur
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, cast
 
 import geopandas as gpd
 import numpy as np
@@ -19,6 +19,23 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gisapp.analysis.accounting.areas import ellipsoidal_m2, methods_block, twin_fields
+from gisapp.analysis.accounting.results import (
+    AreaMethods,
+    FloorInfo,
+    Headroom,
+    LineAccounting,
+    RulesetRef,
+    RuleVerdict,
+    Status,
+    TierRow,
+    TwinAreas,
+    UnitAreaRow,
+    UnitRow,
+    UnitSum,
+    UnitTierArea,
+    Verdicts,
+    ZoneRow,
+)
 from gisapp.analysis.accounting.rules import RuleSet, evaluate_rules
 from gisapp.core.crs import PROJECTED
 from gisapp.core.errors import InputError
@@ -32,8 +49,10 @@ UNTIERED = "未分级"
 MIN_ROW_M2 = 1.0
 ILLUSTRATIVE_WARNING = "示意数据，非官方红线 ILLUSTRATIVE data, not the official red line"
 
+StatusKey = Literal["below_floor", "near_floor", "comfortable", "no_floor"]
+
 #: Colour status of a total against its floor: key -> (colour, Chinese, English).
-STATUS: dict[str, tuple[str, str, str]] = {
+STATUS: dict[StatusKey, tuple[str, str, str]] = {
     "below_floor": ("#c62828", "低于底线", "below the floor"),
     "near_floor": ("#ef6c00", "接近底线", "within the margin above the floor"),
     "comfortable": ("#2e7d32", "充裕", "comfortably above the floor"),
@@ -123,7 +142,7 @@ def partition(
     return pieces, remaining
 
 
-def status_of(value_km2: float, floor_km2: float | None, margin_pct: float) -> dict[str, Any]:
+def status_of(value_km2: float, floor_km2: float | None, margin_pct: float) -> Status:
     """Colour status of a total against its floor.
 
     Args:
@@ -132,9 +151,10 @@ def status_of(value_km2: float, floor_km2: float | None, margin_pct: float) -> d
         margin_pct: a total in ``[floor, floor × (1 + margin/100))`` is "near the floor".
 
     Returns:
-        ``{"status": below_floor|near_floor|comfortable|no_floor, "colour", "label_zh", "label_en",
-        "margin_pct"}``.
+        the :class:`~gisapp.analysis.accounting.results.Status` (below_floor, near_floor, comfortable or
+        no_floor, with its colour and labels).
     """
+    key: StatusKey
     if floor_km2 is None:
         key = "no_floor"
     elif value_km2 < floor_km2:
@@ -144,7 +164,7 @@ def status_of(value_km2: float, floor_km2: float | None, margin_pct: float) -> d
     else:
         key = "comfortable"
     colour, zh, en = STATUS[key]
-    return {"status": key, "colour": colour, "label_zh": zh, "label_en": en, "margin_pct": margin_pct}
+    return Status(status=key, colour=colour, label_zh=zh, label_en=en, margin_pct=margin_pct)
 
 
 def _tier_unions(line: gpd.GeoDataFrame) -> dict[str, BaseGeometry]:
@@ -162,6 +182,184 @@ def line_areas(line: gpd.GeoDataFrame) -> dict[str, tuple[float, float]]:
     return {k: (float(g.area), float(e)) for k, g, e in zip(keys, geoms, ell)}
 
 
+def _pct(part: float, whole: float, digits: int = 3) -> float:
+    """``part / whole × 100`` rounded, 0.0 for an empty ``whole``."""
+    return round(part / whole * 100, digits) if whole else 0.0
+
+
+def floor_and_headroom(
+    ruleset: RuleSet, total_p: float, total_e: float, verdict_total: float
+) -> tuple[FloorInfo | None, Headroom | None]:
+    """The floor rule of ``ruleset`` and the headroom above it (None, None without a floor rule).
+
+    Args:
+        ruleset: the rule set.
+        total_p, total_e: the line's planar (EPSG:4547) and ellipsoidal (GRS80) area, m².
+        verdict_total: the one of the two the verdicts use, m² (decides surplus / shortfall).
+    """
+    floor = ruleset.floor_rule()
+    if floor is None:
+        return None, None
+    floor_m2 = to_m2(floor.threshold, floor.unit)
+    info = FloorInfo(
+        rule=floor.id,
+        value=floor.threshold,
+        unit=floor.unit,
+        value_km2=floor_m2 / 1e6,
+        comparison=floor.comparison,
+        title=floor.title,
+        quote=floor.citation.quote,
+        citation_label=floor.citation.label(),
+    )
+    surplus = verdict_total >= floor_m2
+    headroom = Headroom(
+        **{
+            f"{m}_{u}": round(from_m2(total - floor_m2, u), 6 if u == "km2" else 4)
+            for m, total in (("planar", total_p), ("ellipsoidal", total_e))
+            for u in ("km2", "ha", "mu")
+        },
+        sign="surplus" if surplus else "shortfall",
+        sign_zh="富余" if surplus else "缺口",
+    )
+    return info, headroom
+
+
+def tier_rows(
+    line: gpd.GeoDataFrame, tiers: Mapping[str, BaseGeometry], areas: Mapping[str, tuple[float, float]]
+) -> list[TierRow]:
+    """One row per tier (in the order tiers first appear): block count, areas, share of the planar total."""
+    total_p = areas[""][0]
+    return [
+        TierRow(
+            tier=t,
+            block_count=int((line["tier"] == t).sum()),
+            **twin_fields(*areas[t]),
+            share_of_line_pct=_pct(areas[t][0], total_p),
+        )
+        for t in tiers
+    ]
+
+
+def _tiers_in(piece: BaseGeometry, tiers: Mapping[str, BaseGeometry]) -> list[UnitTierArea]:
+    out = []
+    for t, tg in tiers.items():
+        tp = float(shapely.intersection(piece, tg).area)
+        if tp > 0:
+            out.append(UnitTierArea(tier=t, planar_ha=round(tp / 1e4, 4)))
+    return out
+
+
+def unit_rows(
+    control: BaseGeometry,
+    units: gpd.GeoDataFrame,
+    tiers: Mapping[str, BaseGeometry],
+    total_p: float,
+    unit_label: str,
+) -> tuple[list[UnitRow], float]:
+    """The per-unit table: a partition of ``control`` (see :func:`partition`), slivers left out.
+
+    Args:
+        control: the line (union of blocks), EPSG:4547.
+        units: prepared units (EPSG:4547, ``name``).
+        tiers: tier → union of its blocks (EPSG:4547), for the tiers of each row.
+        total_p: the line's planar area, m² (for ``share_of_line_pct``).
+        unit_label: what a unit is called (镇街), for the row of the part in no unit.
+
+    Returns:
+        ``(rows, slivers_m2)``: pieces under :data:`MIN_ROW_M2` are not rows; their planar m² are summed.
+    """
+    pieces, remaining = partition(control, units["name"].to_list(), units.geometry.to_numpy())
+    unit_area = shapely.area(units.geometry.to_numpy())
+    piece_e = ellipsoidal_m2([g for _, g in pieces] + [remaining])
+    rows: list[UnitRow] = []
+    slivers = 0.0
+    for i, (name, piece) in enumerate(pieces):
+        p = float(piece.area)
+        if p < MIN_ROW_M2:
+            slivers += p
+            continue
+        tier_areas = _tiers_in(piece, tiers)
+        rows.append(
+            UnitRow(
+                unit=name,
+                **twin_fields(p, float(piece_e[i])),
+                unit_area_km2=round(float(unit_area[i]) / 1e6, 4),
+                share_of_unit_pct=_pct(p, unit_area[i]),
+                share_of_line_pct=_pct(p, total_p),
+                tiers=tier_areas,
+                tiers_text="；".join(f"{t.tier} {t.planar_ha:.2f} 公顷" for t in tier_areas),
+            )
+        )
+    if remaining.area < MIN_ROW_M2:
+        slivers += float(remaining.area)
+    else:
+        rows.append(
+            UnitRow(
+                unit=f"（未落入任何{unit_label}）",
+                **twin_fields(float(remaining.area), float(piece_e[-1])),
+                unit_area_km2=None,
+                share_of_unit_pct=None,
+                share_of_line_pct=_pct(remaining.area, total_p),
+                tiers=[],
+                tiers_text="",
+            )
+        )
+    return rows, slivers
+
+
+def unit_sum(rows: list[UnitRow], total: TwinAreas, slivers_m2: float) -> UnitSum:
+    """The per-unit rows added up (公顷) and their difference from the total."""
+    sum_p = sum(r.planar_ha for r in rows)
+    sum_e = sum(r.ellipsoidal_ha for r in rows)
+    return UnitSum(
+        planar_ha=round(sum_p, 4),
+        ellipsoidal_ha=round(sum_e, 4),
+        diff_planar_ha=round(sum_p - total.planar_ha, 4),
+        diff_ellipsoidal_ha=round(sum_e - total.ellipsoidal_ha, 4),
+        slivers_m2=round(slivers_m2, 4),
+    )
+
+
+def zone_rows(structure: gpd.GeoDataFrame | None, control: BaseGeometry, total_p: float) -> list[ZoneRow]:
+    """The line inside every polygon zone of ``structure`` (any CRS; ``name``, ``role``); [] without one."""
+    if structure is None:
+        return []
+    polys = polygon_rows(structure).to_crs(PROJECTED)
+    zone_geoms = polys.geometry.to_numpy()
+    inter = shapely.intersection(zone_geoms, control) if len(zone_geoms) else np.array([])
+    inter_e = ellipsoidal_m2(inter)
+    rows = []
+    for j in range(len(polys)):
+        p = float(shapely.area(inter[j]))
+        rows.append(
+            ZoneRow(
+                zone=str(polys["name"].iloc[j]) if "name" in polys else str(j),
+                role=str(polys["role"].iloc[j]) if "role" in polys else "",
+                **twin_fields(p, float(inter_e[j])),
+                share_of_zone_pct=_pct(p, float(shapely.area(zone_geoms[j]))),
+                share_of_line_pct=_pct(p, total_p),
+            )
+        )
+    return rows
+
+
+def verdict_counts(rules: list[RuleVerdict]) -> Verdicts:
+    """How many rules passed, failed, were not reported or not evaluated."""
+    n = {k: sum(1 for r in rules if r["verdict"] == k) for k in ("pass", "fail", "not_reported", "not_evaluated")}
+    return Verdicts.model_validate(n)
+
+
+def _notes(ruleset: RuleSet, tier_overlap_m2: float) -> list[str]:
+    notes = list(ruleset.notes)
+    if tier_overlap_m2 > 1.0:
+        notes.append(
+            f"blocks of different tiers overlap by {tier_overlap_m2:.1f} m²; tier areas add up to more than the total"
+        )
+    if ruleset.tier_note:
+        notes.append(ruleset.tier_note)
+    return notes
+
+
 def line_accounting(
     line: gpd.GeoDataFrame,
     units: gpd.GeoDataFrame,
@@ -174,7 +372,7 @@ def line_accounting(
     margin_pct: float | None = None,
     progress: Mapping[str, Any] | None = None,
     landuse_shares: Mapping[str, list[dict[str, Any]]] | None = None,
-) -> dict[str, Any]:
+) -> LineAccounting:
     """Account for a control line: totals, tiers, floor and headroom, per unit, per zone, rule verdicts.
 
     Args:
@@ -190,11 +388,10 @@ def line_accounting(
         landuse_shares: land-use share rows for ``landuse_share`` rules.
 
     Returns:
-        a JSON-ready dict: ``ruleset{…}, layer, geometry_basis, illustrative, warning, area_methods,
-        verdict_area, block_count, total{planar_*, ellipsoidal_*}, floor{…}|None, headroom{…}|None,
-        status{…}, tiers[…], tier_note, unit_label, by_unit[{unit, planar_*, ellipsoidal_*,
-        share_of_unit_pct, share_of_line_pct, tiers[…], tiers_text}], by_unit_sum{…}, structure,
-        by_zone[…], rules[…], verdicts{pass, fail, not_reported, not_evaluated}, notes[…]``.
+        the :class:`~gisapp.analysis.accounting.results.LineAccounting` (its fields name the keys of the JSON).
+
+    Raises:
+        InputError: ``invalid_margin`` for a negative margin.
     """
     margin = ruleset.margin_pct if margin_pct is None else float(margin_pct)
     if margin < 0:
@@ -202,171 +399,49 @@ def line_accounting(
     control = shapely.union_all(line.geometry.to_numpy())
     areas = line_areas(line)
     total_p, total_e = areas[""]
+    total = TwinAreas(**twin_fields(total_p, total_e))
     verdict_total = total_e if ruleset.verdict_area == "ellipsoidal" else total_p
     illustrative = geometry_basis != "official"
-
-    floor = ruleset.floor_rule()
-    floor_block = headroom = None
-    floor_km2 = None
-    if floor is not None:
-        floor_m2 = to_m2(floor.threshold, floor.unit)
-        floor_km2 = floor_m2 / 1e6
-        floor_block = {
-            "rule": floor.id,
-            "value": floor.threshold,
-            "unit": floor.unit,
-            "value_km2": floor_km2,
-            "comparison": floor.comparison,
-            "title": floor.title,
-            "quote": floor.citation.quote,
-            "citation_label": floor.citation.label(),
-        }
-        headroom = {
-            **{
-                f"planar_{u}": round(from_m2(total_p - floor_m2, u), 6 if u == "km2" else 4)
-                for u in ("km2", "ha", "mu")
-            },
-            **{
-                f"ellipsoidal_{u}": round(from_m2(total_e - floor_m2, u), 6 if u == "km2" else 4)
-                for u in ("km2", "ha", "mu")
-            },
-            "sign": "surplus" if verdict_total >= floor_m2 else "shortfall",
-            "sign_zh": "富余" if verdict_total >= floor_m2 else "缺口",
-        }
-
-    tier_unions = _tier_unions(line)
-    tier_rows = []
-    for t in tier_unions:
-        p, e = areas[t]
-        tier_rows.append(
-            {
-                "tier": t,
-                "block_count": int((line["tier"] == t).sum()),
-                **twin_fields(p, e),
-                "share_of_line_pct": round(p / total_p * 100, 3) if total_p else 0.0,
-            }
-        )
-
-    names = units["name"].to_list()
-    pieces, remaining = partition(control, names, units.geometry.to_numpy())
-    unit_area = shapely.area(units.geometry.to_numpy())
-    piece_geoms = [g for _, g in pieces] + [remaining]
-    piece_e = ellipsoidal_m2(piece_geoms)
-    by_unit: list[dict[str, Any]] = []
-    slivers = 0.0
-    for i, (name, piece) in enumerate(pieces):
-        p = float(piece.area)
-        if p < MIN_ROW_M2:
-            slivers += p
-            continue
-        tiers = []
-        for t, tg in tier_unions.items():
-            tp = float(shapely.intersection(piece, tg).area)
-            if tp > 0:
-                tiers.append({"tier": t, "planar_ha": round(tp / 1e4, 4)})
-        by_unit.append(
-            {
-                "unit": name,
-                **twin_fields(p, float(piece_e[i])),
-                "unit_area_km2": round(float(unit_area[i]) / 1e6, 4),
-                "share_of_unit_pct": round(p / unit_area[i] * 100, 3) if unit_area[i] else 0.0,
-                "share_of_line_pct": round(p / total_p * 100, 3) if total_p else 0.0,
-                "tiers": tiers,
-                "tiers_text": "；".join(f"{t['tier']} {t['planar_ha']:.2f} 公顷" for t in tiers),
-            }
-        )
-    if remaining.area < MIN_ROW_M2:
-        slivers += float(remaining.area)
-    else:
-        by_unit.append(
-            {
-                "unit": f"（未落入任何{ruleset.unit_label}）",
-                **twin_fields(float(remaining.area), float(piece_e[-1])),
-                "unit_area_km2": None,
-                "share_of_unit_pct": None,
-                "share_of_line_pct": round(remaining.area / total_p * 100, 3) if total_p else 0.0,
-                "tiers": [],
-                "tiers_text": "",
-            }
-        )
-    sum_p = sum(r["planar_ha"] for r in by_unit)
-    sum_e = sum(r["ellipsoidal_ha"] for r in by_unit)
-    total_fields = twin_fields(total_p, total_e)
-    by_unit_sum = {
-        "planar_ha": round(sum_p, 4),
-        "ellipsoidal_ha": round(sum_e, 4),
-        "diff_planar_ha": round(sum_p - total_fields["planar_ha"], 4),
-        "diff_ellipsoidal_ha": round(sum_e - total_fields["ellipsoidal_ha"], 4),
-        "slivers_m2": round(slivers, 4),
-    }
-
-    by_zone = []
-    if structure is not None:
-        polys = polygon_rows(structure).to_crs(PROJECTED)
-        zone_geoms = polys.geometry.to_numpy()
-        inter = shapely.intersection(zone_geoms, control) if len(zone_geoms) else np.array([])
-        inter_e = ellipsoidal_m2(inter)
-        for j in range(len(polys)):
-            p = float(shapely.area(inter[j]))
-            za = float(shapely.area(zone_geoms[j]))
-            by_zone.append(
-                {
-                    "zone": str(polys["name"].iloc[j]) if "name" in polys else str(j),
-                    "role": str(polys["role"].iloc[j]) if "role" in polys else "",
-                    **twin_fields(p, float(inter_e[j])),
-                    "share_of_zone_pct": round(p / za * 100, 3) if za else 0.0,
-                    "share_of_line_pct": round(p / total_p * 100, 3) if total_p else 0.0,
-                }
-            )
-
+    floor, headroom = floor_and_headroom(ruleset, total_p, total_e, verdict_total)
+    tiers = _tier_unions(line)
+    by_unit, slivers = unit_rows(control, units, tiers, total_p, ruleset.unit_label)
     rules = evaluate_rules(ruleset, areas, progress, landuse_shares)
-    verdicts = {
-        k: sum(1 for r in rules if r["verdict"] == k) for k in ("pass", "fail", "not_reported", "not_evaluated")
-    }
-    tier_overlap = sum(areas[t][0] for t in tier_unions) - total_p
-    notes = list(ruleset.notes)
-    if tier_overlap > 1.0:
-        notes.append(
-            f"blocks of different tiers overlap by {tier_overlap:.1f} m²; tier areas add up to more than the total"
-        )
-    if ruleset.tier_note:
-        notes.append(ruleset.tier_note)
-    return {
-        "ruleset": {"id": ruleset.id, "city": ruleset.city, "title": ruleset.title, "title_en": ruleset.title_en},
-        "layer": layer_id or ruleset.line_layer,
-        "geometry_basis": geometry_basis,
-        "illustrative": illustrative,
-        "warning": ILLUSTRATIVE_WARNING if illustrative else "",
-        "area_methods": methods_block(),
-        "verdict_area": ruleset.verdict_area,
-        "block_count": int(len(line)),
-        "total": total_fields,
-        "floor": floor_block,
-        "headroom": headroom,
-        "status": status_of(verdict_total / 1e6, floor_km2, margin),
-        "tiers": tier_rows,
-        "tier_note": ruleset.tier_note,
-        "unit_label": ruleset.unit_label,
-        "unit_label_en": ruleset.unit_label_en,
-        "by_unit": by_unit,
-        "by_unit_sum": by_unit_sum,
-        "structure": structure_id,
-        "by_zone": by_zone,
-        "rules": rules,
-        "verdicts": verdicts,
-        "notes": notes,
-    }
+    return LineAccounting(
+        ruleset=RulesetRef(id=ruleset.id, city=ruleset.city, title=ruleset.title, title_en=ruleset.title_en),
+        layer=layer_id or ruleset.line_layer,
+        geometry_basis=geometry_basis,
+        illustrative=illustrative,
+        warning=ILLUSTRATIVE_WARNING if illustrative else "",
+        area_methods=AreaMethods(**methods_block()),
+        verdict_area=cast(Literal["planar", "ellipsoidal"], ruleset.verdict_area),
+        block_count=int(len(line)),
+        total=total,
+        floor=floor,
+        headroom=headroom,
+        status=status_of(verdict_total / 1e6, floor.value_km2 if floor else None, margin),
+        tiers=tier_rows(line, tiers, areas),
+        tier_note=ruleset.tier_note,
+        unit_label=ruleset.unit_label,
+        unit_label_en=ruleset.unit_label_en,
+        by_unit=by_unit,
+        by_unit_sum=unit_sum(by_unit, total, slivers),
+        structure=structure_id,
+        by_zone=zone_rows(structure, control, total_p),
+        rules=rules,
+        verdicts=verdict_counts(rules),
+        notes=_notes(ruleset, sum(areas[t][0] for t in tiers) - total_p),
+    )
 
 
-def unit_areas(units: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+def unit_areas(units: gpd.GeoDataFrame) -> list[UnitAreaRow]:
     """Planar and ellipsoidal area of every unit (e.g. each 镇街), to show both side by side.
 
     Args:
         units: output of :func:`prepare_units` (EPSG:4547).
 
     Returns:
-        one row per unit: ``unit, planar_*, ellipsoidal_*, planar_vs_ellipsoidal_pct``.
+        one :class:`~gisapp.analysis.accounting.results.UnitAreaRow` per unit.
     """
     geoms = units.geometry.to_numpy()
     ell = ellipsoidal_m2(geoms)
-    return [{"unit": n, **twin_fields(float(g.area), float(e))} for n, g, e in zip(units["name"], geoms, ell)]
+    return [UnitAreaRow(unit=n, **twin_fields(float(g.area), float(e))) for n, g, e in zip(units["name"], geoms, ell)]
