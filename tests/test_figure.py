@@ -191,3 +191,17 @@ def test_no_cjk_font(monkeypatch, client, tmp_path):
     assert r.status_code == 424 and r.get_json()["error"] == "no_cjk_font"
     assert "fonts-wqy-zenhei" in r.get_json()["message"]
     assert cli.main(["figure", TORCH, "-o", str(tmp_path / "x.pdf")]) == 2
+
+
+def test_base_layers_are_drawn_once_each() -> None:
+    """The figure's base is what the map draws: no hidden three-city boundaries under the delta-wide ones
+    (they were drawn and listed twice), no label-only layer as a water polygon."""
+    from gisapp.report.figures.plandata import base_layers
+
+    assert [(m.id, c) for m, c in base_layers(BUNDLED)] == [
+        ("base-water", "water"),
+        ("base-prd-city", "city"),
+        ("base-prd-district", "district"),
+        ("base-province", "province"),
+        ("zs-towns", "towns"),
+    ]

@@ -16,6 +16,7 @@ import geopandas as gpd
 
 from gisapp.core.errors import InputError
 from gisapp.plans.structures import STAND_IN_M
+from gisapp.report.map_styles import base_display
 from gisapp.store.layerstore import LayerMeta, LayerStore
 
 PROJECTED = "EPSG:4547"
@@ -193,10 +194,12 @@ def base_layers(store: LayerStore) -> list[tuple[LayerMeta, str]]:
 
     Classes: ``water`` (a base layer whose features carry ``class``: sea/river/lake, helper C's
     water layers), ``province``/``city``/``district`` (boundaries, matched by id), ``towns``
-    (the town layer). Layers that do not exist are simply absent.
+    (the town layer). Layers that do not exist are simply absent; so are the base layers the map
+    does not draw either (``extra.display`` ``hidden``: the three-city boundaries the structures are
+    built on, drawn again by the delta-wide layers) and label-only layers (names of waters).
     """
     out: list[tuple[LayerMeta, str]] = []
-    metas = {m.id: m for m in store.list()}
+    metas = {m.id: m for m in store.list() if m.kind != "base" or base_display(m) not in ("hidden", "label")}
     for m in sorted(metas.values(), key=lambda m: m.id):
         if m.kind == "base" and ("water" in m.id or "sea" in m.id or "river" in m.id):
             out.append((m, "water"))

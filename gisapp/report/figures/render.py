@@ -123,12 +123,12 @@ def _draw_base(
             continue
         if cls == "water":
             gdf.plot(ax=ax, fc="#cfe3f3", ec="#9cc3e0", lw=0.4, zorder=1)
-            drawn.append("water")
+            drawn += [] if "water" in drawn else ["water"]
             continue
         lw = {"province": 1.0, "city": 0.9, "district": 0.5, "towns": 0.45}[cls]
         colour = {"province": "#777777", "city": "#8a8a8a", "district": "#b0b0b0", "towns": "#b8b8b8"}[cls]
         gdf.boundary.plot(ax=ax, color=colour, lw=lw, zorder=2, linestyle="solid" if cls != "towns" else (0, (3, 2)))
-        drawn.append(cls)
+        drawn += [] if cls in drawn else [cls]
         if cls in ("district", "towns", "city"):
             for _, row in gdf.iterrows():
                 name = (row.get("name_en") if lang == "en" else None) or row.get("short_name") or row.get("name")
