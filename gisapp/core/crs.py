@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-import shapely
 from pyproj import CRS, Geod
 from pyproj.exceptions import CRSError
 
@@ -97,8 +96,3 @@ def geodesic_area_m2(geoms: gpd.GeoSeries) -> np.ndarray:
     return np.array(
         [abs(GEOD.geometry_area_perimeter(g)[0]) if g is not None and not g.is_empty else 0.0 for g in lonlat]
     )
-
-
-def geodesic_length_m(line: shapely.LineString) -> float:
-    """Geodesic length in metres on GRS80 of a lon/lat line."""
-    return float(GEOD.geometry_length(line))

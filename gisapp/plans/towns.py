@@ -34,7 +34,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -596,8 +595,3 @@ def town_lookup(towns: gpd.GeoDataFrame) -> dict[str, str]:
         out[name] = name
         out[short] = name
     return out
-
-
-def towns_frame_to_df(towns: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Return the town attributes without geometry (for tables)."""
-    return pd.DataFrame(towns.drop(columns="geometry"))

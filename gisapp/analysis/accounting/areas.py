@@ -20,7 +20,6 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gisapp.core.crs import PROJECTED, geodesic_area_m2
@@ -57,14 +56,6 @@ def ellipsoidal_m2(geoms_4547: np.ndarray | list[BaseGeometry]) -> np.ndarray:
     return geodesic_area_m2(gpd.GeoSeries(list(arr), crs=PROJECTED))
 
 
-def planar_m2(geoms_4547: np.ndarray | list[BaseGeometry]) -> np.ndarray:
-    """Planar area in m² of geometries given in EPSG:4547 (0 for empty or None)."""
-    arr = np.asarray(geoms_4547, dtype=object)
-    if arr.size == 0:
-        return np.zeros(0)
-    return np.nan_to_num(shapely.area(arr), nan=0.0)
-
-
 def twin_fields(planar: float, ellipsoidal: float, digits: int = 4) -> dict[str, float]:
     """One area in every unit, both methods, as flat fields (CSV-friendly).
 
@@ -82,13 +73,6 @@ def twin_fields(planar: float, ellipsoidal: float, digits: int = 4) -> dict[str,
         **area_fields(ellipsoidal, "ellipsoidal", digits),
         "planar_vs_ellipsoidal_pct": round((planar / ellipsoidal - 1) * 100, 5) if ellipsoidal else 0.0,
     }
-
-
-def twin_of(geom_4547: BaseGeometry | None) -> dict[str, float]:
-    """:func:`twin_fields` of one EPSG:4547 geometry (zeros for None or empty)."""
-    if geom_4547 is None or geom_4547.is_empty:
-        return twin_fields(0.0, 0.0)
-    return twin_fields(float(geom_4547.area), float(ellipsoidal_m2([geom_4547])[0]))
 
 
 def methods_block() -> dict[str, Any]:
