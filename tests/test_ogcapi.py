@@ -192,3 +192,40 @@ def test_ogrinfo_lists_and_reads_the_service(live_server):
     assert "Feature Count: 23" in out
     out = run("-al", "-oo", "PAGE_SIZE=10", f"OAPIF:{live_server}/ogc/collections/zs-towns").stdout
     assert out.count("OGRFeature(zs-towns)") == 23 and "石岐街道" in out
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "shp", "csv", "fgb", "parquet", "kml"])
+def test_items_in_every_writer_format(fmt: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``/ogc/collections/{id}/items?f=<writer>`` gives the page pygeoapi selects, written by the Writer registry."""
+    import pyogrio
+
+    from gisapp.io.writers import WRITERS
+    from gisapp.web import create_app
+
+    client = create_app({"TESTING": True}).test_client()
+    r = client.get(f"/ogc/collections/zs-towns/items?f={fmt}&limit=5&bbox=113.3,22.5,113.4,22.6")
+    writer = WRITERS[fmt]
+    assert r.status_code == 200 and r.headers["Content-Type"] == writer.content_type("utf-8")
+    assert r.headers["Content-Disposition"] == f'attachment; filename="zs-towns{writer.extension}"'
+    path = tmp_path / f"out{writer.extension}"
+    path.write_bytes(r.data)
+    if fmt == "parquet":
+        import geopandas as gpd
+
+        read = gpd.read_parquet(path)
+    else:
+        read = pyogrio.read_dataframe(f"/vsizip/{path}" if fmt == "shp" else path)
+    names = read["Name" if fmt == "kml" else "name"]  # KML keeps the name as <name>
+    assert len(read) == 5 and "石岐街道" in set(names)
+
+
+def test_items_as_a_file_reproject_and_reject_unknown_formats() -> None:
+    from gisapp.web import create_app
+
+    client = create_app({"TESTING": True}).test_client()
+    r = client.get("/ogc/collections/zs-towns/items?f=gpkg&limit=2&crs=http://www.opengis.net/def/crs/EPSG/0/4547")
+    assert r.status_code == 200 and r.headers["Content-Disposition"].endswith('zs-towns_epsg4547.gpkg"')
+    r = client.get("/ogc/collections/zs-towns/items?f=exe")
+    assert r.status_code == 400 and r.json["error"] == "unknown_format"
+    assert r.json["choices"] == ["geojson", "gpkg", "shp", "kml", "csv", "fgb", "parquet"]
+    assert client.get("/ogc/collections/no-such/items?f=gpkg").status_code == 404

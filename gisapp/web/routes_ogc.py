@@ -5,22 +5,30 @@ Landing page ``/ogc/``, ``/ogc/openapi``, ``/ogc/conformance``, ``/ogc/collectio
 ``/ogc/collections/{id}/items`` (``bbox``, ``bbox-crs``, ``crs``, ``limit``, ``offset``, property
 filters) and ``/ogc/collections/{id}/items/{featureId}``; ``?f=json|html`` or the ``Accept``
 header choose the encoding. The standard is implemented by pygeoapi (see :mod:`gisapp.ogcapi`).
+Items are also offered in every format of the Writer registry (``?f=gpkg``, ``shp``, ``kml``, ``csv``,
+``fgb``, ``parquet``, ``geojson``): the same page of features, written by :mod:`gisapp.io.writers`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
+import geopandas as gpd
 import pygeoapi.api as core_api
 import pygeoapi.api.itemtypes as itemtypes_api
-from flask import Blueprint, Response, request
+from flask import Blueprint, Request, Response, request
 from pygeoapi.api import APIRequest
 
 from gisapp.core.bbox import parse_bbox
+from gisapp.core.errors import InputError
+from gisapp.io.formats import export_frame
+from gisapp.io.writers import WRITERS, Writer
+from gisapp.ogcapi.config import CRS84, get_api
 from gisapp.ogcapi.config import conformance as conformance_classes
-from gisapp.ogcapi.config import get_api
 from gisapp.web.context import current_store
 
 URL_PREFIX = "/ogc"
@@ -116,10 +124,69 @@ def schema(collection_id: str) -> Response:
     return _run(core_api.get_collection_schema, collection_id)
 
 
+#: ``f`` values pygeoapi encodes itself; every other name of the Writer registry is written by our writers.
+NATIVE_FORMATS = ("json", "html", "jsonld")
+
+
 @blueprint.get("/collections/<collection_id>/items")
 def items(collection_id: str) -> Response:
-    """Features, paged (``limit`` default 10, max 1000), filtered by ``bbox``/properties, in ``crs``."""
-    return _run(itemtypes_api.get_collection_items, collection_id)
+    """Features, paged (``limit`` default 10, max 1000), filtered by ``bbox``/properties, in ``crs``.
+
+    ``f=json|html`` are pygeoapi's encodings; ``f=`` any name of :data:`gisapp.io.writers.WRITERS`
+    (``geojson``, ``gpkg``, ``shp``, ``kml``, ``csv``, ``fgb``, ``parquet``, and their aliases) gives the
+    same page of features as a file, so OGC offers the same formats as ``/api/export`` and ``/api/overlap``.
+    """
+    fmt = (request.args.get("f") or "").strip().lower()
+    if not fmt or fmt in NATIVE_FORMATS:
+        return _run(itemtypes_api.get_collection_items, collection_id)
+    return _items_as_file(collection_id, WRITERS.get_entry(fmt))
+
+
+def _items_as_file(collection_id: str, writer: Writer) -> Response:
+    """The page of features pygeoapi selects for this request (as GeoJSON in CRS84), written by ``writer``
+    in the requested ``crs`` (default CRS84 = EPSG:4326 lon/lat); metadata from the layer store.
+
+    Raises:
+        InputError: ``invalid_bbox``, ``unknown_crs`` (400); LayerNotFound (404).
+    """
+    out_crs = _crs_name(request.args.get("crs"))
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("f", "crs")] + [("f", "json")]
+    environ = {**request.environ, "QUERY_STRING": urlencode(args)}
+    as_json = Request(environ)
+    _check_bbox(as_json.args.get("bbox"))
+    api = get_api(current_store(), request.host_url.rstrip("/") + request.script_root + URL_PREFIX)
+    headers, status, content = itemtypes_api.get_collection_items(
+        api, APIRequest.from_flask(as_json, api.locales), collection_id
+    )
+    if status >= 400:
+        response = Response(_with_error_members(content), status=status, mimetype="application/json")
+        return response
+    doc = json.loads(content)
+    features = [
+        {**f, "properties": {"id": f.get("id"), **(f.get("properties") or {})}} for f in doc.get("features", [])
+    ]
+    gdf = gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
+    meta = current_store().meta(collection_id)
+    result = export_frame(gdf, meta, writer, out_crs, filters={"ogc_query": request.query_string.decode()[:500]})
+    return Response(
+        result.data,
+        content_type=result.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{result.filename}"'},
+    )
+
+
+def _crs_name(uri: str | None) -> str:
+    """``EPSG:n`` for an OGC CRS URI (``…/EPSG/0/n``; CRS84 and none → ``EPSG:4326``, lon/lat).
+
+    Raises:
+        InputError: ``unknown_crs`` for anything else.
+    """
+    if not uri or uri.rstrip("/").endswith("/CRS84"):
+        return "EPSG:4326"
+    match = re.fullmatch(r"https?://www\.opengis\.net/def/crs/EPSG/0/(\d+)", uri.strip())
+    if not match:
+        raise InputError(f"crs must be an OGC CRS URI such as {CRS84}, not {uri[:80]!r}", code="unknown_crs")
+    return f"EPSG:{match.group(1)}"
 
 
 @blueprint.get("/collections/<collection_id>/items/<item_id>")
