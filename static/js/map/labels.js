@@ -289,6 +289,27 @@ export class LabelEngine {
     return live;
   }
 
+  /**
+   * Boxes (container px) of what floats over the map: the plan's title-and-legend card and the zoom and
+   * scale controls. Labels are not placed under them (the attribution line stays free to overlap).
+   * @returns {{minX: number, minY: number, maxX: number, maxY: number}[]}
+   */
+  _obstacles() {
+    const origin = this.map.getContainer().getBoundingClientRect();
+    const els = [
+      document.getElementById('gisapp-view-card'),
+      ...this.map.getContainer().querySelectorAll('.leaflet-control-zoom, .leaflet-control-scale'),
+    ];
+    const out = [];
+    for (const el of els) {
+      if (!el) continue;
+      const r = el.getBoundingClientRect();
+      if (!r.width || !r.height) continue;
+      out.push({ minX: r.left - origin.left, minY: r.top - origin.top, maxX: r.right - origin.left, maxY: r.bottom - origin.top });
+    }
+    return out;
+  }
+
   /** Place every label of the visible layers (and spread coincident points first). */
   redraw() {
     const t0 = performance.now();
@@ -323,6 +344,7 @@ export class LabelEngine {
     }
     candidates.sort((a, b) => a.lab.priority - b.lab.priority || b.lab.weight - a.lab.weight || (a.key < b.key ? -1 : 1));
     const tree = new RBush();
+    tree.load(this._obstacles()); // no name under the plan's card or the map's controls
     const placed = [];
     const en = this.lang === 'en';
     for (const c of candidates) {
