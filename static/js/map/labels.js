@@ -406,6 +406,7 @@ export class LabelEngine {
       let fallback = null;
       for (const o of options) {
         const b = box(o.cx, o.cy, w, h, o.angle);
+        if (b.minX < 0 || b.minY < 0 || b.maxX > size.x || b.maxY > size.y) continue; // not cut by the map's edge
         if (tree.collides(b)) continue;
         if (!symbols.collides(b)) {
           chosen = { o, b };
