@@ -395,7 +395,7 @@ class FileGdbWriter(Writer):
                 geometry family).
         """
         name = filegdb_name(options.layer)
-        folder = workdir / f"{name}.gdb"
+        folder = workdir / f"{options.layer}.gdb"  # the zip's name: x.gdb.zip holds x.gdb/
         frame = _int32(frame)
         for col in frame.columns:
             if frame[col].dtype == bool:
