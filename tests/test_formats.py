@@ -26,7 +26,7 @@ from gisapp.store.layerstore import LayerStore, read_layer, read_meta
 from tests.helpers import ZHONGSHANGANG, assert_rfc7946, feature_collection, square_4547
 
 CRS_KEYS = ["EPSG:4326", "EPSG:4490", "EPSG:4547", "EPSG:4526", "gcj02", "bd09"]
-FORMAT_KEYS = ["geojson", "gpkg", "shp", "kml", "csv", "fgb", "parquet"]
+FORMAT_KEYS = ["geojson", "gpkg", "shp", "kml", "csv", "fgb", "parquet", "gdb"]
 KML_EXTRA = ["description", "timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude", "visibility"]
 KML_EXTRA += ["drawOrder", "icon"]
 
@@ -41,6 +41,8 @@ def read_back(path: Path, fmt: str, encoding: str = "utf-8") -> gpd.GeoDataFrame
     """Read an exported file as a real client would (pyogrio; GeoParquet through pyarrow)."""
     if fmt == "parquet":
         return gpd.read_parquet(path)
+    if fmt == "gdb":  # the zipped folder, as GDAL 3.6 (Debian 12) opens it: /vsizip/<zip>/<name>.gdb
+        return pyogrio.read_dataframe(f"/vsizip/{path}/{path.name.removesuffix('.gdb.zip')}.gdb")
     if fmt == "shp":
         stem = path.name.removesuffix(".shp.zip")
         gdf = pyogrio.read_dataframe(f"/vsizip/{path}/{stem}.shp")  # encoding from the .cpg
@@ -262,7 +264,7 @@ GCJ_REFERENCE = [
 ]
 
 
-@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "shp", "kml", "csv", "fgb"])
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "shp", "kml", "csv", "fgb", "gdb"])
 def test_gcj02_export_matches_published_reference_points(tmp_path, fmt):
     pts = gpd.GeoDataFrame(
         {"id": ["sh", "sz", "bj"], "name": ["上海", "深圳", "北京"]},
@@ -399,16 +401,18 @@ def test_http_export(client):
 
 
 @pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="ogrinfo not installed (Debian package gdal-bin)")
-@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "shp", "kml", "csv", "fgb"])
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "shp", "kml", "csv", "fgb", "gdb"])
 def test_ogrinfo_reads_every_export(tmp_path, fmt):
     src, meta = read_layer("zs-towns"), read_meta("zs-towns")
     crs = "EPSG:4326" if fmt == "kml" else "EPSG:4547"
     path = _write(formats.export_frame(src, meta, fmt, crs, encoding="gbk" if fmt == "shp" else "utf-8"), tmp_path)
     target = f"/vsizip/{path}" if fmt == "shp" else str(path)
+    if fmt == "gdb":
+        target = f"/vsizip/{path}/{path.name.removesuffix('.gdb.zip')}.gdb"
     args = ["ogrinfo", "-ro", "-al", "-so", target]
     if fmt == "csv":
         args[1:1] = ["-oo", "GEOM_POSSIBLE_NAMES=wkt"]
     out = subprocess.run(args, capture_output=True, text=True, timeout=60, check=True).stdout
     assert "Feature Count: 23" in out
-    if fmt in ("gpkg", "shp", "fgb"):
+    if fmt in ("gpkg", "shp", "fgb", "gdb"):
         assert "4547" in out or "Gauss-Kruger CM 114E" in out

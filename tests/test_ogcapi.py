@@ -227,5 +227,5 @@ def test_items_as_a_file_reproject_and_reject_unknown_formats() -> None:
     assert r.status_code == 200 and r.headers["Content-Disposition"].endswith('zs-towns_epsg4547.gpkg"')
     r = client.get("/ogc/collections/zs-towns/items?f=exe")
     assert r.status_code == 400 and r.json["error"] == "unknown_format"
-    assert r.json["choices"] == ["geojson", "gpkg", "shp", "kml", "csv", "fgb", "parquet"]
+    assert r.json["choices"] == ["geojson", "gpkg", "shp", "kml", "csv", "fgb", "parquet", "gdb"]
     assert client.get("/ogc/collections/no-such/items?f=gpkg").status_code == 404

@@ -26,7 +26,7 @@ from gisapp.io.writers import WRITERS, WriteOptions
 from gisapp.report.overlap_report import REPORTS, overlap_formats
 from tests.helpers import ZHONGSHANGANG, feature_collection, square_4547
 
-WRITER_NAMES = ("geojson", "gpkg", "shp", "kml", "csv", "fgb", "parquet")
+WRITER_NAMES = ("geojson", "gpkg", "shp", "kml", "csv", "fgb", "parquet", "gdb")
 REPORT_NAMES = ("json", "html", "pdf")
 #: key → (extension, media type): the file names and Content-Types clients rely on.
 WRITER_FILES = {
@@ -37,16 +37,17 @@ WRITER_FILES = {
     "csv": (".csv", "text/csv"),
     "fgb": (".fgb", "application/flatgeobuf"),
     "parquet": (".parquet", "application/vnd.apache.parquet"),
+    "gdb": (".gdb.zip", "application/zip"),
 }
-READER_NAMES = ("geojson", "shapefile", "gpkg", "kml", "geoparquet", "dxf", "points", "text")
+READER_NAMES = ("geojson", "shapefile", "gpkg", "filegdb", "kml", "geoparquet", "dxf", "points", "text")
 UNKNOWN_WRITER = {
     "error": "unknown_format",
-    "message": "unknown format 'exe': use one of geojson, gpkg, shp, kml, csv, fgb, parquet",
+    "message": "unknown format 'exe': use one of geojson, gpkg, shp, kml, csv, fgb, parquet, gdb",
     "choices": list(WRITER_NAMES),
 }
 UNKNOWN_OVERLAP = {
     "error": "unknown_format",
-    "message": "unknown format 'exe': use one of geojson, gpkg, shp, kml, csv, fgb, parquet, json, html, pdf",
+    "message": "unknown format 'exe': use one of geojson, gpkg, shp, kml, csv, fgb, parquet, gdb, json, html, pdf",
     "choices": [*WRITER_NAMES, *REPORT_NAMES],
 }
 
@@ -72,20 +73,27 @@ def _format_option(command: str) -> argparse.Action:
 def test_writer_registry_holds_every_format_with_its_extension_and_media_type():
     assert WRITERS.names() == WRITER_NAMES
     assert {k: (w.extension, w.media_type) for k, w in WRITERS.items()} == WRITER_FILES
-    assert [k for k, w in WRITERS.items() if w.multi_layer] == ["gpkg"]
+    assert [k for k, w in WRITERS.items() if w.multi_layer] == ["gpkg", "gdb"]
     assert [k for k, w in WRITERS.items() if not w.binary] == ["geojson", "kml", "csv"]
     assert [k for k, w in WRITERS.items() if w.lonlat_only] == ["kml"]
     assert WRITERS["csv"].content_type("gbk") == "text/csv; charset=gbk"
     assert WRITERS["kml"].content_type("gbk") == "application/vnd.google-earth.kml+xml; charset=utf-8"
     assert WRITERS["gpkg"].content_type("gbk") == "application/geopackage+sqlite3"
-    for alias, key in (("JSON", "geojson"), (" shapefile ", "shp"), ("GeoPackage", "gpkg"), ("geoparquet", "parquet")):
+    for alias, key in (
+        ("JSON", "geojson"),
+        (" shapefile ", "shp"),
+        ("GeoPackage", "gpkg"),
+        ("geoparquet", "parquet"),
+        ("FileGDB", "gdb"),
+    ):
         assert WRITERS.get_entry(alias).key == key
     assert REPORTS.names() == REPORT_NAMES and overlap_formats(documents_only=True) == ("html", "pdf")
 
 
 def test_reader_registry_holds_every_input_format():
     assert READERS.names() == READER_NAMES
-    assert [k for k, r in READERS.items() if r.isolate] == ["shapefile", "gpkg", "kml", "geoparquet", "dxf"]
+    assert [k for k, r in READERS.items() if r.isolate] == ["shapefile", "gpkg", "filegdb", "kml", "geoparquet", "dxf"]
+    assert READERS.get_entry("GDB").key == "filegdb"
     assert name_hints() == {
         ".geojson": "geojson",
         ".json": "geojson",

@@ -17,6 +17,8 @@ kml        ``.kml`` (KML 2.2, LIBKML)       the ``<Document>``'s ``<description>
 csv        ``.csv`` (WKT geometry)          a sidecar ``<file>.meta.json`` (CLI); ``Link`` header (HTTP)
 fgb        ``.fgb`` (FlatGeobuf)            header ``title``/``description`` and layer metadata
 parquet    ``.parquet`` (GeoParquet)        file key-value metadata ``gisapp``
+gdb        ``.gdb.zip`` (Esri File          feature class alias (title) and its ``DOCUMENTATION``
+           Geodatabase, zipped folder)      XML (description and the record as JSON)
 ========== ================================ ===========================================
 
 A writer encodes a frame *as given*: CRS transformation and coordinate rounding happen before
@@ -31,6 +33,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import tempfile
 import unicodedata
 import zipfile
@@ -38,6 +41,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, TypeVar
+from xml.sax.saxutils import escape
 
 import geopandas as gpd
 import numpy as np
@@ -368,6 +372,92 @@ class GeoParquetWriter(Writer):
         return path.read_bytes()
 
 
+class FileGdbWriter(Writer):
+    """Esri File Geodatabase (GDAL's OpenFileGDB driver), a ``<layer>.gdb`` folder zipped.
+
+    One feature class per geometry family: the first of polygons, lines, points is named after the
+    export (``options.layer`` made a valid FileGDB name: letters, digits, ``_``, starting with a
+    letter); the others add ``_line`` / ``_point``. The title becomes the feature class alias and
+    the description and the whole metadata record its ``DOCUMENTATION`` (ArcGIS item metadata).
+    64-bit integers that fit are written as 32-bit Integer (older ArcGIS releases read no other);
+    the names actually used are listed under ``metadata["export"]["layers"]``, and field names
+    GDAL had to change (reserved words such as ``group`` → ``group_``) under ``field_names``.
+    """
+
+    key, title, extension, media_type = "gdb", "Esri File Geodatabase (zipped)", ".gdb.zip", "application/zip"
+    binary, multi_layer = True, True
+
+    def encode(self, frame: gpd.GeoDataFrame, options: WriteOptions, workdir: Path) -> bytes:
+        """See :meth:`Writer.encode`.
+
+        Raises:
+            InputError: ``unsupported_geometry`` for geometry collections (a feature class holds one
+                geometry family).
+        """
+        name = filegdb_name(options.layer)
+        folder = workdir / f"{options.layer}.gdb"  # the zip's name: x.gdb.zip holds x.gdb/
+        frame = _int32(frame)
+        for col in frame.columns:
+            if frame[col].dtype == bool:
+                frame[col] = frame[col].astype(np.int16)
+        kinds = frame.geom_type.fillna("").str.replace("Multi", "", regex=False)
+        if (kinds == "GeometryCollection").any():
+            raise InputError(
+                "a File Geodatabase feature class holds one geometry family: this selection has geometry "
+                "collections (filter it with --where, or choose gpkg)",
+                code="unsupported_geometry",
+            )
+        family = kinds.map({"Polygon": "polygon", "LineString": "line", "Point": "point", "": ""})
+        present = [f for f in ("polygon", "line", "point") if (family == f).any()] or ["polygon"]
+        layers: list[str] = []
+        for i, fam in enumerate(present):
+            part = frame[(family == fam) | ((family == "") & (i == 0))]
+            layer = name if i == 0 else f"{name}_{fam}"
+            md = options.metadata
+            pyogrio.write_dataframe(
+                part,
+                folder,
+                driver="OpenFileGDB",
+                layer=layer,
+                append=bool(layers),
+                promote_to_multi=bool(part.geom_type.fillna("").str.startswith("Multi").any()),
+                layer_options={
+                    "LAYER_ALIAS": str(md.get("title") or options.layer),
+                    "DOCUMENTATION": _gdb_documentation(md),
+                },
+            )
+            layers.append(layer)
+        written = [str(f) for f in pyogrio.read_info(folder, layer=name)["fields"]]
+        columns = [str(c) for c in frame.columns if c != frame.geometry.name]
+        info = options.export_info()
+        info["layers"] = layers
+        info["field_names"] = {c: w for c, w in zip(columns, written) if c != w}
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for p in sorted(folder.iterdir()):
+                zf.write(p, f"{folder.name}/{p.name}")
+        return buf.getvalue()
+
+
+def filegdb_name(layer: str) -> str:
+    """A valid File Geodatabase table name for ``layer``: ``[A-Za-z0-9_]`` and CJK kept, others ``_``,
+    a leading letter (``L_`` prepended otherwise), at most 160 characters (``zs-towns`` → ``zs_towns``)."""
+    name = re.sub(r"[^0-9A-Za-z_\u4e00-\u9fff]", "_", layer) or "layer"
+    if not (name[0].isalpha()):
+        name = "L_" + name
+    return name[:160]
+
+
+def _gdb_documentation(metadata: dict[str, Any]) -> str:
+    """ArcGIS item metadata XML: title, description (:func:`_description`) and the record as JSON."""
+    return (
+        "<metadata><dataIdInfo><idCitation><resTitle>"
+        f"{escape(str(metadata.get('title', '')))}</resTitle></idCitation>"
+        f"<idAbs>{escape(_description(metadata))}</idAbs></dataIdInfo>"
+        f"<gisapp>{escape(json.dumps(metadata, ensure_ascii=False))}</gisapp></metadata>"
+    )
+
+
 #: Every file format on offer, in the order listed to users.
 WRITERS: Registry[Writer] = Registry(
     "format",
@@ -379,8 +469,12 @@ WRITERS: Registry[Writer] = Registry(
         CsvWriter(),
         FlatGeobufWriter(),
         GeoParquetWriter(),
+        FileGdbWriter(),
     ),
     aliases={
+        "filegdb": "gdb",
+        "fgdb": "gdb",
+        "openfilegdb": "gdb",
         "json": "geojson",
         "shapefile": "shp",
         "geopackage": "gpkg",
@@ -528,6 +622,7 @@ __all__ = [
     "ENCODINGS",
     "WRITERS",
     "CsvWriter",
+    "FileGdbWriter",
     "FlatGeobufWriter",
     "GeoJsonWriter",
     "GeoPackageWriter",
@@ -536,6 +631,7 @@ __all__ = [
     "ShapefileWriter",
     "WriteOptions",
     "Writer",
+    "filegdb_name",
     "shapefile_field_names",
     "shapefile_frame",
 ]

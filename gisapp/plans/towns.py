@@ -506,17 +506,68 @@ def check_tessellation(
     return TessellationCheck(gap / 1e6, overlap / 1e6, outside, dev, evidence_outside(towns, evidence))
 
 
+#: 三调 行政区 (XZQ) fields, as named by TD/T 1057-2020《国土调查数据库标准》: 行政区名称, 行政区代码 (12 digits).
+XZQ_NAME_FIELD, XZQ_CODE_FIELD = "XZQMC", "XZQDM"
+
+
+def read_towns_file(path: Path) -> gpd.GeoDataFrame:
+    """Read an official 镇街 layer: any file pyogrio reads, or a File Geodatabase (a ``.gdb`` folder or
+    a zipped one), whose ``XZQ`` (三调 行政区) feature class is taken when it has several polygon layers.
+
+    A geodatabase goes through the upload reader's checks (:func:`gisapp.io.readers.ogr.read_ogr`:
+    streamed extraction with caps, OpenFileGDB only).
+
+    Raises:
+        InputError: ``unreadable_file``, ``invalid_zip``, ``ambiguous_layer`` and the reader's other errors.
+    """
+    from gisapp.io.readers.ogr import read_ogr
+    from gisapp.io.readers.safety import gdb_folder, open_zip
+    from gisapp.store import layercheck
+
+    data: bytes | None = None
+    if path.is_dir() and path.name.lower().endswith(".gdb"):
+        import io
+        import zipfile
+
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+            for member in sorted(path.iterdir()):
+                if member.is_file():
+                    zf.write(member, f"{path.name}/{member.name}")
+        data = buf.getvalue()
+    elif path.suffix.lower() == ".zip" and path.is_file():
+        head = path.read_bytes()
+        if gdb_folder(open_zip(head).namelist()) is not None:
+            data = head
+    if data is None:
+        return layercheck.read_file(path)
+    raw = read_ogr(data, "filegdb", path.name, preferred=("XZQ",))
+    return gpd.GeoDataFrame(raw.properties, geometry=list(raw.geometries), crs=raw.crs)
+
+
+def _column(frame: gpd.GeoDataFrame, name: str) -> str | None:
+    """The column of ``frame`` called ``name`` in any letter case, or None."""
+    return next((str(c) for c in frame.columns if str(c).upper() == name.upper()), None)
+
+
 def replace_towns(
     path: Path, name_field: str = "name", outline: BaseGeometry | None = None
 ) -> tuple[gpd.GeoDataFrame, LayerMeta]:
-    """Read and fully check an official 镇街 layer (Shapefile, GeoPackage, GeoJSON …).
+    """Read and fully check an official 镇街 layer (Shapefile, GeoPackage, GeoJSON, File Geodatabase …).
+
+    A 三调 行政区 layer (XZQ, fields per TD/T 1057-2020《国土调查数据库标准》) needs no field name:
+    with the default ``name_field`` and no ``name`` column, ``XZQMC`` names the units; when
+    ``XZQDM`` is present, a 12-digit code equal to a unit's 统计用区划代码 identifies it first
+    (names are used for the other rows).
 
     Nothing is written here: the caller stores the result (``gisapp towns replace`` does so in
     one transaction with the structures rebuilt from it).
 
     Args:
-        path: a file pyogrio can read; it must declare its CRS (a Shapefile needs its .prj).
-        name_field: the attribute holding the unit name (``石岐街道`` or ``石岐``).
+        path: a file pyogrio can read, or a (zipped) ``.gdb`` folder (:func:`read_towns_file`); it must
+            declare its CRS (a Shapefile needs its .prj).
+        name_field: the attribute holding the unit name (``石岐街道`` or ``石岐``); default ``name``,
+            else ``XZQMC``.
         outline: 中山市 in EPSG:4547 (default: the ``base-city`` layer of the layer store).
 
     Returns:
@@ -535,9 +586,12 @@ def replace_towns(
     """
     from gisapp.store import layercheck
 
-    raw = layercheck.read_file(path)
+    raw = read_towns_file(path)
     if len(raw) == 0:
         raise InputError(f"{path.name} holds no features", code="empty_layer")
+    xzq_name = _column(raw, XZQ_NAME_FIELD)
+    if name_field == "name" and "name" not in raw.columns and xzq_name is not None:
+        name_field = xzq_name
     if name_field not in raw.columns:
         raise InputError(
             f"{path.name} has no field '{name_field}' (fields: {layercheck.named(list(map(str, raw.columns[:-1])))})",
@@ -545,9 +599,14 @@ def replace_towns(
         )
     raw = to_wgs84(raw)
     names = raw[name_field].astype(str).str.strip()
-    layercheck.check_polygons(raw, list(names), path.name)
     facts = load_town_facts()
     by_name = {f.name: f for f in facts} | {f.short_name: f for f in facts}
+    code_field = _column(raw, XZQ_CODE_FIELD)
+    if code_field is not None:
+        by_code = {f.adcode: f.name for f in facts if f.adcode}
+        codes = raw[code_field].astype(str).str.strip()
+        names = names.where(~codes.isin(list(by_code)), codes.map(by_code))
+    layercheck.check_polygons(raw, list(names), path.name)
     unknown = sorted(set(n for n in names if n not in by_name))
     if unknown:
         raise InputError(f"unknown 镇街 names in {path.name}: {layercheck.named(unknown)}", code="unknown_towns")

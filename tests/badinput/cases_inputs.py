@@ -187,6 +187,36 @@ def _star(n: int, lon: float = 10.0, lat: float = 10.0) -> bytes:
     return json.dumps({"type": "Polygon", "coordinates": [pts]}).encode()
 
 
+def _gdb_members(layers: tuple[str, ...] = ("p",)) -> dict[str, bytes]:
+    """The files of a valid File Geodatabase (one parcel per feature class, EPSG:4326), written by GDAL."""
+    import geopandas as gpd
+    import pyogrio
+    import shapely
+
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp) / "p.gdb"
+        for i, name in enumerate(layers):
+            gdf = gpd.GeoDataFrame({"parcel_id": [f"A{i}"]}, geometry=[shapely.Polygon(RING)], crs=4326)
+            pyogrio.write_dataframe(gdf, d, driver="OpenFileGDB", layer=name, append=i > 0)
+        return {p.name: p.read_bytes() for p in sorted(d.iterdir())}
+
+
+def _gdb_zip(members: dict[str, bytes] | None = None, folder: str = "p.gdb", **changes: bytes | None) -> bytes:
+    """A zipped ``.gdb`` folder: a valid geodatabase's files with ``changes`` (name → bytes, None removes)."""
+    files = dict(_gdb_members() if members is None else members)
+    for name, data in changes.items():
+        if data is None:
+            files.pop(name, None)
+        else:
+            files[name] = data
+    return _zip({f"{folder}/{n}" if folder else n: b for n, b in files.items()})
+
+
+def _gdb_feature_table() -> str:
+    """The name of the feature class's table file in :func:`_gdb_members` (the one with a spatial index)."""
+    return next(n.replace(".spx", ".gdbtable") for n in _gdb_members() if n.endswith(".spx"))
+
+
 def _post(name: str, body: bytes, path: str = OVERLAP, item: str = "own", **kw: object) -> HttpCase:
     return HttpCase(name=name, method="POST", path=path, body=body, item=item, **kw)  # type: ignore[arg-type]
 
@@ -519,6 +549,60 @@ def build_cases(port: int = 9, canary: str = "/etc/passwd") -> list[HttpCase | C
     add(_upload("zonal-tiff-huge-declared", "r.tif", _tiff_huge(), ZONAL))
     add(_upload("zonal-empty-file", "r.tif", b"", ZONAL))
     add(HttpCase(name="zonal-no-file", method="POST", path=ZONAL, files={}, form={"x": "1"}))
+
+    # Esri File Geodatabase (zipped .gdb folder; issue 15 §1)
+    table = _gdb_feature_table()
+    good = _gdb_members()
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for n, b in good.items():
+            if n != table:
+                zf.writestr(f"p.gdb/{n}", b)
+        with zf.open(f"p.gdb/{table}", "w", force_zip64=True) as out:
+            out.write(good[table])
+            for _ in range(64):
+                out.write(b"\0" * (1 << 20))
+    add(_upload("gdb-zip-bomb", "p.gdb.zip", bomb.getvalue(), item="2"))
+    add(_upload("gdb-garbage-tables", "p.gdb.zip", _gdb_zip({n: b"\xff" * len(b) for n, b in good.items()})))
+    add(
+        _upload("gdb-truncated-table", "p.gdb.zip", _gdb_zip(**{table: good[table][: len(good[table]) // 3]}), item="6")
+    )
+    add(_upload("gdb-catalog-missing", "p.gdb.zip", _gdb_zip(**{"a00000001.gdbtable": None})))
+    add(_upload("gdb-vrt-as-table", "p.gdb.zip", _gdb_zip(**{table: _ogr_vrt(canary)}), item="1"))
+    add(
+        _upload(
+            "gdb-holding-a-vrt-and-shapefile",
+            "p.gdb.zip",
+            _zip({"p.gdb/x.vrt": _ogr_vrt(canary), **{f"p.gdb/{n}": b for n, b in _shapefile().items()}}),
+            item="1",
+        )
+    )
+    add(_upload("gdb-two-folders", "p.zip", _zip({"a.gdb/gdb": good["gdb"], "b.gdb/gdb": good["gdb"]})))
+    add(_upload("gdb-unsafe-member", "p.gdb.zip", _zip({"../p.gdb/gdb": good["gdb"]}), item="2"))
+    add(_upload("gdb-empty-folder", "p.gdb.zip", _zip({"p.gdb/": b""})))
+    add(_upload("gdb-encrypted", "p.gdb.zip", _zip_method_99({f"p.gdb/{n}": b for n, b in good.items()})))
+    add(_upload("gdb-not-a-zip", "p.gdb.zip", b"this is not a geodatabase", f"{OVERLAP}?input_format=filegdb"))
+    add(_upload("gdb-several-layers", "p.gdb.zip", _gdb_zip(_gdb_members(("a", "b")))))
+    add(_upload("gdb-layer-missing", "p.gdb.zip", _gdb_zip(), f"{OVERLAP}?layer={'L' * 5000}"))
+    add(
+        CliCase(
+            name="cli-gdb-zip-bomb", args=("overlap", "{tmp}/p.gdb.zip"), files={"p.gdb.zip": bomb.getvalue()}, item="2"
+        )
+    )
+    add(
+        CliCase(
+            name="cli-gdb-garbage",
+            args=("overlap", "{tmp}/p.gdb.zip"),
+            files={"p.gdb.zip": _gdb_zip({n: b"\xff" * len(b) for n, b in good.items()})},
+        )
+    )
+    add(
+        CliCase(
+            name="cli-towns-replace-gdb-garbage",
+            args=("towns", "replace", "{tmp}/t.gdb.zip"),
+            files={"t.gdb.zip": _gdb_zip({n: b"\xff" * len(b) for n, b in good.items()})},
+        )
+    )
 
     # the command line
     add(

@@ -14,6 +14,15 @@ the 2023 guide), so the dictionary is always named.
 
 Areas: planar (EPSG:4547) and ellipsoidal (GRS80), m² and 公顷; shares use the rule set's
 ``verdict_area`` method.
+
+三调 地类图斑 layers (DLTB): the field names follow TD/T 1057-2020《国土调查数据库标准》 (the
+database standard of the third national land survey, 第三次全国国土调查): 地类编码 ``DLBM``,
+地类名称 ``DLMC``, 图斑面积 ``TBMJ`` (m², ellipsoidal), 扣除地类面积 ``KCMJ``, 标识码 ``BSM``,
+权属/坐落单位名称 ``QSDWMC``/``ZLDWMC``. A layer with ``DLBM`` and ``TBMJ`` is recognised
+(:func:`dltb_fields`): its class field defaults to ``DLBM``, its dictionary to GB/T 21010-2017
+(the 三调 工作分类 is built on it: 1001 is 铁路用地 there, not 工业用地), and the result adds
+``official_area`` (:func:`official_area`): TBMJ beside the computed ellipsoidal area, with their
+difference, in total, per class and for the 图斑 that differ most.
 """
 
 from __future__ import annotations
@@ -34,6 +43,9 @@ from gisapp.analysis.accounting.results import (
     ClassRow,
     IndustrialTotals,
     LandUseAccounting,
+    OfficialArea,
+    OfficialAreaRow,
+    OfficialFeatureRow,
     ShareRow,
     Shares,
     UnitClassRow,
@@ -46,6 +58,67 @@ from gisapp.core.errors import InputError
 from gisapp.core.frames import polygon_rows
 
 NOT_IN_DICTIONARY = "未收录"
+#: The database standard whose DLTB field names are recognised (see the module docstring).
+DLTB_STANDARD = "TD/T 1057-2020《国土调查数据库标准》 (第三次全国国土调查 地类图斑 DLTB)"
+#: The dictionary a DLTB's DLBM codes belong to (三调 工作分类, built on GB/T 21010-2017).
+DLTB_DICTIONARY = "gbt21010-2017"
+
+
+@dataclass(frozen=True)
+class DltbFields:
+    """The actual column names of a 三调 地类图斑 layer's fields (None where absent).
+
+    Attributes:
+        class_field: 地类编码 DLBM; area_field: 图斑面积 TBMJ (m²); deduction_field: 扣除地类面积 KCMJ;
+        id_field: 标识码 BSM.
+    """
+
+    class_field: str
+    area_field: str
+    deduction_field: str | None
+    id_field: str | None
+
+
+def dltb_fields(columns: Any) -> DltbFields | None:
+    """Recognise a 三调 地类图斑 (DLTB) layer by its fields ``DLBM`` and ``TBMJ`` (any letter case).
+
+    Args:
+        columns: the layer's column names.
+
+    Returns:
+        the fields' actual names, or None when the layer is not a DLTB (either field missing).
+    """
+    by_upper = {str(c).upper(): str(c) for c in columns}
+    if "DLBM" not in by_upper or "TBMJ" not in by_upper:
+        return None
+    return DltbFields(by_upper["DLBM"], by_upper["TBMJ"], by_upper.get("KCMJ"), by_upper.get("BSM"))
+
+
+def resolve_class_field(columns: Any, class_field: str | None, dictionary_id: str | None) -> tuple[str, str | None]:
+    """The class field and dictionary to use: the caller's, else a DLTB's ``DLBM`` and GB/T 21010-2017.
+
+    Args:
+        columns: the land-use layer's column names.
+        class_field: the field the caller named (``--class-field``), or None.
+        dictionary_id: the dictionary the caller named, or None (then the rule set's, or for a DLTB
+            given without ``class_field`` :data:`DLTB_DICTIONARY`).
+
+    Returns:
+        ``(class_field, dictionary_id or None)``.
+
+    Raises:
+        InputError: ``missing_field`` when no class field is named and the layer is not a DLTB.
+    """
+    if class_field:
+        return class_field, dictionary_id
+    dltb = dltb_fields(columns)
+    if dltb is None:
+        raise InputError(
+            "a land-use layer needs --class-field (the column holding the class; "
+            "a 三调 DLTB layer with DLBM and TBMJ needs none)",
+            code="missing_field",
+        )
+    return dltb.class_field, dictionary_id or DLTB_DICTIONARY
 
 
 @dataclass(frozen=True)
@@ -406,7 +479,7 @@ def share_rows(
 
 def landuse_accounting(
     landuse: gpd.GeoDataFrame,
-    class_field: str,
+    class_field: str | None,
     dictionary: Dictionary,
     predicate: IndustrialPredicate,
     line: gpd.GeoDataFrame,
@@ -421,7 +494,7 @@ def landuse_accounting(
 
     Args:
         landuse: land-use polygons (any CRS) with ``class_field`` (codes or names).
-        class_field: the column holding the class.
+        class_field: the column holding the class; None for a 三调 DLTB layer (then ``DLBM``).
         dictionary: the classification of that column.
         predicate: which classes are industrial land.
         line: the control line from :func:`gisapp.analysis.accounting.tables.prepare_line` (EPSG:4547).
@@ -432,11 +505,14 @@ def landuse_accounting(
 
     Returns:
         the :class:`~gisapp.analysis.accounting.results.LandUseAccounting`; its ``shares`` feed
-        :func:`gisapp.analysis.accounting.rules.evaluate_rules` (:meth:`Shares.for_rules`).
+        :func:`gisapp.analysis.accounting.rules.evaluate_rules` (:meth:`Shares.for_rules`). For a
+        三调 DLTB layer (:func:`dltb_fields`) also ``official_area`` (:func:`official_area`).
 
     Raises:
-        InputError: ``missing_field`` when ``class_field`` is absent; ``missing_crs``; ``not_polygons``.
+        InputError: ``missing_field`` when ``class_field`` is absent (or None for a layer that is
+            not a DLTB); ``missing_crs``; ``not_polygons``.
     """
+    class_field, _ = resolve_class_field(landuse.columns, class_field, dictionary.id)
     if class_field not in landuse:
         fields = ", ".join(c for c in landuse.columns if c != landuse.geometry.name)
         raise InputError(f"the land-use layer has no field '{class_field}' (fields: {fields})", code="missing_field")
@@ -462,6 +538,95 @@ def landuse_accounting(
         shares=shares,
         industrial_note=industrial_note,
         industrial_citation=industrial_citation,
+        official_area=official_area(polys, geoms, looked),
+    )
+
+
+def _num(value: Any) -> float:
+    """A numeric attribute as float (text such as ``"1234.5"`` accepted); NaN when not a number."""
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+    return out
+
+
+def official_area(
+    polys: gpd.GeoDataFrame, geoms_4547: np.ndarray, looked: list[tuple[str, str, str]]
+) -> OfficialArea | None:
+    """TBMJ (official 图斑面积) beside the computed GRS80 area of each 图斑, in total and per class.
+
+    Args:
+        polys: the land-use rows (their attributes; a 三调 DLTB when :func:`dltb_fields` finds
+            DLBM and TBMJ).
+        geoms_4547: the same rows' polygons in EPSG:4547 (made valid).
+        looked: per row ``(code, name, status)`` from :func:`lookup`.
+
+    Returns:
+        the :class:`~gisapp.analysis.accounting.results.OfficialArea` (m², 2 decimals; percentages
+        of the computed area, 4 decimals), or None when the layer is not a DLTB. 图斑 whose TBMJ
+        is missing or not a number are counted in ``missing_count`` and left out of the sums.
+    """
+    fields = dltb_fields(polys.columns)
+    if fields is None:
+        return None
+    official = np.array([_num(v) for v in polys[fields.area_field]], dtype=float)
+    computed = ellipsoidal_m2(geoms_4547)
+    ok = np.isfinite(official)
+    ids = [str(v) for v in polys[fields.id_field]] if fields.id_field else [f"#{i + 1}" for i in range(len(polys))]
+    codes = [c for c, _, _ in looked]
+    names = {c: n for c, n, _ in looked}
+
+    def pct(diff: float, base: float) -> float:
+        return round(diff / base * 100, 4) if base > 0 else 0.0
+
+    rows = []
+    for code in sorted(set(codes)):
+        sel = np.array([c == code for c in codes]) & ok
+        off, comp = float(official[sel].sum()), float(computed[sel].sum())
+        rows.append(
+            OfficialAreaRow(
+                code=code,
+                name=names[code],
+                feature_count=int(sel.sum()),
+                official_m2=round(off, 2),
+                ellipsoidal_m2=round(comp, 2),
+                difference_m2=round(off - comp, 2),
+                difference_pct=pct(off - comp, comp),
+            )
+        )
+    diff = official - computed
+    rel = np.where(computed > 0, np.abs(diff) / np.where(computed > 0, computed, 1), 0.0)
+    order = [int(i) for i in np.argsort(-np.where(ok, rel, -1.0), kind="stable") if ok[i]][:10]
+    largest = [
+        OfficialFeatureRow(
+            bsm=ids[i],
+            code=codes[i],
+            official_m2=round(float(official[i]), 2),
+            ellipsoidal_m2=round(float(computed[i]), 2),
+            difference_m2=round(float(diff[i]), 2),
+            difference_pct=pct(float(diff[i]), float(computed[i])),
+        )
+        for i in order
+    ]
+    total_off, total_comp = float(official[ok].sum()), float(computed[ok].sum())
+    deduction = None
+    if fields.deduction_field is not None:
+        kc = np.array([_num(v) for v in polys[fields.deduction_field]], dtype=float)
+        deduction = round(float(np.nansum(kc)), 2)
+    return OfficialArea(
+        area_field=fields.area_field,
+        deduction_field=fields.deduction_field,
+        standard=DLTB_STANDARD,
+        feature_count=int(len(polys)),
+        missing_count=int((~ok).sum()),
+        official_m2=round(total_off, 2),
+        ellipsoidal_m2=round(total_comp, 2),
+        difference_m2=round(total_off - total_comp, 2),
+        difference_pct=pct(total_off - total_comp, total_comp),
+        deduction_m2=deduction,
+        by_class=rows,
+        largest_differences=largest,
     )
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 #: One rule's verdict as :func:`gisapp.analysis.accounting.rules.evaluate_rules` returns it: ``id, kind,
 #: title, title_en, comparison, comparison_zh, threshold, unit, …, verdict, verdict_zh, citation{…},
@@ -307,8 +307,57 @@ class Shares(ResultModel):
         return self.to_json_dict()
 
 
+class OfficialAreaRow(ResultModel):
+    """The official 图斑面积 (TBMJ) of one class beside the computed ellipsoidal area of its 图斑."""
+
+    code: str
+    name: str
+    feature_count: int
+    official_m2: float = Field(description="sum of TBMJ, m² (2 decimals)")
+    ellipsoidal_m2: float = Field(description="sum of the computed GRS80 areas of the same 图斑, m²")
+    difference_m2: float = Field(description="official_m2 - ellipsoidal_m2")
+    difference_pct: float = Field(description="difference_m2 / ellipsoidal_m2 × 100 (4 decimals)")
+
+
+class OfficialFeatureRow(ResultModel):
+    """One 图斑 whose TBMJ differs most from its computed ellipsoidal area."""
+
+    bsm: str = Field(description="the 图斑's 标识码 BSM (or its row number, #n, when the layer has none)")
+    code: str
+    official_m2: float
+    ellipsoidal_m2: float
+    difference_m2: float
+    difference_pct: float
+
+
+class OfficialArea(ResultModel):
+    """The official areas of a 三调 地类图斑 (DLTB) layer against the computed ellipsoidal areas.
+
+    TBMJ is the 图斑面积 the survey computed on the CGCS2000 ellipsoid (and adjusted to the control
+    areas); the computed area is GRS80 geodesic on the geometry as supplied. Differences come from
+    that adjustment, from coordinate rounding and from any editing since the survey.
+    """
+
+    area_field: str = Field(description="the official area field (TBMJ)")
+    deduction_field: str | None = Field(description="the 扣除地类面积 field (KCMJ) when present")
+    standard: str = Field(description="the database standard the field names follow")
+    feature_count: int
+    missing_count: int = Field(description="图斑 without a usable TBMJ (left out of the sums)")
+    official_m2: float
+    ellipsoidal_m2: float
+    difference_m2: float
+    difference_pct: float
+    deduction_m2: float | None = Field(description="sum of KCMJ, m² (None without the field)")
+    by_class: list[OfficialAreaRow]
+    largest_differences: list[OfficialFeatureRow] = Field(description="up to 10 图斑, largest |difference_pct| first")
+
+
 class LandUseAccounting(ResultModel):
-    """Land-use classes against a line (:func:`gisapp.analysis.accounting.landuse.landuse_accounting`)."""
+    """Land-use classes against a line (:func:`gisapp.analysis.accounting.landuse.landuse_accounting`).
+
+    ``official_area`` is present only for a 三调 地类图斑 layer (fields DLBM and TBMJ); it is left
+    out of the JSON otherwise, so the keys of other layers' results are unchanged.
+    """
 
     dictionary: dict[str, Any] = Field(description="the dictionary's summary (Dictionary.summary())")
     predicate: dict[str, Any] = Field(description="which classes count as industrial (IndustrialPredicate.to_dict())")
@@ -323,6 +372,14 @@ class LandUseAccounting(ResultModel):
     shares: Shares
     industrial_note: str = Field(default="", description="the rule set's note on what counts as industrial")
     industrial_citation: dict[str, Any] | None = None
+    official_area: OfficialArea | None = None
+
+    @model_serializer(mode="wrap")
+    def _drop_absent_official_area(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        out: dict[str, Any] = handler(self)
+        if out.get("official_area") is None:
+            out.pop("official_area", None)
+        return out
 
 
 class AccountingReport(LineAccounting):

@@ -26,7 +26,8 @@ SUPPLIED = "supplied"
 
 
 def read_vector(data: bytes | str | Path, what: str) -> gpd.GeoDataFrame:
-    """Read polygons supplied by a user: GeoJSON text/bytes, or a file path (GeoJSON, GeoPackage, Shapefile).
+    """Read polygons supplied by a user: GeoJSON text/bytes, or a file path (GeoJSON, GeoPackage, Shapefile,
+    zipped File Geodatabase: its ``DLTB`` feature class when it has several polygon layers).
 
     A path is opened only by GDAL's GeoPackage or Shapefile driver (the process-wide policy of
     :mod:`gisapp.io.gdalpolicy` has no VRT driver and no network), and a GeoPackage's schema is
@@ -50,6 +51,12 @@ def read_vector(data: bytes | str | Path, what: str) -> gpd.GeoDataFrame:
             raise InputError(f"no such file: {data}", code="missing_file")
         if data.suffix.lower() in (".geojson", ".json"):
             return parse_geojson_parcels(data.read_bytes()).parcels
+        if data.suffix.lower() == ".zip" and _is_filegdb_zip(data.read_bytes()):  # 三调: its DLTB layer
+            from gisapp.io.readers.ogr import read_ogr
+
+            raw = read_ogr(data.read_bytes(), "filegdb", data.name, preferred=("DLTB",))
+            frame = gpd.GeoDataFrame(raw.properties, geometry=list(raw.geometries), crs=raw.crs)
+            return to_wgs84(frame)
         label = f"the {what} {data.name}"
         if data.suffix.lower() == ".gpkg":
             check_gpkg(data, label)
@@ -61,6 +68,13 @@ def read_vector(data: bytes | str | Path, what: str) -> gpd.GeoDataFrame:
             raise InputError(f"cannot read {label}: {msg}", code="unreadable_file") from exc
         return to_wgs84(gdf)
     return parse_geojson_parcels(data).parcels
+
+
+def _is_filegdb_zip(data: bytes) -> bool:
+    """True when ``data`` is a zip holding a ``.gdb`` folder (:func:`gisapp.io.readers.safety.gdb_folder`)."""
+    from gisapp.io.readers.safety import gdb_folder, open_zip
+
+    return gdb_folder(open_zip(data).namelist()) is not None
 
 
 def _context(
@@ -117,8 +131,10 @@ def report(
         progress: user-reported figures (see :func:`gisapp.analysis.accounting.rules.evaluate_rules`).
         line: a control line to use instead of the stored layer (GeoJSON or a file path).
         landuse_data: a land-use layer (GeoJSON or a file path) with ``class_field``.
-        class_field: the class column of the land-use layer (required with ``landuse_data``).
-        dictionary_id: the land-use dictionary (default: the rule set's).
+        class_field: the class column of the land-use layer (required with ``landuse_data``, except
+            for a 三调 DLTB layer: then ``DLBM``, see :func:`gisapp.analysis.accounting.landuse.resolve_class_field`).
+        dictionary_id: the land-use dictionary (default: the rule set's; GB/T 21010-2017 for a DLTB
+            layer given without ``class_field``).
         industrial_codes: code prefixes that override the rule set's industrial predicate.
 
     Returns:
@@ -133,13 +149,11 @@ def report(
     structure, sid = _structure(ruleset, structure_id, store)
     lu = None
     if landuse_data is not None:
-        if not class_field:
-            raise InputError(
-                "a land-use layer needs --class-field (the column holding the class)", code="missing_field"
-            )
+        lu_frame = read_vector(landuse_data, "land-use layer")
+        class_field, dictionary_id = landuse.resolve_class_field(lu_frame.columns, class_field, dictionary_id)
         dictionary = landuse.load_dictionary(dictionary_id or ruleset.landuse_dictionary)
         lu = landuse.landuse_accounting(
-            read_vector(landuse_data, "land-use layer"),
+            lu_frame,
             class_field,
             dictionary,
             landuse.predicate_for(ruleset, dictionary, industrial_codes),

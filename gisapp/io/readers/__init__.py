@@ -23,6 +23,7 @@ format                    key         recognised by                             
 GeoJSON                   geojson     text starting with ``{``; ``.geojson/.json``   :mod:`.geojson`
 zipped Shapefile          shapefile   zip holding a ``.shp``                         :mod:`.shapefile`
 GeoPackage                gpkg        ``SQLite format 3`` header; ``.gpkg``          :mod:`.ogr`
+Esri File Geodatabase     filegdb     zip holding a ``.gdb`` folder                  :mod:`.ogr`
 KML / KMZ                 kml         ``<kml``; zip holding a ``.kml``               :mod:`.ogr`
 GeoParquet                geoparquet  ``PAR1`` header; ``.parquet``                  :mod:`.parquet`
 DXF                       dxf         ``0 SECTION`` header; ``.dxf``                 :mod:`.dxf`
@@ -177,7 +178,7 @@ def read_input(
         filename: the original file name, used as a hint for the format (``.zip``, ``.dxf`` …).
         fmt: force a format (a key of :data:`gisapp.io.readers.readers.READERS`); default: detected
             (:func:`gisapp.io.readers.sniff.detect_format`).
-        layer: layer name for multi-layer sources (GeoPackage, KML folders, DXF layer).
+        layer: layer name for multi-layer sources (GeoPackage, FileGDB feature class, KML folders, DXF layer).
         limits: bounds for this request (:class:`gisapp.core.limits.Limits`; default
             :data:`gisapp.core.limits.DEFAULT_LIMITS`).
 

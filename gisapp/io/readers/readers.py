@@ -89,6 +89,12 @@ def _gpkg(data: bytes, o: ReadOptions) -> RawInput:
     return read_ogr(data, "gpkg", o.filename, o.layer, limits=o.limits)
 
 
+def _filegdb(data: bytes, o: ReadOptions) -> RawInput:
+    from gisapp.io.readers.ogr import read_ogr
+
+    return read_ogr(data, "filegdb", o.filename, o.layer, limits=o.limits)
+
+
 def _kml(data: bytes, o: ReadOptions) -> RawInput:
     from gisapp.io.readers.ogr import read_ogr
 
@@ -128,6 +134,14 @@ READERS: Registry[Reader] = Registry(
         ),
         Reader("gpkg", "GeoPackage", (".gpkg",), ("application/geopackage+sqlite3",), _gpkg, isolate=True),
         Reader(
+            "filegdb",
+            "Esri File Geodatabase (zipped .gdb folder)",
+            (".gdb.zip",),
+            ("application/zip", "application/x-zip-compressed"),
+            _filegdb,
+            isolate=True,
+        ),
+        Reader(
             "kml",
             "KML / KMZ",
             (".kml", ".kmz"),
@@ -147,13 +161,14 @@ READERS: Registry[Reader] = Registry(
         Reader("points", "boundary points (界址点) CSV/TXT", (".csv", ".txt"), ("text/csv", "text/plain"), _points),
         Reader("text", "pasted coordinates or WKT", (), ("text/plain",), _points),
     ),
+    aliases={"gdb": "filegdb", "fgdb": "filegdb", "openfilegdb": "filegdb"},
     code="unknown_format",
 )
 
 
 def name_hints() -> dict[str, str]:
     """``{extension: reader key}`` for detection by file name (zips excluded: their content decides)."""
-    return {ext: r.key for r in READERS.values() for ext in r.extensions if ext != ".zip"}
+    return {ext: r.key for r in READERS.values() for ext in r.extensions if not ext.endswith(".zip")}
 
 
 __all__ = ["READERS", "ReadOptions", "Reader", "name_hints"]

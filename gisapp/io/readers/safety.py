@@ -264,3 +264,80 @@ def check_driver(path: Path, layer: str | None, expected: tuple[str, ...], label
             code="unsupported_format",
             status=415,
         )
+
+
+#: File names inside a File Geodatabase folder (``a00000001.gdbtable``, ``.gdbtablx``, ``.gdbindexes``,
+#: ``.spx``, ``.atx``, ``.freelist``, ``gdb``, ``timestamps``); anything else in the folder is skipped.
+_GDB_MEMBER = re.compile(r"^(a[0-9a-f]{8}\.[a-z]{2,12}|gdb|timestamps)$", re.I)
+
+
+def gdb_folder(names: list[str]) -> str | None:
+    """The ``.gdb`` folder a zip's member names hold (``""`` when the folder's files are at the top level).
+
+    Args:
+        names: the zip's member names (``/``-separated).
+
+    Returns:
+        the folder's path inside the zip (``"survey.gdb"``, ``"data/survey.gdb"``), ``""`` for a
+        geodatabase zipped without its folder (``gdb`` and ``a00000001.gdbtable`` at the top), or
+        None when the zip holds no File Geodatabase.
+
+    Raises:
+        InputError: ``invalid_zip`` when the zip holds several ``.gdb`` folders.
+    """
+    folders = set()
+    for raw in names:
+        parts = PurePosixPath(raw.replace("\\", "/")).parts
+        for i, part in enumerate(parts[:-1] if not raw.endswith("/") else parts):
+            if part.lower().endswith(".gdb"):
+                folders.add("/".join(parts[: i + 1]))
+                break
+    if len(folders) > 1:
+        listed = ", ".join(sorted(folders))[:200]
+        raise InputError(f"the zip holds several .gdb folders ({listed}): send one per file", code="invalid_zip")
+    if folders:
+        return folders.pop()
+    top = {n.lower() for n in names if "/" not in n.strip("/")}
+    return "" if "gdb" in top and "a00000001.gdbtable" in top else None
+
+
+def extract_gdb(data: bytes, target: Path, limits: Limits | None = None) -> Path:
+    """Extract the File Geodatabase a zip holds into the folder ``target`` (created), counting every byte.
+
+    Only the folder's own files are written (names as :data:`_GDB_MEMBER`: ``a…….gdbtable`` and
+    its index files, ``gdb``, ``timestamps``); sub-folders, hidden and other files are skipped, so
+    nothing but the geodatabase reaches GDAL.
+
+    Returns:
+        ``target``.
+
+    Raises:
+        InputError: ``invalid_zip`` (no ``.gdb`` folder, several, damaged, unsafe names, no table
+            files), ``zip_too_large`` (413) as soon as a bound is passed.
+    """
+    lim = resolve(limits)
+    zf = open_zip(data, lim)
+    infos = zf.infolist()
+    folder = gdb_folder([i.filename for i in infos])
+    if folder is None:
+        raise InputError("the zip holds no .gdb folder (a File Geodatabase)", code="invalid_zip")
+    budget = _Budget(len(data), lim)
+    target.mkdir(parents=True, exist_ok=True)
+    written = 0
+    prefix = folder + "/" if folder else ""
+    for info in infos:
+        raw = info.filename.replace("\\", "/")
+        if info.is_dir() or not raw.startswith(prefix):
+            continue
+        rest = raw[len(prefix) :]
+        if "/" in rest or not _GDB_MEMBER.match(rest):
+            continue
+        path = target / rest.lower()
+        if path.exists():
+            raise InputError(f"the zip holds two files named {rest!r}", code="invalid_zip")
+        with open(path, "wb") as out:
+            _stream(zf, info, budget, out)
+        written += rest.lower().endswith(".gdbtable")
+    if not written:
+        raise InputError(f"the .gdb folder {folder or '(top level)'} holds no tables", code="invalid_zip")
+    return target

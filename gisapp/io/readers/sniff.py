@@ -13,9 +13,11 @@ _DXF_RE = re.compile(rb"^\s*0\s*\r?\n\s*(SECTION|\$ACADVER)", re.S)
 
 
 def _zip_kind(data: bytes, limits: Limits | None) -> str:
-    from gisapp.io.readers.safety import open_zip
+    from gisapp.io.readers.safety import gdb_folder, open_zip
 
     names = [n.lower() for n in open_zip(data, limits).namelist()]
+    if gdb_folder(names) is not None:
+        return "filegdb"
     for suffix, kind in ((".shp", "shapefile"), (".kml", "kml"), (".gpkg", "gpkg"), (".dxf", "dxf")):
         if any(n.endswith(suffix) for n in names):
             return kind
@@ -23,7 +25,7 @@ def _zip_kind(data: bytes, limits: Limits | None) -> str:
         if any(n.endswith(suffix) for n in names):
             return "geojson"
     raise InputError(
-        "the zip holds no .shp, .kml, .gpkg, .dxf or .geojson file "
+        "the zip holds no .shp, .kml, .gpkg, .dxf or .geojson file and no .gdb folder "
         "(a Shapefile needs at least .shp, .shx and .dbf, and its .prj)",
         code="invalid_zip",
     )
@@ -32,7 +34,8 @@ def _zip_kind(data: bytes, limits: Limits | None) -> str:
 def detect_format(data: bytes, filename: str | None = None, limits: Limits | None = None) -> str:
     """Return the format of a submission: a key of :data:`gisapp.io.readers.readers.READERS`.
 
-    Content wins over the file name: a zip is opened and its members decide; ``SQLite format 3``
+    Content wins over the file name: a zip is opened and its members decide (a ``.gdb`` folder
+    is a File Geodatabase); ``SQLite format 3``
     is a GeoPackage, ``PAR1`` a (Geo)Parquet file, ``<kml`` KML, a DXF group-code header DXF,
     ``{``/``[`` GeoJSON, ``[地块坐标]`` a boundary-point exchange file. Other text is a
     boundary-point list or pasted coordinates. Without a file name, undecodable bytes are
