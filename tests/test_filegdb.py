@@ -160,6 +160,16 @@ def test_overlap_api_and_cli_read_a_gdb(client, survey, tmp_path, capsys):
     path.write_bytes(survey)
     assert main(["overlap", str(path)]) == 2
     assert "choose one with layer=" in capsys.readouterr().err
+    # an unzipped .gdb folder is read the same way (zipped in memory, then the upload's checks)
+    folder = tmp_path / "unzipped" / "dltb.gdb"
+    folder.parent.mkdir()
+    with zipfile.ZipFile(io.BytesIO(gdb_zip({"DLTB": dltb_frame()}))) as zf:
+        zf.extractall(folder.parent)
+    found = [p for p in folder.parent.rglob("*.gdb") if p.is_dir()]
+    assert len(found) == 1
+    assert main(["overlap", str(found[0]), "--target", "zs-towns", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["summary"]["parcel_count"] == 5 and doc["input"]["format"] == "filegdb"
 
 
 # --------------------------------------------------------------------------- writing

@@ -95,7 +95,11 @@ def cmd_overlap(args: argparse.Namespace) -> int:
         "store": store_of(args),
     }
     data = read_input(args.parcels)
-    filename = None if args.parcels == "-" else Path(args.parcels).name
+    filename = (
+        None
+        if args.parcels == "-"
+        else Path(args.parcels).name + (".zip" if args.parcels.rstrip("/").lower().endswith(".gdb") else "")
+    )
     if args.dask:
         from gisapp.analysis.overlap import dask_overlap_check
 

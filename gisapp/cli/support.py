@@ -25,10 +25,15 @@ def write_output(text: str, output: str | None) -> None:
 
 
 def read_input(path: str) -> bytes:
-    """Read a file's bytes (``-`` = stdin); raise InputError ``missing_file`` when absent."""
+    """Read a file's bytes (``-`` = stdin; a ``.gdb`` folder is zipped in memory, as its upload would be);
+    raise InputError ``missing_file`` when absent."""
     if path == "-":
         return sys.stdin.buffer.read()
     p = Path(path)
+    if p.is_dir() and p.name.lower().endswith(".gdb"):
+        from gisapp.io.readers.safety import zip_gdb_folder
+
+        return zip_gdb_folder(p)
     if not p.is_file():
         raise InputError(f"no such file: {path}", code="missing_file")
     return p.read_bytes()

@@ -521,20 +521,12 @@ def read_towns_file(path: Path) -> gpd.GeoDataFrame:
         InputError: ``unreadable_file``, ``invalid_zip``, ``ambiguous_layer`` and the reader's other errors.
     """
     from gisapp.io.readers.ogr import read_ogr
-    from gisapp.io.readers.safety import gdb_folder, open_zip
+    from gisapp.io.readers.safety import gdb_folder, open_zip, zip_gdb_folder
     from gisapp.store import layercheck
 
     data: bytes | None = None
     if path.is_dir() and path.name.lower().endswith(".gdb"):
-        import io
-        import zipfile
-
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
-            for member in sorted(path.iterdir()):
-                if member.is_file():
-                    zf.write(member, f"{path.name}/{member.name}")
-        data = buf.getvalue()
+        data = zip_gdb_folder(path)
     elif path.suffix.lower() == ".zip" and path.is_file():
         head = path.read_bytes()
         if gdb_folder(open_zip(head).namelist()) is not None:

@@ -341,3 +341,23 @@ def extract_gdb(data: bytes, target: Path, limits: Limits | None = None) -> Path
     if not written:
         raise InputError(f"the .gdb folder {folder or '(top level)'} holds no tables", code="invalid_zip")
     return target
+
+
+def zip_gdb_folder(path: Path) -> bytes:
+    """A ``.gdb`` folder on disk as the zip an upload of it would be (stored, not compressed), so a
+    folder goes through the same reader and checks as a zipped geodatabase.
+
+    Args:
+        path: the ``.gdb`` folder (its files only; sub-folders are not part of a File Geodatabase).
+
+    Raises:
+        InputError: ``missing_file`` when ``path`` is not a folder.
+    """
+    if not path.is_dir():
+        raise InputError(f"no such folder: {path.name}", code="missing_file")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        for member in sorted(path.iterdir()):
+            if member.is_file():
+                zf.write(member, f"{path.name}/{member.name}")
+    return buf.getvalue()
