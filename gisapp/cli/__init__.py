@@ -174,7 +174,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "--threads must be at least 2 (one thread stays free for health checks)", code="invalid_setting"
         )
     host_for_links = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
-    base_url = args.base_url or settings_of(args).base_url or f"http://{host_for_links}:{args.port}"
+    configured = settings_of(args).base_url
+    base_url = args.base_url or configured or f"http://{host_for_links}:{args.port}"
     app = create_app(
         {"GISAPP_TILES": args.tiles, "GISAPP_BASE_URL": base_url, "GISAPP_MAX_ANALYSES": max(1, args.threads - 1)}
     )
@@ -182,7 +183,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"gisapp map server: {base_url}/   (API: {base_url}/api/layers; listening on {args.host}:{args.port})",
         flush=True,
     )
-    if args.host in ("0.0.0.0", "::") and not (args.base_url or settings_of(args).base_url):
+    if args.host in ("0.0.0.0", "::") and not (args.base_url or configured):
         print(
             "note: links are written for 127.0.0.1; set --base-url http://<this machine>:PORT for other machines",
             file=sys.stderr,

@@ -11,31 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from gisapp.cli.support import read_input, store_of
+from gisapp.cli.support import read_input, store_of, write_atomic
 from gisapp.store.layerstore import LayerMeta
 
 
 def format_metavar(names: tuple[str, ...]) -> str:
     """``{a,b,c}``: how ``--help`` lists the formats on offer (as argparse shows choices)."""
     return "{" + ",".join(names) + "}"
-
-
-def _write_atomic(data: bytes, target: Path) -> None:
-    """Write ``data`` to ``target`` through a temporary file in the same directory."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -88,10 +74,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         return 0
     if not target.parent.exists():
         raise InputError(f"no such directory: {target.parent}", code="missing_directory")
-    _write_atomic(result.data, target)
+    write_atomic(result.data, target)
     if fmt.key == "csv":
         sidecar = target.with_name(target.name + ".meta.json")
-        _write_atomic(json.dumps(result.metadata, ensure_ascii=False, indent=2).encode("utf-8"), sidecar)
+        write_atomic(json.dumps(result.metadata, ensure_ascii=False, indent=2).encode("utf-8"), sidecar)
     note = f" — {result.metadata['export']['warning']}" if result.metadata["export"]["warning"] else ""
     print(f"wrote {target} ({len(gdf)} features, {fmt.title}, {formats.describe_crs(out_crs)}){note}", file=sys.stderr)
     return 0

@@ -17,33 +17,17 @@ place), so a failure leaves no half file.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from gisapp.cli.export import format_metavar
-from gisapp.cli.support import read_input, store_of
+from gisapp.cli.support import read_input, store_of, write_atomic
 from gisapp.core.errors import InputError
 from gisapp.core.limits import CLI_LIMITS
 
 #: File-name endings that are not a writer's own extension.
 _OTHER_SUFFIXES = {".geoparquet": "parquet", ".htm": "html"}
-
-
-def write_atomic(body: bytes, path: str) -> None:
-    """Write ``body`` to ``path`` through a temporary file in the same directory and a rename."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(body)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def suffix_formats() -> dict[str, str]:

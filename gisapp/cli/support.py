@@ -5,7 +5,9 @@ the other way round, so the CLI modules form no import cycle)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 from gisapp.core.errors import InputError
@@ -22,6 +24,21 @@ def write_output(text: str, output: str | None) -> None:
         print(f"wrote {output}", file=sys.stderr)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def write_atomic(data: bytes, path: str | Path) -> None:
+    """Write ``data`` to the file ``path`` (parent folders created) through a temporary file in the same
+    folder and a rename, so a failed command never leaves a half-written output."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def read_input(path: str) -> bytes:

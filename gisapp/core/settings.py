@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -122,11 +122,6 @@ class Settings:
             if isinstance(s.default, Path) and not isinstance(values[s.attr], Path):
                 values[s.attr] = _path(str(values[s.attr]))
         return cls(**values)
-
-    def as_config(self) -> dict[str, Any]:
-        """The settings as ``{name: value}`` (Flask config keys)."""
-        by_attr = {s.attr: s.name for s in SETTINGS}
-        return {by_attr[f.name]: getattr(self, f.name) for f in fields(self)}
 
 
 def settings_table() -> str:

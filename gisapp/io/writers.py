@@ -89,6 +89,21 @@ class WriteOptions:
         return info
 
 
+def describe_format(entry: Any, **flags: Any) -> dict[str, Any]:
+    """A format on offer as JSON: ``key``, ``name`` (its title), ``extension``, ``media_type``, then ``flags``.
+
+    Args:
+        entry: a :class:`Writer` or a report writer (anything with ``key``, ``title``, ``extension``, ``media_type``).
+    """
+    return {
+        "key": entry.key,
+        "name": entry.title,
+        "extension": entry.extension,
+        "media_type": entry.media_type,
+        **flags,
+    }
+
+
 class Writer(ABC):
     """A file format users can ask for, and how to write a frame in it.
 
@@ -163,15 +178,7 @@ class Writer(ABC):
 
     def describe(self) -> dict[str, Any]:
         """The format as JSON (``/api/export/formats``): key, name, extension, media type, flags."""
-        return {
-            "key": self.key,
-            "name": self.title,
-            "extension": self.extension,
-            "media_type": self.media_type,
-            "binary": self.binary,
-            "lonlat_only": self.lonlat_only,
-            "multi_layer": self.multi_layer,
-        }
+        return describe_format(self, binary=self.binary, lonlat_only=self.lonlat_only, multi_layer=self.multi_layer)
 
     def __repr__(self) -> str:
         """``<Writer gpkg>``."""

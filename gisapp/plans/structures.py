@@ -97,6 +97,7 @@ __all__ = [
     "definition_files",
     "element_lists",
     "load_definition",
+    "related_layers",
 ]
 
 #: A point feature whose ``uncertainty_m`` is at least this (m) is a stand-in for a whole town,
@@ -320,3 +321,12 @@ def _compile(
         },
     )
     return gdf, meta
+
+
+def related_layers(metas: list[LayerMeta]) -> list[str]:
+    """Layers that belong to a plan's view besides its structure layers: the ``related_layers`` its
+    zone files name (``meta.extra``; e.g. the industrial plan's red line), in file order, once each."""
+    out: list[str] = []
+    for m in metas:
+        out += [x for x in (m.extra or {}).get("related_layers", []) if x not in out]
+    return out

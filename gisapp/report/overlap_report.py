@@ -47,7 +47,7 @@ from gisapp.core import paths
 from gisapp.core.crs import PROJECTED, WGS84
 from gisapp.core.crsinfer import PROJECTED_CRS, WGS84_CRS, transform_geoms
 from gisapp.core.registry import Registry, UnknownName
-from gisapp.io.writers import WRITERS, Writer
+from gisapp.io.writers import WRITERS, Writer, describe_format
 from gisapp.store.layerstore import LayerStore
 
 #: Most parcel rows printed in a report table, and most parcels drawn on its map.
@@ -155,13 +155,7 @@ class ReportWriter:
 
     def describe(self) -> dict[str, Any]:
         """The format as JSON: key, name, extension, media type, document."""
-        return {
-            "key": self.key,
-            "name": self.title,
-            "extension": self.extension,
-            "media_type": self.media_type,
-            "document": self.document,
-        }
+        return describe_format(self, document=self.document)
 
 
 def _json(result: Any, info: dict[str, Any], store: LayerStore) -> bytes:

@@ -59,8 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.json_provider_class = _BoundedJSONProvider
     app.json = _BoundedJSONProvider(app)
-    settings = Settings.load(config)
-    app.config.update(settings.as_config())
+    settings = Settings.load(config)  # the app's settings live in app.extensions, not copied into app.config
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_mb * 1024 * 1024
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False

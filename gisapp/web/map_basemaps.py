@@ -4,7 +4,7 @@
   coast, cities, districts) on a paper background. Nothing is fetched from outside.
 * ``osm``: OpenStreetMap's standard tiles (WGS 84 / Web Mercator), online.
 * ``tianditu``: 天地图 vector map and labels (CGCS2000 ≈ WGS 84), online, offered only when a key is
-  configured: ``app.config["GISAPP_TIANDITU_KEY"]`` or the environment variable ``GISAPP_TIANDITU_KEY``
+  configured: the setting ``GISAPP_TIANDITU_KEY`` (``create_app`` config or the environment, :mod:`gisapp.core.settings`)
   (never from the repository).
 * ``amap``: 高德 AMap tiles, online, in **GCJ-02**: when it is chosen the browser shifts every vector
   layer (and the cursor, measurements and drawn polygons back) with the vendored ``gcoord`` library,

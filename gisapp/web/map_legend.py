@@ -17,8 +17,8 @@ import numpy as np
 import shapely
 
 from gisapp.core import paths
+from gisapp.plans.structures import related_layers
 from gisapp.report import map_styles as st
-from gisapp.store.layerstore import LayerMeta
 from gisapp.web.map_layers import DisplayLayer, StoreView
 from gisapp.web.map_text import TEMPLATES
 
@@ -259,15 +259,6 @@ def defs_html() -> str:
 DEFAULT_PLAN = "zhongshan-services-2021-2025"
 
 
-def related_layers(metas: list[LayerMeta]) -> list[str]:
-    """Layers that belong to a plan's view besides its structure layers: the ``related_layers`` its
-    zone files name (``meta.extra``; e.g. the industrial plan's red line), in file order, once each."""
-    out: list[str] = []
-    for m in metas:
-        out += [x for x in (m.extra or {}).get("related_layers", []) if x not in out]
-    return out
-
-
 def plan_id(plan_file: str) -> str:
     """A plan's id: its file name without ``.txt`` (``zhongshan-services-2021-2025``)."""
     return plan_file.removesuffix(".txt")
@@ -399,7 +390,7 @@ def plan_views(view: StoreView) -> list[dict[str, Any]]:
     """One thematic view (专题图) per plan of the store, the way the plan's own structure figure shows it.
 
     A plan's layers are the ``kind == "structure"`` layers whose ``meta.plan`` is the plan's file
-    (plus its :func:`related_layers`); its city is the ``base-prd-city`` (else ``base-city``) feature holding most of its
+    (plus its :func:`gisapp.plans.structures.related_layers`); its city is the ``base-prd-city`` (else ``base-city``) feature holding most of its
     features; its reference layers are the ``towns`` layers whose extent lies in that city (Zhongshan's
     镇街), drawn lightly under the structure (other cities: the base district boundaries).
 

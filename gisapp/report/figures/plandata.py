@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 
 from gisapp.core.errors import InputError
-from gisapp.plans.structures import STAND_IN_M
+from gisapp.plans.structures import STAND_IN_M, related_layers
 from gisapp.report.map_styles import base_display
 from gisapp.store.layerstore import LayerMeta, LayerStore
 
@@ -144,7 +144,7 @@ def load_plan(plan_id: str, store: LayerStore) -> PlanData:
         raise InputError(f"unknown plan {plan_id[:80]!r}; plans: {known}", code="unknown_plan", status=404)
     metas.sort(key=lambda m: m.id)
     city = plan_city(metas, store)
-    extra_ids = {x for m in metas for x in (m.extra or {}).get("related_layers", [])}
+    extra_ids = set(related_layers(metas))
     metas += [m for m in store.list() if m.id in extra_ids]
     layers: list[PlanLayer] = []
     stand_ins: list[StandIn] = []
