@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gisapp.cli.export import format_metavar
-from gisapp.cli.support import read_input, store_of, write_atomic
+from gisapp.cli.support import read_input, store_of, write_atomic, write_output
 from gisapp.core.errors import InputError
 from gisapp.core.limits import CLI_LIMITS
 
@@ -110,8 +110,7 @@ def cmd_overlap(args: argparse.Namespace) -> int:
     elif not out.text:
         sys.stdout.buffer.write(out.body)
     else:
-        text = out.body.decode("utf-8")
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        write_output(out.body.decode("utf-8"), None)
     return 0
 
 
