@@ -318,3 +318,44 @@ def test_non_dltb_layers_keep_their_keys_and_still_need_a_class_field(client):
     assert r.status_code == 200, r.json
     assert r.json["landuse"]["class_field"] == "DLBM" and r.json["landuse"]["dictionary"]["id"] == "gbt21010-2017"
     assert r.json["landuse"]["official_area"]["official_m2"] == 1_000_000.0
+
+
+def test_accounting_report_over_http_takes_a_zipped_sandiao_gdb(client):
+    """A multipart upload of a 三调 FileGDB (DLTB + XZQ): its DLTB layer is read, TBMJ reported."""
+    line = feature_collection([square_4547(*ZHONGSHANGANG, 1000, dx=-50, dy=-50)], crs="EPSG:4547")
+    line["features"][0]["properties"] = {"block_id": "B1", "tier": "一级"}
+    data = {
+        "landuse": (io.BytesIO(gdb_zip({"DLTB": dltb_frame(), "XZQ": xzq_frame()})), "survey.gdb.zip"),
+        "line": (io.BytesIO(json.dumps(line).encode()), "line.geojson"),
+        "progress": "{}",
+    }
+    r = client.post("/api/accounting/report?structure=", data=data, content_type="multipart/form-data")
+    assert r.status_code == 200, r.json
+    lu = r.json["landuse"]
+    assert lu["class_field"] == "DLBM" and lu["feature_count"] == 5
+    assert lu["industrial"]["inside_ha"] == pytest.approx(2.0, abs=0.001)
+    assert lu["official_area"]["difference_m2"] == pytest.approx(12.5 - 4.0 + 30.0, abs=0.03)
+    assert r.json["source_line"] == "supplied file" and r.json["layer"] == "line.geojson"
+    # the same upload with industrial codes as a form field: 1001 (铁路用地 in GB/T 21010) counts now
+    data["landuse"] = (io.BytesIO(gdb_zip({"DLTB": dltb_frame(), "XZQ": xzq_frame()})), "survey.gdb.zip")
+    data["line"] = (io.BytesIO(json.dumps(line).encode()), "line.geojson")
+    data["industrial_codes"] = "0601,1001"
+    r = client.post("/api/accounting/report?structure=", data=data, content_type="multipart/form-data")
+    assert r.status_code == 200 and r.json["landuse"]["industrial"]["inside_ha"] > 2.0
+
+
+def test_accounting_report_upload_errors_are_json(client):
+    r = client.post(
+        "/api/accounting/report",
+        data={"landuse": (io.BytesIO(b"PK\x03\x04not a zip"), "x.gdb.zip")},
+        content_type="multipart/form-data",
+    )
+    assert r.status_code in (400, 415, 422) and r.is_json and r.json["error"] in ("invalid_zip", "unreadable_file")
+    r = client.post(
+        "/api/accounting/report",
+        data={"parcels": (io.BytesIO(b"{}"), "x.geojson")},
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 400 and r.json["error"] == "invalid_parameter"
+    r = client.post("/api/accounting/report", data={"progress": "{not json"}, content_type="multipart/form-data")
+    assert r.status_code == 400 and r.is_json

@@ -10,6 +10,9 @@ Endpoints:
 * ``GET|POST /api/accounting/report[?rules=&structure=&margin=&format=csv&table=&bom=1]``: the
   report; a POST body ``{"progress": {…}, "landuse": GeoJSON, "class_field": …, "dictionary": …,
   "industrial_codes": […], "line": GeoJSON}`` adds reported figures, a land-use layer or a line;
+  or ``multipart/form-data`` with file fields ``landuse`` and/or ``line`` (any input format: zipped
+  Shapefile, GeoPackage, a zipped 三调 File Geodatabase whose DLTB layer is read …) and the other
+  members as form fields (``progress`` as JSON text, ``industrial_codes`` comma-separated);
 * ``POST /api/accounting/adjust[?rules=&margin=&format=csv&bom=1]``: body ``{"remove_ids",
   "remove", "add"}``; nothing is stored;
 * ``POST /api/accounting/compare[?rules=&format=csv&bom=1]``: body = GeoJSON of the new version;
@@ -37,6 +40,7 @@ from gisapp.core.errors import InputError, LayerNotFound
 from gisapp.core.jsontext import parse_json
 from gisapp.store.layerstore import check_layer_id
 from gisapp.web.accounting_map import build_map
+from gisapp.web.admission import request_limits
 from gisapp.web.api import csv_response, want_bom
 from gisapp.web.context import current_store
 
@@ -159,10 +163,31 @@ def _map_href(line_layer: str) -> str:
     return f"/#plan={plan}" if plan else "/"
 
 
+def _multipart_body() -> tuple[dict[str, Any], dict[str, service.Upload]]:
+    """The form fields of a multipart report request (``progress`` parsed as JSON, ``industrial_codes``
+    split on commas) and its uploaded files ``landuse`` / ``line`` as :class:`service.Upload`."""
+    body: dict[str, Any] = {k: v for k, v in request.form.items() if v != ""}
+    if "progress" in body:
+        body["progress"] = parse_json(body["progress"].encode("utf-8"))
+    if "industrial_codes" in body:
+        body["industrial_codes"] = [c.strip() for c in body["industrial_codes"].split(",") if c.strip()]
+    unknown = sorted(set(request.files) - {"landuse", "line"})
+    if unknown:
+        raise InputError(
+            f"unknown file field(s) {', '.join(unknown)[:80]}: send 'landuse' or 'line'", code="invalid_parameter"
+        )
+    uploads = {name: service.Upload(f.read(), f.filename or "", request_limits()) for name, f in request.files.items()}
+    return body, uploads
+
+
 @blueprint.route("/api/accounting/report", methods=["GET", "POST"])
 def report():
     """The report as JSON, or one table as CSV (``?format=csv&table=units|tiers|zones|rules|…``)."""
-    body = _json_body() if request.method == "POST" else {}
+    uploads: dict[str, service.Upload] = {}
+    if request.method == "POST" and (request.files or request.form):
+        body, uploads = _multipart_body()
+    else:
+        body = _json_body() if request.method == "POST" else {}
     progress = body.get("progress") or {}
     if not isinstance(progress, dict):
         raise InputError("'progress' must be an object {metric: value}", code="invalid_progress")
@@ -173,8 +198,8 @@ def report():
         structure_id=_structure_arg(),
         margin_pct=_margin_arg(),
         progress=progress,
-        line=_geojson(body.get("line")),
-        landuse_data=_geojson(body.get("landuse")),
+        line=uploads.get("line") or _geojson(body.get("line")),
+        landuse_data=uploads.get("landuse") or _geojson(body.get("landuse")),
         class_field=body.get("class_field"),
         dictionary_id=body.get("dictionary"),
         industrial_codes=[str(c) for c in codes] if isinstance(codes, list) else None,

@@ -9,6 +9,7 @@ the layer store.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,44 @@ from gisapp.analysis.accounting.results import AccountingReport, BlockRef, Versi
 from gisapp.analysis.parcels import parse_geojson_parcels
 from gisapp.core.crs import to_wgs84
 from gisapp.core.errors import READ_ERRORS, InputError
+from gisapp.core.limits import Limits
 from gisapp.store.layerstore import LayerStore
 
 SUPPLIED = "supplied"
 
 
-def read_vector(data: bytes | str | Path, what: str) -> gpd.GeoDataFrame:
+@dataclass(frozen=True)
+class Upload:
+    """A file a user sent over HTTP (multipart): read by the input Readers with their checks.
+
+    Attributes:
+        data: the file's bytes (any format of :data:`gisapp.io.readers.readers.READERS`: GeoJSON,
+            zipped Shapefile, GeoPackage, zipped File Geodatabase …).
+        filename: the name it was sent with (a hint for the format).
+        limits: the request's bounds (:class:`gisapp.core.limits.Limits`; None: the defaults).
+    """
+
+    data: bytes
+    filename: str
+    limits: Limits | None = None
+
+
+def _read_upload(upload: Upload, what: str) -> gpd.GeoDataFrame:
+    """Polygons of an uploaded file in EPSG:4326; a 三调 File Geodatabase gives its ``DLTB`` layer.
+
+    Raises:
+        InputError: the Readers' errors; ``missing_crs`` when the file declares no CRS.
+    """
+    from gisapp.io.readers import read_input
+
+    raw, _ = read_input(upload.data, upload.filename, limits=upload.limits, preferred=("DLTB",))
+    if raw.crs is None:
+        raise InputError(f"the {what} {upload.filename or ''} declares no CRS".replace("  ", " "), code="missing_crs")
+    frame = gpd.GeoDataFrame(raw.properties, geometry=list(raw.geometries), crs=raw.crs)
+    return to_wgs84(frame[frame.geometry.notna()])
+
+
+def read_vector(data: bytes | str | Path | Upload, what: str) -> gpd.GeoDataFrame:
     """Read polygons supplied by a user: GeoJSON text/bytes, or a file path (GeoJSON, GeoPackage, Shapefile,
     zipped File Geodatabase: its ``DLTB`` feature class when it has several polygon layers).
 
@@ -34,7 +67,8 @@ def read_vector(data: bytes | str | Path, what: str) -> gpd.GeoDataFrame:
     checked first (:func:`gisapp.io.readers.safety.check_gpkg`).
 
     Args:
-        data: GeoJSON (bytes/str; RFC 7946 or a legacy ``crs`` member) or a :class:`~pathlib.Path`.
+        data: GeoJSON (bytes/str; RFC 7946 or a legacy ``crs`` member), a :class:`~pathlib.Path`, or an
+            :class:`Upload` (any input format, read by the Readers in the isolated child).
         what: what it is, for error messages (``"land-use layer"``).
 
     Returns:
@@ -46,6 +80,8 @@ def read_vector(data: bytes | str | Path, what: str) -> gpd.GeoDataFrame:
     """
     from gisapp.io.readers.safety import check_driver, check_gpkg, scrub
 
+    if isinstance(data, Upload):
+        return _read_upload(data, what)
     if isinstance(data, Path):
         if not data.is_file():
             raise InputError(f"no such file: {data}", code="missing_file")
@@ -78,7 +114,7 @@ def _is_filegdb_zip(data: bytes) -> bool:
 
 
 def _context(
-    ruleset_id: str, line: bytes | str | Path | None, store: LayerStore
+    ruleset_id: str, line: bytes | str | Path | Upload | None, store: LayerStore
 ) -> tuple[rules.RuleSet, gpd.GeoDataFrame, gpd.GeoDataFrame, str, str]:
     ruleset = rules.load_ruleset(ruleset_id)
     if line is None:
@@ -87,7 +123,14 @@ def _context(
         layer_id = ruleset.line_layer
     else:
         raw = read_vector(line, "control line")
-        basis, layer_id = SUPPLIED, line.name if isinstance(line, Path) else "uploaded line"
+        basis, layer_id = (
+            SUPPLIED,
+            (
+                line.name
+                if isinstance(line, Path)
+                else (line.filename if isinstance(line, Upload) else "") or "uploaded line"
+            ),
+        )
     prepared = tables.prepare_line(raw, ruleset)
     units = tables.prepare_units(store.read(ruleset.units_layer), ruleset)
     return ruleset, prepared, units, basis, layer_id
@@ -114,8 +157,8 @@ def report(
     structure_id: str | None = None,
     margin_pct: float | None = None,
     progress: Mapping[str, Any] | None = None,
-    line: bytes | str | Path | None = None,
-    landuse_data: bytes | str | Path | None = None,
+    line: bytes | str | Path | Upload | None = None,
+    landuse_data: bytes | str | Path | Upload | None = None,
     class_field: str | None = None,
     dictionary_id: str | None = None,
     industrial_codes: list[str] | None = None,
@@ -129,8 +172,9 @@ def report(
         structure_id: structure layer for the per-zone table (None: the rule set's; ``""``: none).
         margin_pct: colour-status margin, overriding the rule set's.
         progress: user-reported figures (see :func:`gisapp.analysis.accounting.rules.evaluate_rules`).
-        line: a control line to use instead of the stored layer (GeoJSON or a file path).
-        landuse_data: a land-use layer (GeoJSON or a file path) with ``class_field``.
+        line: a control line to use instead of the stored layer (GeoJSON, a file path or an :class:`Upload`).
+        landuse_data: a land-use layer (GeoJSON, a file path or an :class:`Upload`, e.g. a zipped 三调
+            File Geodatabase: its DLTB layer) with ``class_field``.
         class_field: the class column of the land-use layer (required with ``landuse_data``, except
             for a 三调 DLTB layer: then ``DLBM``, see :func:`gisapp.analysis.accounting.landuse.resolve_class_field`).
         dictionary_id: the land-use dictionary (default: the rule set's; GB/T 21010-2017 for a DLTB

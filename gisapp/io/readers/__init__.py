@@ -170,6 +170,7 @@ def read_input(
     fmt: str | None = None,
     layer: str | None = None,
     limits: Limits | None = None,
+    preferred: tuple[str, ...] = (),
 ) -> tuple[RawInput, SourceInfo]:
     """Read parcels from the bytes of any supported file (or pasted text).
 
@@ -181,6 +182,8 @@ def read_input(
         layer: layer name for multi-layer sources (GeoPackage, FileGDB feature class, KML folders, DXF layer).
         limits: bounds for this request (:class:`gisapp.core.limits.Limits`; default
             :data:`gisapp.core.limits.DEFAULT_LIMITS`).
+        preferred: layer names read when ``layer`` is None and a FileGDB has several polygon layers
+            (e.g. ``("DLTB",)``).
 
     Returns:
         ``(raw, source)``: the geometries as written and a :class:`SourceInfo` with the SHA-256.
@@ -203,16 +206,18 @@ def read_input(
     if lim.isolate and READERS[kind].isolate:
         from gisapp.io.isolation import run_isolated
 
-        raw = run_isolated(_read, (kind, raw_bytes, filename or "", layer, lim), lim)
+        raw = run_isolated(_read, (kind, raw_bytes, filename or "", layer, lim, preferred), lim)
     else:
-        raw = _read(kind, raw_bytes, filename or "", layer, lim)
+        raw = _read(kind, raw_bytes, filename or "", layer, lim, preferred)
     check_size(raw, lim)
     source = SourceInfo(filename or "", raw.format, len(raw_bytes), sha256_hex(raw_bytes), list(raw.notes))
     return raw, source
 
 
-def _read(kind: str, data: bytes, filename: str, layer: str | None, limits: Limits) -> RawInput:
+def _read(
+    kind: str, data: bytes, filename: str, layer: str | None, limits: Limits, preferred: tuple[str, ...] = ()
+) -> RawInput:
     """Run reader ``kind`` (module-level, so that :func:`gisapp.io.isolation.run_isolated` can pickle it)."""
     from gisapp.io.readers.readers import READERS, ReadOptions
 
-    return READERS[kind].read(data, ReadOptions(filename, layer, limits))
+    return READERS[kind].read(data, ReadOptions(filename, layer, limits, preferred))

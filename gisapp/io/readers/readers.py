@@ -32,11 +32,14 @@ class ReadOptions:
         filename: the submitted file's name (``""`` for a request body or pasted text).
         layer: the layer to read from a multi-layer source (GeoPackage, KML folder, DXF layer).
         limits: the request's bounds (:class:`gisapp.core.limits.Limits`, resolved).
+        preferred: layer names taken when ``layer`` is None and a GeoPackage or FileGDB has several
+            polygon layers (the first present wins; ``("DLTB",)`` for a 三调 database's 地类图斑).
     """
 
     filename: str
     layer: str | None
     limits: Limits
+    preferred: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ def _gpkg(data: bytes, o: ReadOptions) -> RawInput:
 def _filegdb(data: bytes, o: ReadOptions) -> RawInput:
     from gisapp.io.readers.ogr import read_ogr
 
-    return read_ogr(data, "filegdb", o.filename, o.layer, limits=o.limits)
+    return read_ogr(data, "filegdb", o.filename, o.layer, limits=o.limits, preferred=o.preferred)
 
 
 def _kml(data: bytes, o: ReadOptions) -> RawInput:
