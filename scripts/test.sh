@@ -23,4 +23,5 @@ lint-imports --no-cache
 # Type check the package (settings and the checked files: [tool.mypy] in pyproject.toml); errors fail the run
 echo "[types] mypy"
 mypy
-exec python -m pytest -q "$@"
+# One pytest worker per core (pytest-xdist): the suite is mostly browsers, servers and subprocesses.
+exec python -m pytest -q -n auto "$@"
