@@ -570,9 +570,29 @@ def _pdf_control_lines(story: list[Any], cl: dict[str, Any], p: Any, table: Any,
     if cl.get("parcels_truncated"):
         story.append(p(f"仅列出前 {len(cl['parcels'])} 宗（共 {cl['parcels_total']} 宗）。"))
     rows = [
-        [q["parcel_id"], e["title"], e["overlap_m2"], e["overlap_mu"], e["overlap_pct"], e["verdict_zh"], ", ".join(e["rules"])]
+        [
+            q["parcel_id"],
+            e["title"],
+            e["overlap_m2"],
+            e["overlap_mu"],
+            e["overlap_pct"],
+            e["verdict_zh"],
+            ", ".join(e["rules"]),
+        ]
         for q in cl["parcels"]
-        for e in (q["lines"] or [{"title": "—", "overlap_m2": "", "overlap_mu": "", "overlap_pct": "", "verdict_zh": "不涉及", "rules": []}])
+        for e in (
+            q["lines"]
+            or [
+                {
+                    "title": "—",
+                    "overlap_m2": "",
+                    "overlap_mu": "",
+                    "overlap_pct": "",
+                    "verdict_zh": "不涉及",
+                    "rules": [],
+                }
+            ]
+        )
     ]
     story.append(table(["宗地 Parcel", "控制线 Line", "压占 m²", "亩", "%", "结论 Verdict", "规则 Rules"], rows))
 

@@ -132,7 +132,11 @@ class OverlapRule(_Rule):
     @model_validator(mode="after")
     def _unit_of_measure(self) -> OverlapRule:
         if self.measure.rsplit("_", 1)[1] != self.unit:
-            raise PydanticCustomError("unit_of_measure", "the unit of measure '{m}' is '{u}'", {"m": self.measure, "u": self.measure.rsplit("_", 1)[1]})
+            raise PydanticCustomError(
+                "unit_of_measure",
+                "the unit of measure '{m}' is '{u}'",
+                {"m": self.measure, "u": self.measure.rsplit("_", 1)[1]},
+            )
         return self
 
 
