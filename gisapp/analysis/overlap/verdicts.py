@@ -12,12 +12,13 @@ Areas are planar m² in EPSG:4547 (those of :class:`gisapp.analysis.overlap.resu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from gisapp.analysis.accounting.rules import COMPARISONS, Rule, load_ruleset
+from gisapp.analysis.accounting.rules import Rule, load_ruleset
 from gisapp.analysis.overlap.result import OverlapAnalysis, TargetResult
 from gisapp.core.errors import InputError
 from gisapp.core.units import M2_PER_MU
@@ -32,6 +33,13 @@ OUTCOMES: dict[str, tuple[str, str, int]] = {
     "reject": ("不予通过", "not permitted", 4),
 }
 _BY_SEVERITY = {sev: key for key, (_, _, sev) in OUTCOMES.items()}
+#: The comparisons of a rule, element-wise (same meaning as :data:`gisapp.analysis.accounting.rules.COMPARISONS`).
+_OPS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
+    ">=": np.greater_equal,
+    ">": np.greater,
+    "<=": np.less_equal,
+    "<": np.less,
+}
 #: Most parcels listed one by one in ``control_lines["parcels"]`` (the report prints as many rows).
 MAX_PARCELS = 500
 
@@ -90,7 +98,7 @@ def judge(rules: tuple[Rule, ...], parcel_area_m2: np.ndarray, overlap_m2: np.nd
     fired = np.zeros((len(rules), len(m["overlap_m2"])), dtype=bool)
     severity = np.zeros(len(m["overlap_m2"]), dtype=np.int8)
     for i, r in enumerate(rules):
-        fired[i] = COMPARISONS[r.comparison](m[r.measure], r.threshold)
+        fired[i] = _OPS[r.comparison](m[r.measure], r.threshold)
         severity = np.maximum(severity, np.where(fired[i], OUTCOMES[r.outcome][2], 0)).astype(np.int8)
     return severity, fired
 
@@ -183,13 +191,13 @@ def control_line_verdicts(analysis: OverlapAnalysis, max_parcels: int = MAX_PARC
                         "rules": [r.id for i, r in enumerate(lr.rules) if fired[i, p]],
                     }
                 )
-            worst = max((OUTCOMES[e["outcome"]][2] for e in entries), default=0)
+            top = _BY_SEVERITY[max((OUTCOMES[str(e["outcome"])][2] for e in entries), default=0)]
             parcels.append(
                 {
                     "parcel_id": str(analysis.ids[p]),
                     "parcel_area_m2": round(float(analysis.parcel_area_m2[p]), 2),
-                    "worst": _BY_SEVERITY[worst],
-                    "worst_zh": OUTCOMES[_BY_SEVERITY[worst]][0],
+                    "worst": top,
+                    "worst_zh": OUTCOMES[top][0],
                     "lines": entries,
                 }
             )
