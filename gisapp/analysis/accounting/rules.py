@@ -283,7 +283,8 @@ def load_ruleset_file(path: Path) -> RuleSet:
             a threshold that is not a number, a rule without a source, duplicate ids.
     """
     try:
-        data = yaml.safe_load(path.read_text("utf-8"))
+        # libyaml's safe loader when PyYAML was built with it (same result, ~10× faster: read per overlap request)
+        data = yaml.load(path.read_text("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as exc:
         raise RuleSetError(path, f"cannot read: {exc}") from exc
     f = ruleschema.parse_ruleset(path, data)

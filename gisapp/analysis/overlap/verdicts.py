@@ -94,12 +94,15 @@ def judge(rules: tuple[Rule, ...], parcel_area_m2: np.ndarray, overlap_m2: np.nd
         ``(severity, fired)``: per parcel the severity of its verdict (:data:`OUTCOMES`; 0 = none),
         and a boolean matrix rules × parcels of the rules that fired.
     """
-    m = measures(parcel_area_m2, overlap_m2)
-    fired = np.zeros((len(rules), len(m["overlap_m2"])), dtype=bool)
-    severity = np.zeros(len(m["overlap_m2"]), dtype=np.int8)
+    area = np.asarray(parcel_area_m2, dtype=float)
+    ov = np.asarray(overlap_m2, dtype=float)
+    needed = {r.measure for r in rules}
+    m = measures(area, ov) if needed - {"overlap_m2"} else {"overlap_m2": ov}  # the common case: no copies
+    fired = np.zeros((len(rules), len(ov)), dtype=bool)
+    severity = np.zeros(len(ov), dtype=np.int8)
     for i, r in enumerate(rules):
         fired[i] = _OPS[r.comparison](m[r.measure], r.threshold)
-        severity = np.maximum(severity, np.where(fired[i], OUTCOMES[r.outcome][2], 0)).astype(np.int8)
+        np.maximum(severity, np.int8(OUTCOMES[r.outcome][2]), out=severity, where=fired[i])
     return severity, fired
 
 
@@ -150,7 +153,8 @@ def control_line_verdicts(analysis: OverlapAnalysis, max_parcels: int = MAX_PARC
         severity, fired = judge(lr.rules, analysis.parcel_area_m2, t.overlap_m2)
         judged.append((t, lr, severity, fired))
         worst = _BY_SEVERITY[int(severity.max())] if n else "none"
-        counts = {k: int((severity == sev).sum()) for k, (_, _, sev) in OUTCOMES.items()}
+        tally = np.bincount(severity, minlength=len(OUTCOMES))
+        counts = {k: int(tally[sev]) for k, (_, _, sev) in OUTCOMES.items()}
         info = t.control.info()
         lines.append(
             {
