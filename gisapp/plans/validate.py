@@ -52,8 +52,8 @@ from shapely.geometry.base import BaseGeometry
 from gisapp.core import paths
 from gisapp.core.crs import PROJECTED, WGS84
 from gisapp.plans.basemaps import TOWNS_CITY
-from gisapp.plans.gazetteer import Place, load_gazetteer
 from gisapp.plans.controllines import CONTROL_LINES
+from gisapp.plans.gazetteer import Place, load_gazetteer
 from gisapp.plans.structures import STAND_IN_M, DefinitionError, compile_structure, definition_files, load_definition
 from gisapp.plans.towns import LAYER_ID as TOWNS_ID
 from gisapp.plans.towns import load_town_facts
