@@ -172,6 +172,19 @@ def test_cli_overlap_controls_gives_every_lines_verdict(parcels_file, capsys):
     assert cited == set(ALL_LINES)
 
 
+def test_cli_report_of_the_three_lines(parcels_file, tmp_path, capsys):
+    out = tmp_path / "report.html"
+    assert main(["overlap", str(parcels_file), "--target", "三区三线", "--id-field", "pid", "--report", str(out)]) == 0
+    doc = lxml_html.fromstring(out.read_bytes())
+    rows = doc.xpath('//tr[@class="control-line"]')
+    assert [(x.get("data-kind"), x.get("data-verdict")) for x in rows] == [
+        ("farmland", "reject"),
+        ("ecology", "reject"),
+        ("udb", "explain"),
+    ]
+    assert f"wrote {out}" in capsys.readouterr().err
+
+
 def test_cli_default_targets_are_unchanged(parcels_file, capsys):
     assert main(["overlap", str(parcels_file), "--id-field", "pid"]) == 0
     info = json.loads(capsys.readouterr().out)
