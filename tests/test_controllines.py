@@ -292,9 +292,13 @@ def test_lines_import_filegdb_folder_and_zip(store, tmp_path, capsys):
     assert main(["lines", "import", "--kind", "ecology", str(zipped)]) == 0
     assert list(gpd.read_file(store / "zs-ecology-redline.geojson")["id"]) == ["442000000000", "442000000001"]
     assert "official blocks imported" in capsys.readouterr().err
+    assert main(["redline", "import", str(gdb), "--id-field", "BSM"]) == 0  # the red line takes a .gdb too
+    assert read_meta("zs-industrial-redline", store).geometry_basis == "official"
+    capsys.readouterr()
     assert main(["lines", "list", "--json"]) == 0
     listed = {x["key"]: x for x in json.loads(capsys.readouterr().out)["lines"]}
     assert listed["farmland"]["geometry_basis"] == "official" and listed["udb"]["geometry_basis"] == "illustrative"
+    assert listed["industrial"]["geometry_basis"] == "official" and listed["industrial"]["features"] == 2
 
 
 def test_build_keeps_official_lines_and_rebuilds_the_others(store, tmp_path, monkeypatch):

@@ -61,7 +61,7 @@ def cmd_lines_import(args: argparse.Namespace) -> int:
     if kind.key == "industrial":
         from gisapp.core.errors import InputError
 
-        if not path.is_file():
+        if not (path.is_file() or (path.is_dir() and path.name.lower().endswith(".gdb"))):
             raise InputError(f"no such file: {path.name}", code="missing_file")
         import_redline_to_store(path, args.id_field, args.tier_field, directory, log=_log)
     else:
