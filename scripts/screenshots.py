@@ -6,6 +6,7 @@ Playwright, blocks every request that leaves 127.0.0.1, and saves one PNG per vi
 ``plan-<plan id>-1280.png`` / ``-1920.png`` every plan view (专题图) at 1280×800 and 1920×1080 ·
 ``map.png`` first view · ``map-search.png`` search "小榄" · ``map-details.png`` a zone's details ·
 ``map-measure.png`` distance measured · ``map-overlap.png`` overlap check of a drawn polygon ·
+``map-controllines.png`` the four control lines · ``map-overlap-controls.png`` every line's verdict ·
 ``map-compare.png`` two plans side by side · ``map-en.png`` English UI · ``map-standin.png`` a hub
 located only to its district, selected: its district outlined · ``map-standins-panel.png`` the
 未定位要素 panel with an entry hovered and its unit outlined.
@@ -188,6 +189,19 @@ def main(argv: list[str] | None = None) -> int:
                 page.mouse.click(x, y)
             page.locator(".gisapp-overlap-result").wait_for(state="visible")
             s.shot("map-overlap.png")
+
+            lines = "zs-industrial-redline,zs-farmland,zs-ecology-redline,zs-urban-boundary,zs-towns,base-city"
+            s.open(f"#z=11&c=22.52,113.40&l={lines}")
+            s.idle()
+            s.shot("map-controllines.png")
+            page = s.open(f"#z=13&c=22.62421,113.51&l={lines}")
+            corners = [[22.616, 113.502], [22.616, 113.518], [22.632, 113.518], [22.632, 113.506]]
+            pts = page.evaluate(TO_PAGE_JS, corners)
+            page.locator('#gisapp-tools button[data-tool="overlap"]').click()
+            for x, y in [*pts, pts[0]]:
+                page.mouse.click(x, y)
+            page.locator(".gisapp-line-verdicts").wait_for(state="visible")
+            s.shot("map-overlap-controls.png")
 
             page = s.open("#plan=zhongshan-services-2021-2025&z=9&c=22.8,113.5")
             page.locator('#gisapp-tools button[data-tool="compare"]').click()

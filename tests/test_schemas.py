@@ -100,7 +100,7 @@ RULESET = {
     [
         (
             {"kind": "ceiling"},
-            "rule 'floor': unknown kind 'ceiling' (use floor, progress, reported_share, landuse_share)",
+            "rule 'floor': unknown kind 'ceiling' (use floor, progress, reported_share, landuse_share, overlap)",
         ),
         ({"unit": "acre"}, "rule 'floor': unit must be one of km2, ha, mu, m2"),
         ({"kind": "reported_share", "numerator": "a", "denominator": "b"}, "rule 'floor': a share's unit is 'pct'"),

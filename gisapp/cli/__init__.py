@@ -101,7 +101,7 @@ def cmd_redline_import(args: argparse.Namespace) -> int:
     from gisapp.plans.build import import_redline_to_store
 
     p = Path(args.file)
-    if not p.is_file():
+    if not (p.is_file() or (p.is_dir() and p.name.lower().endswith(".gdb"))):  # a File Geodatabase is a folder
         raise InputError(f"no such file: {p.name}", code="missing_file")
     import_redline_to_store(p, args.id_field, args.tier_field, _store_arg(args))
     return 0

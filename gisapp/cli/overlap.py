@@ -130,7 +130,8 @@ def register(sub: Any) -> None:
         "--target",
         action="append",
         metavar="LAYER[FIELD=VALUE]",
-        help="target layer (repeatable; default zs-industrial-redline), e.g. zs-industrial-redline[tier=一级]",
+        help="target layer (repeatable; default zs-industrial-redline), e.g. zs-industrial-redline[tier=一级]; "
+        "'controls' = every control line (红线 + 三区三线, with each line's verdict), '三区三线' = the three national lines",
     )
     s.add_argument(
         "--format",

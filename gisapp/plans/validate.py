@@ -34,7 +34,7 @@
     match every layer file, no layer is outside the manifest, every structure was built from the
     stored town layer, no switch is half done; an interrupted switch is finished and stale temp
     files are removed first (information). The stored 镇街 layer holds the 23 units once each,
-    the towns and the red line are valid polygons inside 中山市 with unique ids
+    the towns and every control line (red line, 三区三线) are valid polygons inside 中山市 with unique ids
     (:mod:`gisapp.store.layercheck`, the same checks as the imports).
 """
 
@@ -52,8 +52,8 @@ from shapely.geometry.base import BaseGeometry
 from gisapp.core import paths
 from gisapp.core.crs import PROJECTED, WGS84
 from gisapp.plans.basemaps import TOWNS_CITY
+from gisapp.plans.controllines import CONTROL_LINES
 from gisapp.plans.gazetteer import Place, load_gazetteer
-from gisapp.plans.redline import LAYER_ID as REDLINE_ID
 from gisapp.plans.structures import STAND_IN_M, DefinitionError, compile_structure, definition_files, load_definition
 from gisapp.plans.towns import LAYER_ID as TOWNS_ID
 from gisapp.plans.towns import load_town_facts
@@ -463,17 +463,18 @@ def check_store(directory: Path | None = None) -> list[Finding]:
         layercheck.check_coverage(towns, outline, TOWNS_CITY, TOWNS_ID)
     except InputError as exc:
         out.append(Finding("error", "store", TOWNS_ID, exc.message))
-    try:
-        red = read_layer(REDLINE_ID, directory)
-    except InputError:
-        return out
-    ids = [str(i) for i in red.get("id", [])]
-    try:
-        layercheck.check_unique(ids, "block id", REDLINE_ID)
-        layercheck.check_polygons(red, ids, REDLINE_ID)
-        layercheck.check_inside(red, ids, outline, TOWNS_CITY, REDLINE_ID)
-    except InputError as exc:
-        out.append(Finding("error", "store", REDLINE_ID, exc.message))
+    for layer_id in [k.layer_id for k in CONTROL_LINES.values()]:  # the red line and the lines of 三区三线
+        try:
+            red = read_layer(layer_id, directory)
+        except InputError:
+            continue
+        ids = [str(i) for i in red.get("id", [])]
+        try:
+            layercheck.check_unique(ids, "block id", layer_id)
+            layercheck.check_polygons(red, ids, layer_id)
+            layercheck.check_inside(red, ids, outline, TOWNS_CITY, layer_id)
+        except InputError as exc:
+            out.append(Finding("error", "store", layer_id, exc.message))
     return out
 
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gisapp.plans.controllines import CONTROL_LINES, LineStyle, kind_of_layer
 from gisapp.plans.structures import STAND_IN_M
 from gisapp.report import symbology as sym
 from gisapp.store.layerstore import LayerMeta
@@ -53,6 +54,7 @@ HATCHES: dict[str, str] = {
     **{f"zone-{i}": c for i, c in enumerate(sym.ZONE_PALETTE)},
     "other": OTHER_ROLE[0],
     "control": CONTROL_COLOUR,
+    **{f"control-{k}": v.style.fill for k, v in CONTROL_LINES.items()},
     "neutral": NEUTRAL_COLOUR,
     "layer": OTHER_COLOUR,
 }
@@ -114,6 +116,21 @@ def is_drawn(meta: LayerMeta) -> bool:
     return meta.kind not in HIDDEN_KINDS and not (meta.kind == "base" and base_display(meta) == "hidden")
 
 
+def control_key(meta: LayerMeta) -> str:
+    """The kind of control line a ``control_line`` layer holds (a key of
+    :data:`gisapp.plans.controllines.CONTROL_LINES`; ``industrial`` when unknown): its map style."""
+    kind = kind_of_layer(meta.id, meta)
+    return kind.key if kind is not None else "industrial"
+
+
+def control_style(key: str) -> LineStyle:
+    """The :class:`gisapp.plans.controllines.LineStyle` of a kind of control line (the industrial red line's
+    for an unknown key). Conventions: 工业用地保护红线 red; 永久基本农田 yellow, hatched; 生态保护红线 green;
+    城镇开发边界 a purple dash-dot boundary without fill."""
+    entry = CONTROL_LINES.get(key) or CONTROL_LINES["industrial"]
+    return entry.style
+
+
 def basis_of(props: Mapping[str, Any], meta: LayerMeta) -> str:
     """Return a feature's geometry basis: its own ``geometry_basis``, else the layer's.
 
@@ -154,8 +171,10 @@ def feature_style(
     Args:
         kind: layer kind (unknown kinds are styled as :data:`OTHER_KIND`).
         basis: ``official`` | ``schematic`` | ``illustrative``.
-        role: a key of :data:`ROLES` or ``"other"`` (used for structures only; symbols and colours
-            from :mod:`gisapp.report.symbology`).
+        role: a key of :data:`ROLES` or ``"other"`` for structures (symbols and colours from
+            :mod:`gisapp.report.symbology`); for ``control_line`` layers the kind of line
+            (:func:`control_key`: ``industrial``, ``farmland``, ``ecology``, ``udb``; style
+            :func:`control_style`).
         feature_id: the feature's id; it becomes the CSS class ``gisapp-fid-<id>``.
         geometry_type: ``Polygon``/``MultiPolygon``, ``LineString``/``MultiLineString`` or ``Point``;
             lines are drawn as broad bands without fill, points as symbols (``shape``: ``star``,
@@ -207,12 +226,20 @@ def feature_style(
         if basis == "illustrative":
             style["fillOpacity"] = 0.55
             hatch = hatch_key
-    elif kind == "control_line":
-        style = {"color": CONTROL_COLOUR, "weight": 1.8, "opacity": 1.0, "fill": True, "fillColor": CONTROL_COLOUR}
-        style["fillOpacity"] = 0.3
+    elif kind == "control_line":  # role: the kind of line (control_key), e.g. "farmland"
+        line = control_style(role)
+        key = role if role in CONTROL_LINES else "industrial"
+        style = {"color": line.colour, "weight": 1.8, "opacity": 1.0, "fill": True, "fillColor": line.fill}
+        style["fillOpacity"] = line.fill_opacity
+        if line.dash:
+            style["dashArray"] = line.dash
+        if not line.fill_polygon:  # a boundary: a broad outline, no fill (still clickable inside)
+            style.update(weight=2.6, fillOpacity=0.0)
+        if line.hatch:
+            hatch = f"control-{key}"
         if basis == "illustrative":
-            style["fillOpacity"] = 0.7
-            hatch = "control"
+            style["fillOpacity"] = 0.7 if line.fill_polygon else 0.25
+            hatch = "control" if key == "industrial" else f"control-{key}"
     else:
         style = {"color": OTHER_COLOUR, "weight": 1.6, "opacity": 0.9, "fill": True, "fillColor": OTHER_COLOUR}
         style["fillOpacity"] = 0.15

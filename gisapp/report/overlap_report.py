@@ -326,6 +326,7 @@ def map_model(result: gpd.GeoDataFrame, info: dict[str, Any], store: LayerStore)
         the :class:`MapModel` in page points (``MAP_W`` × ``MAP_H``).
     """
     from gisapp.analysis.overlap import load_control, towns_control
+    from gisapp.plans.controllines import kind_of_layer
 
     first = result[result["target"] == result["target"].iloc[0]] if "target" in result else result
     parcels = first if first.crs is not None and first.crs.equals(PROJECTED_CRS) else first.to_crs(PROJECTED)
@@ -358,7 +359,8 @@ def map_model(result: gpd.GeoDataFrame, info: dict[str, Any], store: LayerStore)
         layers.append(MapLayer("towns", "镇街 towns", _page_rings(clipped, origin, k), "none", 0.0, "#9e9e9e", 0.6))
     for n, t in enumerate(info.get("targets", [])):
         control = load_control(t["target"], store)
-        colour = _TARGET_COLOURS[n % len(_TARGET_COLOURS)]
+        kind = kind_of_layer(control.layer_id, control.meta)
+        colour = kind.style.colour if kind is not None else _TARGET_COLOURS[n % len(_TARGET_COLOURS)]
         clipped = shapely.clip_by_rect(control.geometries, *box)
         layers.append(
             MapLayer(f"target-{n}", f"{t['title']}", _page_rings(clipped, origin, k), colour, 0.18, colour, 1.0)
@@ -419,7 +421,8 @@ def report_model(result: gpd.GeoDataFrame, info: dict[str, Any], store: LayerSto
 
     Returns:
         ``{title, generated, version, input, crs, qa, targets, summaries, rows, rows_total,
-        rows_truncated, rules, towns_layer, map_svg, map_caption, map, warnings}``.
+        rows_truncated, rules, control_lines, towns_layer, map_svg, map_caption, map, warnings}``
+        (``control_lines``: each control line's verdicts and citations, see :func:`_control_lines`).
     """
     rows = result.drop(columns=result.geometry.name)
     cols = [
@@ -457,6 +460,7 @@ def report_model(result: gpd.GeoDataFrame, info: dict[str, Any], store: LayerSto
         "rows_total": int(len(rows)),
         "rows_truncated": len(rows) > REPORT_MAX_ROWS,
         "rules": info.get("rules", []),
+        "control_lines": _control_lines(info),
         "towns_layer": tl,
         "map": model,
         "map_svg": map_svg(model),
@@ -464,6 +468,14 @@ def report_model(result: gpd.GeoDataFrame, info: dict[str, Any], store: LayerSto
         "warnings": warnings,
         "units": info.get("units", ""),
     }
+
+
+def _control_lines(info: dict[str, Any]) -> dict[str, Any]:
+    """``info["control_lines"]`` (:func:`gisapp.analysis.overlap.verdicts.control_line_verdicts`) plus
+    ``illustrative``: whether any line judged is illustrative; empty lists when there is none."""
+    cl = dict(info.get("control_lines") or {"lines": [], "parcels": [], "parcels_total": 0, "parcels_truncated": False})
+    cl["illustrative"] = any(line.get("illustrative") for line in cl.get("lines", []))
+    return cl
 
 
 def report_html(result: gpd.GeoDataFrame, info: dict[str, Any], store: LayerStore) -> str:
@@ -515,6 +527,74 @@ def _pdf_text(text: str) -> str:
 def _alpha(colors: Any, hex_colour: str, alpha: float) -> Any:
     c = colors.HexColor(hex_colour)
     return colors.Color(c.red, c.green, c.blue, alpha=alpha)
+
+
+def _pdf_control_lines(story: list[Any], cl: dict[str, Any], p: Any, table: Any, h2: Any, warn: Any, base: Any) -> None:
+    """The control-line section of the PDF (same content as the HTML's ``#control-lines``)."""
+    from reportlab.lib.styles import ParagraphStyle
+
+    h3 = ParagraphStyle("h3", parent=base, fontSize=9.5, leading=13, spaceBefore=5, spaceAfter=2)
+    story.append(p("控制线核查 Control lines: verdicts and citations (压覆 / 选址)", h2))
+    if cl.get("illustrative"):
+        story.append(p("示意控制线的结论仅作演示，非官方结论 — verdicts on ILLUSTRATIVE lines are not official.", warn))
+    story.append(
+        table(
+            ["控制线 Line", "结论 Verdict", "不予通过", "需论证", "需说明", "符合", "不涉及", "依据 Basis"],
+            [
+                [
+                    f"{x['title']} {x['title_en']}",
+                    x["worst_zh"],
+                    x["counts"]["reject"],
+                    x["counts"]["review"],
+                    x["counts"]["explain"],
+                    x["counts"]["comply"],
+                    x["counts"]["none"],
+                    "示意，非官方 illustrative" if x["illustrative"] else "官方 official",
+                ]
+                for x in cl["lines"]
+            ],
+        )
+    )
+    for x in cl["lines"]:
+        story.append(p(f"{x['title']} {x['title_en']} — 规则与依据 rules and citations ({x['ruleset']})", h3))
+        for rule in x["rules"]:
+            c = rule["citation"]
+            where = rule["citation_label"] + (f" {c['section']}" if c.get("section") else "")
+            story.append(
+                p(
+                    f"{rule['verdict_zh']} · {rule['title']}（{rule['parcels']} 宗 parcels）“{c['quote']}” — {where}；"
+                    f"引文核实 citation status: {c['status']}" + (f"；{c['url']}" if c.get("url") else "")
+                )
+            )
+    story.append(p("逐宗地结论 Verdicts per parcel", h3))
+    if cl.get("parcels_truncated"):
+        story.append(p(f"仅列出前 {len(cl['parcels'])} 宗（共 {cl['parcels_total']} 宗）。"))
+    rows = [
+        [
+            q["parcel_id"],
+            e["title"],
+            e["overlap_m2"],
+            e["overlap_mu"],
+            e["overlap_pct"],
+            e["verdict_zh"],
+            ", ".join(e["rules"]),
+        ]
+        for q in cl["parcels"]
+        for e in (
+            q["lines"]
+            or [
+                {
+                    "title": "—",
+                    "overlap_m2": "",
+                    "overlap_mu": "",
+                    "overlap_pct": "",
+                    "verdict_zh": "不涉及",
+                    "rules": [],
+                }
+            ]
+        )
+    ]
+    story.append(table(["宗地 Parcel", "控制线 Line", "压占 m²", "亩", "%", "结论 Verdict", "规则 Rules"], rows))
 
 
 def build_pdf(r: dict[str, Any]) -> bytes:
@@ -676,6 +756,9 @@ def build_pdf(r: dict[str, Any]) -> bytes:
             ],
         )
     )
+    cl = r.get("control_lines") or {}
+    if cl.get("lines"):
+        _pdf_control_lines(story, cl, p, table, h2, warn, base)
     story.append(p("6 适用规划条文 Plan sentences that apply", h2))
     for rule in r["rules"] or [{"sentence": "（无 none）", "plan": "", "line": None, "section": "", "note": ""}]:
         where = f"{rule['plan']}" + (f" 第 {rule['line']} 行 line {rule['line']}" if rule.get("line") else "")

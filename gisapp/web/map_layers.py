@@ -327,6 +327,8 @@ def _label_priority(kind: str, role: str, meta: LayerMeta) -> int:
 
 def _label(props: dict[str, Any], geom: BaseGeometry, kind: str, role: str, meta: LayerMeta) -> dict[str, Any] | None:
     """The ``label`` display property of a feature (None when it has no name)."""
+    if kind == "control_line" and not st.control_style(role).fill_polygon:  # a boundary (城镇开发边界): no labels
+        return None
     zh = str(props.get("name") or "").strip()
     if kind == "control_line" and props.get("carrier"):  # "火炬开发区（示意区块）" -> 火炬开发区: the hatch says 示意
         zh = str(props["carrier"]).strip()
@@ -369,7 +371,7 @@ def _display_layer(meta: LayerMeta, store: LayerStore, zone_offset: int = 0) -> 
     zone_rank = zone_offset  # zones of a plan's earlier layers took the first colours
     for i, props in enumerate(records):
         basis = st.basis_of(props, meta)
-        role = st.role_of(props)
+        role = st.control_key(meta) if meta.kind == "control_line" else st.role_of(props)
         out: dict[str, Any] = {"id": ids[i], "geometry_basis": basis}
         if meta.kind == "structure":
             out["role"] = role

@@ -92,7 +92,8 @@ def layer_entry(layer: DisplayLayer) -> dict[str, Any]:
     spec = st.kind_spec(meta.kind)
     basis = meta.geometry_basis if meta.geometry_basis in st.BASES else "illustrative"
     roles = layer_roles(layer)
-    swatch = st.feature_style(meta.kind, basis, roles[0] if roles else "other", "swatch")
+    role = st.control_key(meta) if meta.kind == "control_line" else (roles[0] if roles else "other")
+    swatch = st.feature_style(meta.kind, basis, role, "swatch")
     title = meta.title
     if meta.kind == "control_line" and basis == "illustrative" and "示意" not in title:
         title += "（示意，非官方）"

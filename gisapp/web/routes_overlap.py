@@ -7,7 +7,8 @@ and :func:`gisapp.report.overlap_report.render`. ``format`` takes every file for
 
 Body: the file itself (any format of :mod:`gisapp.io.readers`), or ``multipart/form-data`` with a
 field ``file`` (its file name is a format hint) or a field ``text`` (pasted coordinates).
-Query parameters: ``target`` (repeatable; default the red line), ``format``, ``bom=1``,
+Query parameters: ``target`` (repeatable; default the red line; ``controls`` = every control line, ``三区三线`` = the
+three national lines, each with its verdict: ``control_lines`` of the answer), ``format``, ``bom=1``,
 ``crs``, ``datum=gcj02|bd09``, ``infer=0``, ``sliver_m2``, ``id_field``, ``layer``,
 ``input_format``, ``filename``.
 """

@@ -23,6 +23,11 @@ LANDUSE_MEASURES = ("industrial_coverage_per_unit", "industrial_share_per_block"
 CITATION_STATUSES = ("verified", "secondary", "unverified")
 COMPARISON_OPS = (">=", ">", "<=", "<")
 AREA_UNITS = ("km2", "ha", "mu", "m2")
+#: What an ``overlap`` rule measures on one parcel: the area it shares with the line (m², % of the
+#: parcel) or the area it has outside the line (m², %).
+OVERLAP_MEASURES = ("overlap_m2", "overlap_pct", "outside_m2", "outside_pct")
+#: Outcomes of an ``overlap`` rule, most severe first: 不予通过, 需论证, 需说明, 符合.
+OVERLAP_OUTCOMES = ("reject", "review", "explain", "comply")
 
 
 def _text(value: Any) -> Any:
@@ -114,12 +119,34 @@ class LanduseShareRule(_Rule):
     measure: Literal["industrial_coverage_per_unit", "industrial_share_per_block", "industrial_share_of_line"]
 
 
+class OverlapRule(_Rule):
+    """A parcel rule of the overlap check (压覆/选址): when ``measure`` of a parcel compares to
+    ``threshold``, the line gives the parcel ``outcome`` (judged per parcel by
+    :mod:`gisapp.analysis.overlap.verdicts`, not by the accounting)."""
+
+    kind: Literal["overlap"]
+    measure: Literal["overlap_m2", "overlap_pct", "outside_m2", "outside_pct"]
+    unit: Literal["m2", "pct"]
+    outcome: Literal["reject", "review", "explain", "comply"]
+
+    @model_validator(mode="after")
+    def _unit_of_measure(self) -> OverlapRule:
+        if self.measure.rsplit("_", 1)[1] != self.unit:
+            raise PydanticCustomError(
+                "unit_of_measure",
+                "the unit of measure '{m}' is '{u}'",
+                {"m": self.measure, "u": self.measure.rsplit("_", 1)[1]},
+            )
+        return self
+
+
 #: The model of each rule kind, by ``kind``.
 RULE_MODELS: dict[str, type[_Rule]] = {
     "floor": FloorRule,
     "progress": ProgressRule,
     "reported_share": ReportedShareRule,
     "landuse_share": LanduseShareRule,
+    "overlap": OverlapRule,
 }
 #: One rule, its model chosen by ``kind``. (The type checker cannot follow a Union built at import time; it
 #: sees the models' common base.)
@@ -246,6 +273,8 @@ def _rule_message(raw: Any, loc: tuple[Any, ...], err: ErrorDetails) -> str:
         return f"{where} lacks '{key}'"
     if field == "comparison":
         return f"{where}: comparison must be one of {', '.join(COMPARISON_OPS)}"
+    if field == "unit" and loc[2] == "overlap":
+        return f"{where}: an overlap rule's unit is 'm2' or 'pct'"
     if field == "unit":
         return (
             f"{where}: a share's unit is 'pct'"
@@ -253,7 +282,12 @@ def _rule_message(raw: Any, loc: tuple[Any, ...], err: ErrorDetails) -> str:
             else (f"{where}: unit must be one of {', '.join(AREA_UNITS)}")
         )
     if field == "measure":
-        return f"{where}: measure must be one of {', '.join(LANDUSE_MEASURES)}"
+        measures = OVERLAP_MEASURES if loc[2] == "overlap" else LANDUSE_MEASURES
+        return f"{where}: measure must be one of {', '.join(measures)}"
+    if field == "outcome":
+        return f"{where}: outcome must be one of {', '.join(OVERLAP_OUTCOMES)}"
+    if kind == "unit_of_measure":
+        return f"{where}: {err['msg']}"
     if field == "threshold":
         return f"{where} threshold must be a number, not {err['input']!r}"
     if kind == "extra_forbidden":

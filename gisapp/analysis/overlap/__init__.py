@@ -11,6 +11,7 @@ Modules:
 * :mod:`~gisapp.analysis.overlap.engine` — the pairs and areas (STRtree, prepared geometries, thread pool);
 * :mod:`~gisapp.analysis.overlap.result` — :class:`TargetResult`, :class:`OverlapAnalysis`, the result table;
 * :mod:`~gisapp.analysis.overlap.citations` — the plan sentences cited with the results;
+* :mod:`~gisapp.analysis.overlap.verdicts` — each control line's verdict on each parcel (its ``overlap`` rules);
 * :mod:`~gisapp.analysis.overlap.usecase` — :func:`run_overlap`: any parcel file × targets of a store;
 * :mod:`~gisapp.analysis.overlap.dask_engine` — the same engine on Dask.
 
@@ -25,8 +26,10 @@ from gisapp.analysis.overlap.targets import (
     ControlLayer,
     control_from_frame,
     default_targets,
+    expand_targets,
     load_control,
     parse_target_spec,
+    target_sets,
     towns_control,
 )
 from gisapp.analysis.overlap.usecase import output_crs_of, overlap_table, run_overlap
@@ -42,6 +45,7 @@ __all__ = [
     "dask_overlap_check",
     "dask_pair_function",
     "default_targets",
+    "expand_targets",
     "load_control",
     "measure_target",
     "output_crs_of",
@@ -50,5 +54,6 @@ __all__ = [
     "parse_target_spec",
     "plan_rules",
     "run_overlap",
+    "target_sets",
     "towns_control",
 ]

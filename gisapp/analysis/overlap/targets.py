@@ -1,7 +1,8 @@
 """Targets of the overlap (压占分析): polygon layers of the store as :class:`ControlLayer` objects.
 
 A target is named by a spec, ``LAYER`` or ``LAYER[FIELD=VALUE]`` (e.g. the red line of one tier,
-``zs-industrial-redline[tier=一级]``); :func:`load_control` reads it from a
+``zs-industrial-redline[tier=一级]``), or a list holds a named set of control lines (``controls``,
+``三区三线``: :func:`expand_targets`); :func:`load_control` reads a spec from a
 :class:`gisapp.store.layerstore.LayerStore` (cached by the store until the layer's files change),
 :func:`control_from_frame` builds one from any polygon frame. Geometries are held in EPSG:4547
 (CGCS2000 / 3-degree GK CM 114E), made valid, with an STRtree and per-thread prepared copies
@@ -240,6 +241,33 @@ def load_control(spec: str, store: LayerStore) -> ControlLayer:
 def default_targets() -> list[str]:
     """The default target list: the industrial land protection red line only."""
     return [REDLINE_ID]
+
+
+def target_sets() -> dict[str, list[str]]:
+    """Named sets a target list may hold, ``name → layer ids``: ``controls`` (every control line of
+    :data:`gisapp.plans.controllines.CONTROL_LINES`: the industrial red line, 永久基本农田, 生态保护红线,
+    城镇开发边界) and ``三区三线`` (the three national lines)."""
+    from gisapp.plans.controllines import CONTROL_LINES, LINE_SETS
+
+    return {name: [CONTROL_LINES[k].layer_id for k in keys] for name, keys in LINE_SETS.items()}
+
+
+def expand_targets(specs: list[str]) -> list[str]:
+    """Replace each named set (:func:`target_sets`, e.g. ``controls``) by its layers; keep order, drop repeats.
+
+    Args:
+        specs: target specs (``LAYER``, ``LAYER[FIELD=VALUE]``) or set names.
+
+    Returns:
+        the target specs, each once.
+    """
+    sets = target_sets()
+    out: list[str] = []
+    for spec in specs:
+        for s in sets.get(spec.strip(), [spec]):
+            if s not in out:
+                out.append(s)
+    return out
 
 
 def towns_control(store: LayerStore) -> ControlLayer | None:

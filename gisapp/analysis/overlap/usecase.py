@@ -17,7 +17,8 @@ import geopandas as gpd
 from gisapp.analysis.overlap.citations import plan_rules
 from gisapp.analysis.overlap.engine import PairFunction, analyse_arrays
 from gisapp.analysis.overlap.result import OverlapAnalysis
-from gisapp.analysis.overlap.targets import default_targets, load_control, towns_control
+from gisapp.analysis.overlap.targets import default_targets, expand_targets, load_control, towns_control
+from gisapp.analysis.overlap.verdicts import control_line_verdicts
 from gisapp.analysis.parcels import DEFAULT_SLIVER_M2, check_sliver_m2, load_parcels
 from gisapp.core.limits import Limits
 from gisapp.store.layerstore import LayerStore
@@ -50,13 +51,15 @@ def run_overlap(
 
     Returns:
         ``(analysis, info)``: the :class:`OverlapAnalysis` and the ``info`` dict described in
-        :func:`gisapp.analysis.service.overlap_check`.
+        :func:`gisapp.analysis.service.overlap_check`, plus ``control_lines``: each control line's
+        verdicts on the parcels (:func:`gisapp.analysis.overlap.verdicts.control_line_verdicts`).
+        ``targets`` may name sets of control lines (``controls``, ``三区三线``: :func:`expand_targets`).
 
     Raises:
         InputError: bad file, CRS, geometry or target.
     """
     sliver_m2 = DEFAULT_SLIVER_M2 if sliver_m2 is None else check_sliver_m2(sliver_m2)
-    controls = [load_control(spec, store) for spec in (targets or default_targets())]
+    controls = [load_control(spec, store) for spec in expand_targets(targets or default_targets())]
     parsed = load_parcels(
         data,
         filename=filename,
@@ -80,6 +83,7 @@ def run_overlap(
         "summaries": analysis.summaries(),
         "targets": [c.info() for c in controls],
         "rules": plan_rules(controls),
+        "control_lines": control_line_verdicts(analysis),
         "input_crs": parsed.crs,
         "crs": parsed.decision.to_dict() if parsed.decision else None,
         "repairs": parsed.repairs,

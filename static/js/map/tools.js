@@ -240,7 +240,8 @@ export class Tools {
     this.body.textContent = '…';
     let data;
     try {
-      const r = await fetch(this.app.config.api.overlap, {
+      // every control line at once (工业用地保护红线 + 三区三线): each line's verdict with its citations
+      const r = await fetch(`${this.app.config.api.overlap}?target=controls`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/geo+json' },
         body: JSON.stringify(body),
@@ -262,6 +263,8 @@ export class Tools {
   drawOverlap(data) {
     this.overlapLayer.clearLayers();
     const fc = this.app.datum.geojsonToDisplay(JSON.parse(JSON.stringify(data.parcels)));
+    const first = data.summary.target; // the table repeats each parcel once per target: draw it once
+    fc.features = fc.features.filter((f) => !first || !f.properties.target || f.properties.target === first);
     L.geoJSON(fc, {
       style: (f) => ({
         color: f.properties.overlaps ? '#b71c1c' : '#1b5e20',
@@ -290,7 +293,13 @@ export class Tools {
     const layerId = s.target || data.control_layer;
     const entry = this.app.config.layers.find((l) => l.id === layerId);
     const against = el('p', data.illustrative ? 'gisapp-warning' : 'gisapp-small');
-    against.append(bi('对照图层：', 'Checked against: '), bi(entry ? entry.title : layerId, entry ? entry.title_en : layerId));
+    const lines = (data.control_lines && data.control_lines.lines) || [];
+    if (lines.length > 1) {
+      against.append(bi('对照图层：', 'Checked against: '), bi(lines.map((l) => l.title).join('、'), lines.map((l) => l.title_en).join(', ')));
+      against.append(bi('（面积与区块见第一条：', ' (areas and blocks below: '), bi(entry ? entry.title : layerId, entry ? entry.title_en : layerId), document.createTextNode('）'));
+    } else {
+      against.append(bi('对照图层：', 'Checked against: '), bi(entry ? entry.title : layerId, entry ? entry.title_en : layerId));
+    }
     if (data.illustrative) against.append(bi('。示意数据，非官方，结果仅供说明。', '. Illustrative data, not official: the result is for explanation only.'));
     box.append(against);
     const table = el('table', 'gisapp-overlap-table');
@@ -305,7 +314,7 @@ export class Tools {
           '—',
       ],
     ];
-    const towns = [...new Set(data.parcels.features.flatMap((f) => (f.properties.towns ? f.properties.towns.split('、') : [])))];
+    const towns = [...new Set(data.parcels.features.filter((f) => !s.target || f.properties.target === s.target).flatMap((f) => (f.properties.towns ? f.properties.towns.split('、') : [])))];
     rows.push([['所在镇街', 'Towns'], towns.join('、') || '—']);
     for (const [[zh, en], value] of rows) {
       const tr = el('tr');
@@ -315,6 +324,7 @@ export class Tools {
       table.append(tr);
     }
     box.append(table);
+    box.append(...this.lineVerdicts(data));
     const dl = el('a', 'gisapp-download');
     dl.href = URL.createObjectURL(new Blob([JSON.stringify(data.parcels)], { type: 'application/geo+json' }));
     dl.download = 'overlap-result.geojson';
@@ -322,6 +332,32 @@ export class Tools {
     box.append(dl);
     this.body.textContent = '';
     this.body.append(box);
+  }
+
+  // The verdict of every control line on the drawn parcel, with the rules that gave it and their sources.
+  lineVerdicts(data) {
+    const lines = (data.control_lines && data.control_lines.lines) || [];
+    if (!lines.length) return [];
+    const h = el('h4');
+    h.append(bi('控制线核查', 'Control lines'));
+    const table = el('table', 'gisapp-overlap-table gisapp-line-verdicts');
+    for (const line of lines) {
+      const tr = el('tr');
+      tr.dataset.kind = line.kind;
+      tr.dataset.verdict = line.worst;
+      const th = el('th');
+      th.append(bi(line.title, line.title_en));
+      const fired = line.rules.filter((r) => r.parcels > 0);
+      const td = el('td', '', line.worst === 'none' ? '不涉及' : line.worst_zh);
+      for (const r of fired) {
+        const cite = el('div', 'gisapp-small', `${r.citation_label}${r.citation.section ? ' ' + r.citation.section : ''}（${r.citation.status}）`);
+        cite.title = r.citation.quote;
+        td.append(cite);
+      }
+      tr.append(th, td);
+      table.append(tr);
+    }
+    return [h, table];
   }
 
   // ---------------------------------------------------------------- share
