@@ -306,7 +306,7 @@ class CsvWriter(Writer):
     """CSV, geometry as WKT in a ``wkt`` column; spreadsheet formulas neutralised; UTF-8 (BOM) or GBK.
 
     A CSV cannot hold its CRS or field types: :meth:`sidecars` gives the ``.csvt`` (GDAL's field
-    types, the ``wkt`` column typed ``WKT``) and ``.prj`` (the CRS as ESRI WKT) that GDAL's CSV
+    types, the ``wkt`` column typed ``WKT``) and ``.prj`` (the CRS as WKT1) that GDAL's CSV
     driver, and QGIS through it, read beside ``<name>.csv``; the file name names the CRS.
     """
 
@@ -315,13 +315,13 @@ class CsvWriter(Writer):
 
     def sidecars(self, frame: gpd.GeoDataFrame, options: WriteOptions) -> dict[str, bytes]:
         """``.csvt`` (one GDAL type per column: Integer, Integer64, Real, Integer(Boolean), Date, DateTime,
-        String, WKT) and ``.prj`` (ESRI WKT of the frame's CRS; omitted when it has none)."""
+        String, WKT) and ``.prj`` (WKT1 with its EPSG code, as GDAL writes it; omitted when the frame has no CRS)."""
         types = [_csvt_type(frame[c].dtype) for c in frame.columns if c != frame.geometry.name] + ["WKT"]
         out = {".csvt": (",".join(f'"{t}"' for t in types) + "\n").encode("ascii")}
         if frame.crs is not None:
             from pyproj.enums import WktVersion
 
-            out[".prj"] = frame.crs.to_wkt(WktVersion.WKT1_ESRI).encode("utf-8")
+            out[".prj"] = frame.crs.to_wkt(WktVersion.WKT1_GDAL).encode("utf-8")
         return out
 
     def encode(self, frame: gpd.GeoDataFrame, options: WriteOptions, workdir: Path) -> bytes:
