@@ -113,7 +113,9 @@ def _export_jobs(tmp_path: Path) -> tuple[list[dict], dict[str, int]]:
 
 def test_qgis_loads_the_ogc_service_and_every_export(live_server: str, client, tmp_path: Path) -> None:
     collections = client.get("/ogc/collections?f=json").json["collections"]
-    counts = {c["id"]: client.get(f"/ogc/collections/{c['id']}/items?limit=1").json["numberMatched"] for c in collections}
+    counts = {
+        c["id"]: client.get(f"/ogc/collections/{c['id']}/items?limit=1").json["numberMatched"] for c in collections
+    }
     jobs = [
         {
             "name": f"ogc:{cid}",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import io
-import zipfile
 import json
 import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 

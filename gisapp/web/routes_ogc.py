@@ -113,9 +113,7 @@ def _without_absent_links(content: Any) -> str:
     ``…/TileMatrixSets?f=json``)."""
     doc = json.loads(content)
     doc["links"] = [
-        link
-        for link in doc.get("links", [])
-        if not str(link.get("href", "")).split("?")[0].endswith(ABSENT_ENDPOINTS)
+        link for link in doc.get("links", []) if not str(link.get("href", "")).split("?")[0].endswith(ABSENT_ENDPOINTS)
     ]
     return json.dumps(doc, ensure_ascii=False)
 
