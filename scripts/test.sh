@@ -16,6 +16,21 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "WARNING: missing ${missing[*]} and not root: the tests that need them will be skipped" >&2
   fi
 fi
+# Real clients (tests/test_qgis.py, tests/test_interop_commands.py): headless QGIS from Debian (python3-qgis, which
+# brings qgis-providers with the OAPIF provider; large, so installed only when missing) and curl.
+clients=()
+/usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1 || clients+=(python3-qgis qgis-providers)
+command -v curl >/dev/null || clients+=(curl)
+if [ ${#clients[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "[setup] installing the client tools for the tests (QGIS is ~1 GB: a few minutes; waits for the dpkg lock): ${clients[*]}"
+    apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${clients[@]}" >/dev/null
+    echo "[setup] client tools ready"
+  else
+    echo "WARNING: missing ${clients[*]} and not root: the tests that need them will be skipped" >&2
+  fi
+fi
 ruff check gisapp tests benchmarks scripts
 ruff format --check gisapp tests benchmarks scripts
 echo "[check] import contracts (lint-imports; docs/architecture.md)"

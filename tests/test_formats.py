@@ -130,7 +130,7 @@ def test_round_trip_every_format_and_crs(towns, tmp_path, fmt, crs_key):
         return
     result = formats.export_frame(src, meta, fmt, crs_key)
     out_crs = formats.parse_output_crs(crs_key)
-    assert (out_crs.slug in result.filename) == (crs_key != "EPSG:4326")
+    assert (out_crs.slug in result.filename) == (crs_key != "EPSG:4326" or fmt == "csv")  # a CSV names its CRS
     path = _write(result, tmp_path)
     got = read_back(path, fmt)
     ref = reference_frame(src, crs_key)
@@ -207,7 +207,7 @@ def test_shapefile_gbk_with_cpg_truncation_and_field_map(tmp_path):
     src, meta = read_layer("zs-services-structure"), read_meta("zs-services-structure")
     result = formats.export_frame(src, meta, "shp", "EPSG:4547", encoding="gbk")
     path = _write(result, tmp_path)
-    stem = "zs-services-structure_epsg4547"
+    stem = "zs-services-structure_epsg4547_gbk"
     with zipfile.ZipFile(path) as zf:
         names = set(zf.namelist())
         assert {f"{stem}{e}" for e in (".shp", ".shx", ".dbf", ".prj", ".cpg", ".fields.csv", ".meta.json")} <= names
@@ -347,7 +347,7 @@ def test_cli_export_writes_files_atomically_and_fails_cleanly(tmp_path, capsys):
     assert (
         main(["export", "zs-towns", "--format", "shp", "--crs", "gcj02", "--encoding", "gbk", "-o", str(tmp_path)]) == 0
     )
-    out = tmp_path / "zs-towns_gcj02.shp.zip"
+    out = tmp_path / "zs-towns_gcj02_gbk.shp.zip"
     assert out.exists() and "GCJ02" in capsys.readouterr().err
     csv_out = tmp_path / "t.csv"
     args = ["export", "zs-towns", "--format", "csv", "--bom", "--where", "kind=subdistrict", "-o", str(csv_out)]
@@ -366,7 +366,13 @@ def test_cli_export_writes_files_atomically_and_fails_cleanly(tmp_path, capsys):
         assert main(bad) == 2
         err = capsys.readouterr().err
         assert err.startswith("gisapp: error:") and len(err.strip().splitlines()) == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.csv.meta.json", "zs-towns_gcj02.shp.zip"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "t.csv",
+        "t.csv.meta.json",
+        "t.csvt",
+        "t.prj",
+        "zs-towns_gcj02_gbk.shp.zip",
+    ]
     assert main(["export", "zs-services-structure", "--crs", "EPSG:4490", "--precision", "4"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["crs"]["properties"]["name"].endswith("4490") and len(doc["features"]) == 6
@@ -380,8 +386,10 @@ def test_http_export(client):
     got = pyogrio.read_dataframe(io.BytesIO(r.data))
     assert len(got) == 15 and CRS(got.crs).to_epsg() == 4547
     r = client.get("/api/export/zs-towns?format=csv&encoding=gbk&bbox=113.35,22.45,113.45,22.55")
-    assert r.status_code == 200 and r.headers["Content-Type"] == "text/csv; charset=gbk"
-    assert "石岐街道" in r.data.decode("gbk")
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/zip"
+    assert 'filename="zs-towns_epsg4326_gbk.csv.zip"' in r.headers["Content-Disposition"]
+    with zipfile.ZipFile(io.BytesIO(r.data)) as zf:
+        assert "石岐街道" in zf.read("zs-towns_epsg4326_gbk.csv").decode("gbk")
     r = client.get("/api/export/zs-services-structure?metrics=1&crs=gcj02")
     doc = json.loads(r.data)
     assert r.headers["X-Gisapp-Datum"] == "gcj02" and "area_mu" in doc["features"][0]["properties"]

@@ -190,13 +190,19 @@ def test_an_unknown_format_is_the_same_answer_everywhere(client, capsys, tmp_pat
 def test_every_path_writes_every_registered_format(client, tmp_path, key):
     """A format on offer works on each path: the layer export, both overlap exports, the CLI."""
     extension, media = WRITER_FILES[key]
+    # a CSV names its CRS (it cannot hold it), and a CSV download comes zipped with its .csvt and .prj
+    crs, download, zipped = ("_epsg4326", ".zip", "application/zip") if key == "csv" else ("", "", media)
     r = client.get(f"/api/export/zs-towns?format={key}")
-    assert r.status_code == 200 and r.mimetype == media
-    assert f'filename="zs-towns{extension}"' in r.headers["Content-Disposition"]
-    for url in (f"/api/export/overlap?format={key}", f"/api/overlap?format={key}"):
+    assert r.status_code == 200 and r.mimetype == zipped
+    assert f'filename="zs-towns{crs}{extension}{download}"' in r.headers["Content-Disposition"]
+    for url, suffix, mimetype in (
+        (f"/api/export/overlap?format={key}", download, zipped),
+        (f"/api/overlap?format={key}", "", media),
+    ):
         r = client.post(url, data=_parcels())
         assert r.status_code == 200, (url, r.data[:300])
-        assert r.mimetype == media and f'filename="overlap{extension}"' in r.headers["Content-Disposition"], url
+        assert r.mimetype == mimetype, url
+        assert f'filename="overlap{crs}{extension}{suffix}"' in r.headers["Content-Disposition"], url
     src = tmp_path / "p.geojson"
     src.write_bytes(_parcels())
     out = tmp_path / f"result{extension}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -136,7 +137,8 @@ def test_csv_export_and_overlap_csv_neutralise(xss_store: Path) -> None:
     client = create_app({"TESTING": True}).test_client()
     r = client.get("/api/export/xss-test?format=csv")
     assert r.status_code == 200
-    text = r.get_data(as_text=True)
+    with zipfile.ZipFile(io.BytesIO(r.data)) as zf:  # the CSV comes zipped with its .csvt and .prj
+        text = zf.read("xss-test_epsg4326.csv").decode("utf-8")
     assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
     gdf = gpd.read_file(paths.layers_dir() / "xss-test.geojson")
     assert b"'=HYPERLINK" in export_frame(gdf, {"title": "x"}, "csv", "EPSG:4326").data

@@ -4,7 +4,8 @@ Formats are those of :data:`gisapp.io.writers.WRITERS` (the same set as ``gisapp
 ``/api/export`` and ``/api/overlap``), CRSs those of :mod:`gisapp.io.formats`. Text formats (GeoJSON, KML, CSV) go to
 stdout without ``-o``; binary ones need ``-o``. Files are written atomically (temporary file,
 then rename), so a failed export never leaves a half-written file. A CSV written with ``-o``
-gets a sidecar ``<file>.meta.json`` with the layer's metadata (a CSV cannot hold it).
+gets a sidecar ``<file>.meta.json`` with the layer's metadata (a CSV cannot hold it), and
+``<name>.csvt`` (field types) and ``<name>.prj`` (CRS), which GDAL and QGIS read beside ``<name>.csv``.
 """
 
 from __future__ import annotations
@@ -78,6 +79,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if fmt.key == "csv":
         sidecar = target.with_name(target.name + ".meta.json")
         write_atomic(json.dumps(result.metadata, ensure_ascii=False, indent=2).encode("utf-8"), sidecar)
+    for suffix, data in result.sidecars.items():  # CSV: .csvt and .prj, which GDAL and QGIS read beside it
+        write_atomic(data, target.with_suffix(suffix))
     note = f" — {result.metadata['export']['warning']}" if result.metadata["export"]["warning"] else ""
     print(f"wrote {target} ({len(gdf)} features, {fmt.title}, {formats.describe_crs(out_crs)}){note}", file=sys.stderr)
     return 0

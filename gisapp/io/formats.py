@@ -14,7 +14,9 @@ code, and its name and metadata say GCJ-02/BD-09). Geographic files hold x = lon
 y = latitude; projected ones x = easting, y = northing (GIS order, as GDAL writes them).
 
 Coordinates are rounded to :func:`default_precision` decimals (7 for degrees ≈ 1 cm, 2 for
-metres = 1 cm) unless ``precision`` says otherwise; the metadata states the figure.
+metres = 1 cm) unless ``precision`` says otherwise; the metadata states the figure. Rounding keeps
+every geometry valid (:func:`round_valid`: snap rounding where plain rounding would break one; the
+ids are listed under ``export.snap_rounded``).
 Shapefile rules (10-character field names, 254-byte strings, GBK) are in
 :func:`gisapp.io.writers.shapefile_field_names`.
 """
@@ -22,7 +24,10 @@ Shapefile rules (10-character field names, 254-byte strings, GBK) are in
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import re
+import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,16 +110,38 @@ class ExportResult:
     """One exported file.
 
     Attributes:
-        filename: suggested file name (``<name>[_<crs slug>]<extension>``).
+        filename: suggested file name (``<name>[_<crs slug>][_gbk]<extension>``).
         media_type: HTTP ``Content-Type`` (text types carry their charset).
         data: the file's bytes.
         metadata: what was written into the file as metadata (see :func:`export_metadata`).
+        sidecars: ``{suffix: bytes}`` of files that belong beside it (CSV: ``.csvt``, ``.prj``;
+            :meth:`gisapp.io.writers.Writer.sidecars`).
     """
 
     filename: str
     media_type: str
     data: bytes
     metadata: dict[str, Any] = field(default_factory=dict)
+    sidecars: dict[str, bytes] = field(default_factory=dict)
+
+    def sidecar_names(self) -> dict[str, str]:
+        """``{file name: suffix}`` of the sidecars: the main file's name with its extension replaced."""
+        stem = self.filename.rsplit(".", 1)[0]
+        return {stem + suffix: suffix for suffix in self.sidecars}
+
+    def zipped(self) -> ExportResult:
+        """The file, its sidecars and the metadata (``<stem>.meta.json``) in one zip, ``<file name>.zip``;
+        itself when it has no sidecars (every format but CSV holds its CRS and field types)."""
+        if not self.sidecars:
+            return self
+        stem = self.filename.rsplit(".", 1)[0]
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(self.filename, self.data)
+            for name, suffix in self.sidecar_names().items():
+                zf.writestr(name, self.sidecars[suffix])
+            zf.writestr(stem + ".meta.json", json.dumps(self.metadata, ensure_ascii=False, indent=2))
+        return ExportResult(self.filename + ".zip", "application/zip", buf.getvalue(), self.metadata)
 
 
 def parse_output_crs(value: str | None) -> OutputCrs:
@@ -323,8 +350,7 @@ def transform_frame(gdf: gpd.GeoDataFrame, out_crs: OutputCrs, precision: int) -
     if gdf.crs is None:
         raise InputError("the features have no CRS", code="missing_crs")
     if out_crs.datum is None and out_crs.epsg not in (4326, 4490) and gdf.crs.equals(out_crs.pyproj()):
-        wgs = gdf  # already there (an analysis result in its own CRS): no round trip through WGS 84
-        out = gdf.copy()
+        out = gdf.copy()  # already there (an analysis result in its own CRS): no round trip through WGS 84
     else:
         wgs = to_wgs84(gdf)
         if out_crs.datum:
@@ -335,15 +361,52 @@ def transform_frame(gdf: gpd.GeoDataFrame, out_crs: OutputCrs, precision: int) -
             out = wgs.copy()
         else:
             out = wgs.to_crs(out_crs.pyproj())
-    geoms = shapely.transform(out.geometry.to_numpy(), lambda xy: np.round(xy, precision))
-    geoms = shapely.remove_repeated_points(geoms)  # rounding can make neighbours equal
-    # Rounding (or the BD-09 shift) can make two nearly touching edges cross, e.g. the < 1 cm wide
-    # spike of the schematic 南头镇 cell. The geometry is kept as it is (faithful to the source
-    # within the stated precision) and listed; only KML, whose writer refuses it, repairs it.
-    broke = ~shapely.is_valid(geoms) & shapely.is_valid(wgs.geometry.to_numpy())
-    out.attrs["invalid_after_rounding"] = [str(v) for v in np.asarray(out["id"] if "id" in out else out.index)[broke]]
+    geoms, snapped = round_valid(out.geometry.to_numpy(), precision)
+    ids = np.asarray(out["id"] if "id" in out else out.index)
+    collapsed = snapped & shapely.is_empty(geoms) & ~shapely.is_empty(out.geometry.to_numpy())
+    if collapsed.any():
+        raise InputError(
+            f"{precision} decimals are too few: {int(collapsed.sum())} feature(s) would vanish "
+            f"({', '.join(str(v) for v in ids[collapsed][:5])}); keep more decimals",
+            code="invalid_precision",
+        )
+    out.attrs["snap_rounded"] = [str(v) for v in ids[snapped]]
     out[out.geometry.name] = shapely.orient_polygons(geoms)
     return out
+
+
+def round_valid(geoms: np.ndarray, precision: int) -> tuple[np.ndarray, np.ndarray]:
+    """Round coordinates to ``precision`` decimals, keeping every geometry valid.
+
+    Plain rounding of each vertex (``np.round``) can make two nearly touching edges cross or a ring
+    collapse (the narrow spike of a schematic town cell, a BD-09 shift): an invalid polygon that QGIS
+    Processing and GEOS reject. Those geometries (and any invalid before rounding) are snap-rounded
+    instead: :func:`shapely.set_precision` on a grid of ``10**-precision`` (GEOS snap rounding;
+    valid output, vertices on the grid, narrow parts that collapse dropped). Valid rounded geometries
+    keep the plain rounding (the same vertices, repeated ones removed).
+
+    Args:
+        geoms: shapely geometries in any CRS (degrees or metres: ``precision`` counts decimals of its unit).
+        precision: decimals kept (0–15).
+
+    Returns:
+        ``(geometries, snapped)``: the rounded geometries, and a boolean array marking those snap-rounded
+        (a geometry that collapses entirely comes back empty).
+    """
+    rounded = shapely.transform(geoms, lambda xy: np.round(xy, precision))
+    snapped = ~shapely.is_valid(rounded) & ~shapely.is_missing(geoms)
+    keep = ~snapped & ~shapely.is_missing(geoms)
+    rounded[keep] = shapely.remove_repeated_points(rounded[keep])
+    if snapped.any():
+        src = geoms[snapped]
+        bad = ~shapely.is_valid(src)
+        src[bad] = shapely.make_valid(src[bad], method="structure", keep_collapsed=False)
+        grid = 10.0**-precision
+        fixed = shapely.set_precision(src, grid)
+        # put the snapped vertices on the same decimal values as plain rounding (differences of 1 ulp)
+        again = shapely.transform(fixed, lambda xy: np.round(xy, precision))
+        rounded[snapped] = np.where(shapely.is_valid(again), again, fixed)
+    return rounded, snapped
 
 
 def export_frame(
@@ -396,14 +459,19 @@ def export_frame(
     if len(gdf) == 0:
         raise InputError("no feature matches the selection; nothing to export", code="empty_export")
     base_name = name or (meta.id if isinstance(meta, LayerMeta) else str(meta.get("id", "export")))
-    stem = base_name if c.key == "EPSG:4326" else f"{base_name}_{c.slug}"
+    # the CRS is named unless it is the default WGS 84 in a format that says so itself; GBK files are
+    # named so (a UTF-8 and a GBK download of the same layer are different files)
+    stem = base_name if c.key == "EPSG:4326" and f.holds_crs else f"{base_name}_{c.slug}"
+    if f.honours_encoding and enc != "utf-8":
+        stem += f"_{enc}"
     out = transform_frame(gdf, c, precision)
     columns = [col for col in out.columns if col != out.geometry.name]
     metadata = export_metadata(meta, f, c, precision, len(out), filters, columns)
-    if out.attrs.get("invalid_after_rounding"):
-        metadata["export"]["invalid_after_rounding"] = out.attrs["invalid_after_rounding"]
-    data = f.to_bytes(out, WriteOptions(stem, metadata, precision, enc, bom))
-    return ExportResult(stem + f.extension, f.content_type(enc), data, metadata)
+    if out.attrs.get("snap_rounded"):
+        metadata["export"]["snap_rounded"] = out.attrs["snap_rounded"]
+    options = WriteOptions(stem, metadata, precision, enc, bom)
+    data = f.to_bytes(out, options)
+    return ExportResult(stem + f.extension, f.content_type(enc), data, metadata, f.sidecars(out, options))
 
 
 def parse_encoding(value: str | None) -> str:

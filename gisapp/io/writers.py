@@ -10,11 +10,12 @@ a table of features. All formats are written by GDAL through pyogrio, except Geo
 key        file                             metadata goes into
 ========== ================================ ===========================================
 geojson    ``.geojson``                     a ``metadata`` foreign member
-gpkg       ``.gpkg`` (GeoPackage 1.x)       layer ``IDENTIFIER``/``DESCRIPTION`` and GDAL layer metadata
+gpkg       ``.gpkg`` (GeoPackage 1.2)       layer ``IDENTIFIER``/``DESCRIPTION`` and GDAL layer metadata
 shp        ``.shp.zip`` (shp/shx/dbf/prj/   ``<name>.meta.json`` and ``<name>.fields.csv`` in the zip
            cpg + sidecars)
 kml        ``.kml`` (KML 2.2, LIBKML)       the ``<Document>``'s ``<description>``
-csv        ``.csv`` (WKT geometry)          a sidecar ``<file>.meta.json`` (CLI); ``Link`` header (HTTP)
+csv        ``.csv`` (WKT geometry) + ``.csvt``  a sidecar ``<file>.meta.json`` (CLI); ``Link`` header (HTTP);
+           (field types) and ``.prj`` (CRS)  downloads zip the four files (:meth:`Writer.sidecars`)
 fgb        ``.fgb`` (FlatGeobuf)            header ``title``/``description`` and layer metadata
 parquet    ``.parquet`` (GeoParquet)        file key-value metadata ``gisapp``
 gdb        ``.gdb.zip`` (Esri File          feature class alias (title) and its ``DOCUMENTATION``
@@ -118,6 +119,7 @@ class Writer(ABC):
         charset: True for text formats: their ``Content-Type`` carries ``charset``.
         honours_encoding: True when :attr:`WriteOptions.encoding` applies (CSV, Shapefile);
             other text formats are always UTF-8.
+        holds_crs: False when the file cannot say its CRS (CSV): the file name then always names it.
     """
 
     key: ClassVar[str]
@@ -129,6 +131,7 @@ class Writer(ABC):
     multi_layer: ClassVar[bool] = False
     charset: ClassVar[bool] = False
     honours_encoding: ClassVar[bool] = False
+    holds_crs: ClassVar[bool] = True
 
     @abstractmethod
     def encode(self, frame: gpd.GeoDataFrame, options: WriteOptions, workdir: Path) -> bytes:
@@ -142,6 +145,11 @@ class Writer(ABC):
         Raises:
             InputError: when the frame cannot be written in this format (e.g. ``mixed_geometry``).
         """
+
+    def sidecars(self, frame: gpd.GeoDataFrame, options: WriteOptions) -> dict[str, bytes]:
+        """Files that go beside the main file for other tools to read it whole: ``{suffix: bytes}``
+        (suffix replaces the extension, e.g. ``.prj``); none by default (see :class:`CsvWriter`)."""
+        return {}
 
     def write(self, frame: gpd.GeoDataFrame, target: str | Path | BinaryIO, options: WriteOptions) -> None:
         """Write ``frame`` to a file path or a binary buffer.
@@ -224,6 +232,8 @@ class _OgrWriter(Writer):
 
     driver: ClassVar[str]
     title_option: ClassVar[str]
+    #: GDAL dataset creation options (e.g. the GeoPackage version).
+    dataset_options: ClassVar[dict[str, str]] = {}
 
     def encode(self, frame: gpd.GeoDataFrame, options: WriteOptions, workdir: Path) -> bytes:
         """See :meth:`Writer.encode`: title and description as layer options, the record as layer metadata."""
@@ -236,16 +246,22 @@ class _OgrWriter(Writer):
             layer=options.layer,
             layer_options={self.title_option: md.get("title") or options.layer, "DESCRIPTION": _description(md)},
             layer_metadata=_meta_strings(md),
+            dataset_options=dict(self.dataset_options) or None,
         )
         return path.read_bytes()
 
 
 class GeoPackageWriter(_OgrWriter):
-    """GeoPackage 1.x: layer ``IDENTIFIER``/``DESCRIPTION`` and GDAL layer metadata."""
+    """GeoPackage 1.2 (OGC 12-128r15): layer ``IDENTIFIER``/``DESCRIPTION`` and GDAL layer metadata.
+
+    Version 1.2, not GDAL's default 1.4: GDAL 3.6 (Debian 12, QGIS 3.22) warns on every open of a 1.4
+    file ("version 1.4 … not supported"); a 1.2 file opens silently with every GDAL since 2.2.
+    """
 
     key, title, extension, media_type = "gpkg", "GeoPackage", ".gpkg", "application/geopackage+sqlite3"
     binary, multi_layer = True, True
     driver, title_option = "GPKG", "IDENTIFIER"
+    dataset_options: ClassVar[dict[str, str]] = {"VERSION": "1.2"}
 
 
 class FlatGeobufWriter(_OgrWriter):
@@ -287,10 +303,26 @@ class KmlWriter(Writer):
 
 
 class CsvWriter(Writer):
-    """CSV, geometry as WKT in a ``wkt`` column; spreadsheet formulas neutralised; UTF-8 (BOM) or GBK."""
+    """CSV, geometry as WKT in a ``wkt`` column; spreadsheet formulas neutralised; UTF-8 (BOM) or GBK.
+
+    A CSV cannot hold its CRS or field types: :meth:`sidecars` gives the ``.csvt`` (GDAL's field
+    types, the ``wkt`` column typed ``WKT``) and ``.prj`` (the CRS as WKT1) that GDAL's CSV
+    driver, and QGIS through it, read beside ``<name>.csv``; the file name names the CRS.
+    """
 
     key, title, extension, media_type = "csv", "CSV with WKT geometry", ".csv", "text/csv"
-    binary, charset, honours_encoding = False, True, True
+    binary, charset, honours_encoding, holds_crs = False, True, True, False
+
+    def sidecars(self, frame: gpd.GeoDataFrame, options: WriteOptions) -> dict[str, bytes]:
+        """``.csvt`` (one GDAL type per column: Integer, Integer64, Real, Integer(Boolean), Date, DateTime,
+        String, WKT) and ``.prj`` (WKT1 with its EPSG code, as GDAL writes it; omitted when the frame has no CRS)."""
+        types = [_csvt_type(frame[c].dtype) for c in frame.columns if c != frame.geometry.name] + ["WKT"]
+        out = {".csvt": (",".join(f'"{t}"' for t in types) + "\n").encode("ascii")}
+        if frame.crs is not None:
+            from pyproj.enums import WktVersion
+
+            out[".prj"] = frame.crs.to_wkt(WktVersion.WKT1_GDAL).encode("utf-8")
+        return out
 
     def encode(self, frame: gpd.GeoDataFrame, options: WriteOptions, workdir: Path) -> bytes:
         """See :meth:`Writer.encode` (GBK: characters it lacks are substituted and listed)."""
@@ -564,6 +596,19 @@ def _recode(df: pd.DataFrame, encoding: str, report: dict[str, Any], max_bytes: 
             values[i] = new
         df[col] = pd.Series(values, index=df.index, dtype=object)
     return df
+
+
+def _csvt_type(dtype: Any) -> str:
+    """GDAL's ``.csvt`` type of a pandas column type (GDAL CSV driver documentation, "CSVT")."""
+    if pd.api.types.is_bool_dtype(dtype):
+        return "Integer(Boolean)"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "Integer64" if np.dtype(dtype).itemsize > 4 else "Integer"
+    if pd.api.types.is_float_dtype(dtype):
+        return "Real"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "DateTime"
+    return "String"
 
 
 def _int32(df: _Frame) -> _Frame:

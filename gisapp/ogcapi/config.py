@@ -1,8 +1,12 @@
 """pygeoapi configuration for the layer store, and the pygeoapi :class:`~pygeoapi.api.API` per base URL.
 
-Every layer of the store becomes one collection (id = layer id). Collections offer the CRSs of
-OGC API – Features Part 2 listed in :data:`CRS_URIS`; the storage CRS is CRS84. Paging: 10
-features per page by default, at most :data:`MAX_ITEMS`.
+Every layer of the store becomes one collection (id = layer id), except a layer that mixes geometry
+families (points and polygons, say): it becomes one collection per family, ``<layer>-polygons``,
+``<layer>-lines``, ``<layer>-points`` (:func:`collection_parts`). QGIS (3.22's OAPIF provider) gives
+a layer one geometry type, taken from the first features, and draws no feature of another family, so a
+mixed collection lost features there (``gz-services-structure`` showed its 8 polygons, not its 93 points).
+Collections offer the CRSs of OGC API – Features Part 2 listed in :data:`CRS_URIS`; the storage CRS is
+CRS84. Paging: 10 features per page by default, at most :data:`MAX_ITEMS`.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import geopandas as gpd
+import shapely
 from pygeoapi.api import API
 from pygeoapi.openapi import get_oas
 
@@ -24,16 +30,65 @@ MAX_ITEMS = 1000
 PROVIDER = "gisapp.ogcapi.provider.LayerStoreProvider"
 MAX_CACHED_APIS = 8
 
+#: Geometry families of a mixed layer's collections: ``(family, collection suffix, 中文, GeoJSON types)``.
+FAMILIES = (
+    ("polygon", "polygons", "面", ("Polygon", "MultiPolygon")),
+    ("line", "lines", "线", ("LineString", "MultiLineString", "LinearRing")),
+    ("point", "points", "点", ("Point", "MultiPoint")),
+)
 
-def _collection(meta: LayerMeta, bbox: list[float], store: LayerStore) -> dict[str, Any]:
-    """The pygeoapi resource block of one layer (title Chinese first, provenance in the description)."""
+
+def geometry_families(gdf: gpd.GeoDataFrame) -> list[str]:
+    """The geometry families present in ``gdf`` (``polygon``, ``line``, ``point``, in that order).
+
+    Missing and empty geometries belong to no family; geometry collections to none either (a mixed
+    layer's collections leave them out: the store holds none).
+    """
+    types = set(gdf.geom_type.dropna().unique()) if len(gdf) else set()
+    return [family for family, _, _, kinds in FAMILIES if types & set(kinds)]
+
+
+def family_mask(gdf: gpd.GeoDataFrame, family: str) -> Any:
+    """Boolean array: the features of ``gdf`` whose geometry is of ``family`` (``polygon``/``line``/``point``).
+
+    Raises:
+        KeyError: for another family name.
+    """
+    kinds = {f: k for f, _, _, k in FAMILIES}[family]
+    return gdf.geom_type.isin(kinds).to_numpy()
+
+
+def collection_parts(gdf: gpd.GeoDataFrame, layer_id: str) -> list[tuple[str, str | None]]:
+    """The collections a layer is served as: ``[(collection id, family or None)]``.
+
+    One collection named after the layer when it has at most one geometry family; otherwise one per
+    family present, ``<layer>-polygons``, ``<layer>-lines``, ``<layer>-points`` (see the module docstring).
+    """
+    families = geometry_families(gdf)
+    if len(families) <= 1:
+        return [(layer_id, None)]
+    suffix = {f: s for f, s, _, _ in FAMILIES}
+    return [(f"{layer_id}-{suffix[f]}", f) for f in families]
+
+
+def _collection(meta: LayerMeta, bbox: list[float], store: LayerStore, family: str | None = None) -> dict[str, Any]:
+    """The pygeoapi resource block of one layer, or of one geometry ``family`` of a mixed layer
+    (title Chinese first, provenance in the description)."""
     description = (
         f"{meta.title_en}. {meta.description} geometry_basis: {meta.geometry_basis}. "
         f"Source: {meta.source}. Licence: {meta.licence}. Datum: {meta.datum}."
     )
+    title = meta.title
+    if family is not None:
+        label = {f: (s, zh) for f, s, zh, _ in FAMILIES}[family]
+        title = f"{meta.title}（{label[1]}）"
+        description = (
+            f"The {label[0]} of layer {meta.id} (it mixes geometry types; each type is its own collection). "
+            + description
+        )
     return {
         "type": "collection",
-        "title": f"{meta.title}",
+        "title": title,
         "description": description,
         "keywords": [meta.kind, meta.geometry_basis],
         "links": [
@@ -51,6 +106,7 @@ def _collection(meta: LayerMeta, bbox: list[float], store: LayerStore) -> dict[s
                 "name": PROVIDER,
                 "data": meta.id,
                 "store": store,  # the app's LayerStore (pygeoapi passes the block to the provider as is)
+                "geometry_family": family,  # None: every feature of the layer
                 "id_field": "id",
                 "title_field": "name",
                 "crs": list(CRS_URIS),
@@ -74,8 +130,9 @@ def build_config(store: LayerStore, base_url: str) -> dict[str, Any]:
     resources = {}
     for meta in store.list():
         gdf = store.frame(meta.id)
-        bbox = [round(float(v), 6) for v in gdf.total_bounds] if len(gdf) else [-180.0, -90.0, 180.0, 90.0]
-        resources[meta.id] = _collection(meta, bbox, store)
+        for collection_id, family in collection_parts(gdf, meta.id):
+            part = gdf if family is None else gdf[family_mask(gdf, family)]
+            resources[collection_id] = _collection(meta, _bbox(part), store, family)
     return {
         "server": {
             "bind": {"host": "127.0.0.1", "port": 5000},
@@ -109,6 +166,14 @@ def build_config(store: LayerStore, base_url: str) -> dict[str, Any]:
         },
         "resources": resources,
     }
+
+
+def _bbox(gdf: gpd.GeoDataFrame) -> list[float]:
+    """The CRS84 bounds of ``gdf`` to 6 decimals (the whole world when it has no geometry)."""
+    bounds = shapely.total_bounds(gdf.geometry.to_numpy()) if len(gdf) else [float("nan")] * 4
+    if any(v != v for v in bounds):
+        return [-180.0, -90.0, 180.0, 90.0]
+    return [round(float(v), 6) for v in bounds]
 
 
 def _quiet_api(config: dict[str, Any]) -> API:

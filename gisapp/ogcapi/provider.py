@@ -34,6 +34,9 @@ def _json_type(dtype: Any) -> dict[str, str]:
 class LayerStoreProvider(BaseProvider):
     """pygeoapi ``feature`` provider; ``data`` is a layer id of the store, ``id_field`` its id column.
 
+    ``geometry_family`` (``polygon``, ``line``, ``point``; optional): serve only the features of that
+    family (a mixed layer is one collection per family, see :func:`gisapp.ogcapi.config.collection_parts`).
+
     Supports ``bbox`` (in CRS84 after pygeoapi's ``bbox-crs`` transform), ``limit``/``offset``,
     ``resulttype=hits``, property equality filters (``?name=石岐街道``), ``sortby``,
     ``properties`` and ``skipGeometry``.
@@ -46,13 +49,17 @@ class LayerStoreProvider(BaseProvider):
         ``store``: the :class:`~gisapp.store.layerstore.LayerStore` of the app, see :func:`gisapp.ogcapi.config.build_config`)."""
         super().__init__(provider_def)
         self.store: LayerStore = provider_def["store"]
+        self.geometry_family: str | None = provider_def.get("geometry_family")
         self.get_fields()
 
     def _frame(self) -> gpd.GeoDataFrame:
+        from gisapp.ogcapi.config import family_mask
+
         try:
-            return self.store.frame(self.data)
+            gdf = self.store.frame(self.data)
         except InputError as exc:
             raise ProviderQueryError(exc.message) from exc
+        return gdf if self.geometry_family is None else gdf[family_mask(gdf, self.geometry_family)]
 
     def get_fields(self) -> dict[str, dict[str, str]]:
         """Field names and JSON Schema types of the layer (geometry excluded)."""

@@ -37,8 +37,17 @@ def named(items: Sequence[object]) -> str:
     return head + (f" … and {len(texts) - MAX_NAMED} more" if len(texts) > MAX_NAMED else "")
 
 
+#: The first bytes of a Parquet file (Apache Parquet format specification).
+PARQUET_MAGIC = b"PAR1"
+
+
 def read_file(path: Path) -> gpd.GeoDataFrame:
-    """Read a vector file with pyogrio; the error message is one line naming only the file.
+    """Read a vector file with pyogrio (GeoParquet with geopandas/pyarrow); the error message is one line
+    naming only the file.
+
+    GeoParquet is recognised by its magic bytes and read by :func:`geopandas.read_parquet`, not by GDAL:
+    the Parquet driver of pyogrio's GDAL is a plugin that needs libduckdb, which is not installed
+    ("libduckdb.so: cannot open shared object file"), and pyarrow is a requirement anyway.
 
     Raises:
         InputError: code ``unreadable_file`` (no internal path, no traceback).
@@ -46,6 +55,10 @@ def read_file(path: Path) -> gpd.GeoDataFrame:
     import pyogrio
 
     try:
+        if path.is_file():
+            with path.open("rb") as fh:
+                if fh.read(4) == PARQUET_MAGIC:
+                    return gpd.read_parquet(path)
         return pyogrio.read_dataframe(path)
     except READ_ERRORS as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

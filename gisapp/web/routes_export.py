@@ -6,8 +6,9 @@ The formats are those of :data:`gisapp.io.writers.WRITERS`, the same set every o
 * ``GET /api/export/<layer_id>?format=&crs=&encoding=&bom=&precision=&where=FIELD=VALUE&bbox=&bbox-crs=&metrics=1``;
 * ``POST /api/export/overlap?format=…`` — body: GeoJSON parcels; the overlap result as a file.
 
-The file comes as an attachment named ``<layer>[_<crs>]<ext>``; a ``Link: <…>; rel="describedby"``
-header points to the layer's metadata (the CSV cannot hold it).
+The file comes as an attachment named ``<layer>[_<crs>][_gbk]<ext>``; a ``Link: <…>; rel="describedby"``
+header points to the layer's metadata. A CSV, which cannot hold its CRS, field types or metadata,
+comes zipped (``<layer>_<crs>.csv.zip``) with its ``.csvt``, ``.prj`` and ``.meta.json``.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def _send(gdf: gpd.GeoDataFrame, meta: LayerMeta | dict[str, Any], describedby: 
         bom=_truthy("bom"),
         precision=_precision(),
         filters=filters,
-    )
+    ).zipped()  # a CSV comes with its .csvt (field types), .prj (CRS) and metadata, zipped
     headers = {"Content-Disposition": f'attachment; filename="{result.filename}"'}
     if describedby:
         headers["Link"] = f'<{describedby}>; rel="describedby"; type="application/json"'

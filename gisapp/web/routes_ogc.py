@@ -7,6 +7,12 @@ filters) and ``/ogc/collections/{id}/items/{featureId}``; ``?f=json|html`` or th
 header choose the encoding. The standard is implemented by pygeoapi (see :mod:`gisapp.ogcapi`).
 Items are also offered in every format of the Writer registry (``?f=gpkg``, ``shp``, ``kml``, ``csv``,
 ``fgb``, ``parquet``, ``geojson``): the same page of features, written by :mod:`gisapp.io.writers`.
+
+What pygeoapi answers is adjusted for clients: items and items/{id} in JSON are served as
+``application/geo+json`` (OGC 17-069r4 Requirement /req/geojson/content; pygeoapi says
+``application/json``); the landing page lists no links to ``/processes``, ``/jobs`` or
+``/TileMatrixSets`` (this service has none; they answered 404); and the OpenAPI document is
+self-contained (:mod:`gisapp.ogcapi.oas`: the OGC schemas it referred to on the web are bundled).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from gisapp.io.formats import export_frame
 from gisapp.io.writers import WRITERS, Writer
 from gisapp.ogcapi.config import CRS84, get_api
 from gisapp.ogcapi.config import conformance as conformance_classes
+from gisapp.ogcapi.oas import bundled_openapi
 from gisapp.web.context import current_store
 
 URL_PREFIX = "/ogc"
@@ -45,25 +52,70 @@ def _check_bbox(value: str | None) -> None:
     parse_bbox(value, allow_3d=True, wrap_x=True)
 
 
-def _run(function: Callable[..., tuple[dict[str, str], int, Any]], *args: str) -> Response:
-    """Call a pygeoapi API function for the current request and wrap its answer as a Flask response.
+def _check_sortby(value: str | None) -> None:
+    """Reject a ``sortby`` with an empty entry (``sortby=``, ``a,,b``): pygeoapi 0.21 indexes each entry's
+    first character and answered 500 (found by schemathesis). Unknown names stay pygeoapi's 400.
 
     Raises:
-        InputError: ``invalid_bbox`` for a malformed ``bbox`` (checked before pygeoapi sees it).
+        InputError: ``invalid_sortby`` (HTTP 400).
+    """
+    if value is not None and any(not part.strip() for part in value.split(",")):
+        raise InputError(
+            f"sortby must list property names, each optionally prefixed with + or -, not {value[:80]!r}",
+            code="invalid_sortby",
+        )
+
+
+#: Landing-page links to endpoints this service does not offer (pygeoapi lists them for every server).
+ABSENT_ENDPOINTS = ("/processes", "/jobs", "/TileMatrixSets")
+GEOJSON = "application/geo+json"
+
+
+def _run(
+    function: Callable[..., tuple[dict[str, str], int, Any]],
+    *args: str,
+    geojson: bool = False,
+    landing: bool = False,
+) -> Response:
+    """Call a pygeoapi API function for the current request and wrap its answer as a Flask response.
+
+    Args:
+        function: the pygeoapi API function; args: its path arguments.
+        geojson: the JSON answer is GeoJSON (items, an item): served as ``application/geo+json``.
+        landing: the answer is the landing page: links to :data:`ABSENT_ENDPOINTS` are removed.
+
+    Raises:
+        InputError: ``invalid_bbox``, ``invalid_sortby`` (checked before pygeoapi sees them).
     """
     _check_bbox(request.args.get("bbox"))
+    _check_sortby(request.args.get("sortby"))
     api = get_api(current_store(), request.host_url.rstrip("/") + request.script_root + URL_PREFIX)
     api_request = APIRequest.from_flask(request, api.locales)
     if not api_request.is_valid():
         headers, status, content = api.get_format_exception(api_request)
     else:
         headers, status, content = function(api, api_request, *args)
-    if status >= 400 and "json" in headers.get("Content-Type", ""):
+    is_json = headers.get("Content-Type", "").startswith("application/json")
+    if status >= 400 and is_json:
         content = _with_error_members(content)
+    elif status == 200 and is_json and geojson:
+        headers = {**headers, "Content-Type": GEOJSON}
+    elif status == 200 and is_json and landing:
+        content = _without_absent_links(content)
     response = Response(content, status=status)
     for key, value in headers.items():
         response.headers[key] = value
     return response
+
+
+def _without_absent_links(content: Any) -> str:
+    """The landing page JSON without links to :data:`ABSENT_ENDPOINTS` (``…/processes``, ``…/jobs``,
+    ``…/TileMatrixSets?f=json``)."""
+    doc = json.loads(content)
+    doc["links"] = [
+        link for link in doc.get("links", []) if not str(link.get("href", "")).split("?")[0].endswith(ABSENT_ENDPOINTS)
+    ]
+    return json.dumps(doc, ensure_ascii=False)
 
 
 def _with_error_members(content: Any) -> str:
@@ -85,13 +137,16 @@ def _with_error_members(content: Any) -> str:
 @blueprint.get("/")
 def landing_page() -> Response:
     """Landing page (links to the API definition, conformance and collections)."""
-    return _run(core_api.landing_page)
+    return _run(core_api.landing_page, landing=True)
 
 
 @blueprint.get("/openapi")
 def openapi() -> Response:
-    """The OpenAPI 3.0 document (``?f=json``; HTML is a plain offline page)."""
-    return _run(core_api.openapi_)
+    """The OpenAPI 3.0 document (``?f=json``, self-contained: no ``$ref`` to the web; HTML is a plain offline page)."""
+    response = _run(core_api.openapi_)
+    if response.status_code == 200 and "json" in response.headers.get("Content-Type", ""):
+        response.set_data(json.dumps(bundled_openapi(json.loads(response.get_data())), ensure_ascii=False))
+    return response
 
 
 @blueprint.get("/conformance")
@@ -138,7 +193,7 @@ def items(collection_id: str) -> Response:
     """
     fmt = (request.args.get("f") or "").strip().lower()
     if not fmt or fmt in NATIVE_FORMATS:
-        return _run(itemtypes_api.get_collection_items, collection_id)
+        return _run(itemtypes_api.get_collection_items, collection_id, geojson=True)
     return _items_as_file(collection_id, WRITERS.get_entry(fmt))
 
 
@@ -154,6 +209,7 @@ def _items_as_file(collection_id: str, writer: Writer) -> Response:
     environ = {**request.environ, "QUERY_STRING": urlencode(args)}
     as_json = Request(environ)
     _check_bbox(as_json.args.get("bbox"))
+    _check_sortby(as_json.args.get("sortby"))
     api = get_api(current_store(), request.host_url.rstrip("/") + request.script_root + URL_PREFIX)
     headers, status, content = itemtypes_api.get_collection_items(
         api, APIRequest.from_flask(as_json, api.locales), collection_id
@@ -166,8 +222,11 @@ def _items_as_file(collection_id: str, writer: Writer) -> Response:
         {**f, "properties": {"id": f.get("id"), **(f.get("properties") or {})}} for f in doc.get("features", [])
     ]
     gdf = gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
-    meta = current_store().meta(collection_id)
-    result = export_frame(gdf, meta, writer, out_crs, filters={"ogc_query": request.query_string.decode()[:500]})
+    # a mixed layer's collection (``<layer>-points``) names its layer in the provider block
+    layer_id = api.config["resources"][collection_id]["providers"][0]["data"]
+    meta = current_store().meta(layer_id)
+    query = {"ogc_query": request.query_string.decode()[:500]}
+    result = export_frame(gdf, meta, writer, out_crs, name=collection_id, filters=query).zipped()
     return Response(
         result.data,
         content_type=result.media_type,
@@ -192,4 +251,4 @@ def _crs_name(uri: str | None) -> str:
 @blueprint.get("/collections/<collection_id>/items/<item_id>")
 def item(collection_id: str, item_id: str) -> Response:
     """One feature by id (404 when absent)."""
-    return _run(itemtypes_api.get_collection_item, collection_id, item_id)
+    return _run(itemtypes_api.get_collection_item, collection_id, item_id, geojson=True)
