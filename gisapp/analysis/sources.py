@@ -77,6 +77,19 @@ def overlap_frame(result: Any, info: dict[str, Any], store: LayerStore) -> tuple
         LayerNotFound: the control layer is gone from the store.
     """
     frame = result if isinstance(result, gpd.GeoDataFrame) else result.frame()
+    return gpd.GeoDataFrame(frame, crs=frame.crs or PROJECTED), overlap_metadata(info, store)
+
+
+def overlap_metadata(info: dict[str, Any], store: LayerStore) -> dict[str, Any]:
+    """The record an overlap result's file carries (the metadata of :func:`overlap_frame`).
+
+    Args:
+        info: the result's ``info`` dict (``control_layer``, ``summary``, ``input_crs``, ``repairs``, ``illustrative``).
+        store: the layer store holding the control layer.
+
+    Raises:
+        LayerNotFound: the control layer is gone from the store.
+    """
     md = store.meta(info["control_layer"]).to_dict()
     md.update(
         {
@@ -90,7 +103,7 @@ def overlap_frame(result: Any, info: dict[str, Any], store: LayerStore) -> tuple
             "illustrative": info["illustrative"],
         }
     )
-    return gpd.GeoDataFrame(frame, crs=frame.crs or PROJECTED), md
+    return md
 
 
 def overlap_source(

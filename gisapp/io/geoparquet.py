@@ -92,7 +92,12 @@ def wkb_column(geoms: np.ndarray, workers: int | None = None, transform: Any = N
     types = sorted(_TYPE_NAMES[i % 8] + (" Z" if i >= 8 else "") for i in ids)
     with np.errstate(all="ignore"):
         b = np.array([p[2] for p in parts])
-        bbox = [float(np.nanmin(b[:, 0])), float(np.nanmin(b[:, 1])), float(np.nanmax(b[:, 2])), float(np.nanmax(b[:, 3]))]
+        bbox = [
+            float(np.nanmin(b[:, 0])),
+            float(np.nanmin(b[:, 1])),
+            float(np.nanmax(b[:, 2])),
+            float(np.nanmax(b[:, 3])),
+        ]
     flags = np.concatenate([p[3] for p in parts]) if transform is not None else None
     wkb = pa.chunked_array([p[0] for p in parts], type=pa.binary())
     return GeoColumn(wkb, types, bbox if np.isfinite(bbox).all() else None, flags)
@@ -137,6 +142,7 @@ def write_geoparquet(
     frame = pd.DataFrame(attributes.copy(deep=False))
     frame[name] = None  # a null column in the table, replaced below (as geopandas does)
     table = pa.Table.from_pandas(frame, preserve_index=False)
+    del frame, attributes  # the caller's temporary frame goes now, before the file is encoded
     crs_json = _crs_json(crs)
     field = pa.field(
         name,
@@ -168,6 +174,8 @@ def write_geoparquet(
         schema_meta[b"PANDAS_ATTRS"] = json.dumps(attrs).encode("utf-8")
     schema_meta.update(metadata or {})
     pq.write_table(table.replace_schema_metadata(schema_meta), target)
+    del table
+    pa.default_memory_pool().release_unused()
 
 
 def encode_geoparquet(attributes: pd.DataFrame, geometry: GeoColumn, crs: CRS | None, **options: Any) -> bytes:
@@ -263,8 +271,11 @@ def export_geometries(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The export steps of :func:`gisapp.io.formats.transform_frame` after rounding, on an array.
 
     For geometries already in the output CRS whose rounding is a no-op (:func:`rounding_is_noop`):
-    consecutive repeated points removed (looked for in the coordinates; only the geometries having
-    some are rebuilt) and polygons oriented (:func:`shapely.orient_polygons`: exterior counter-clockwise).
+    consecutive repeated points removed and polygons oriented (exterior counter-clockwise, holes
+    clockwise: :func:`shapely.orient_polygons`), with the same result as applying both to every
+    geometry. Both are decided from the coordinates first: only the geometries with a repeated point
+    are rebuilt, and only polygons that are not plainly counter-clockwise rings without holes (signed
+    area clearly > 0) go through GEOS' orientation.
 
     Args:
         geoms: shapely geometries (no None).
@@ -273,18 +284,47 @@ def export_geometries(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ``(geometries, broke)``: what to write, and a mask of those valid before and invalid after
         (``invalid_after_rounding`` of the export record).
     """
-    out = geoms
+    out = geoms.copy()
     broke = np.zeros(len(geoms), dtype=bool)
     coords = shapely.get_coordinates(geoms)
+    counts = shapely.get_num_coordinates(geoms)
+    owner = np.repeat(np.arange(len(geoms)), counts)
     same = np.flatnonzero((coords[1:] == coords[:-1]).all(axis=1))
-    if len(same):
-        owner = np.repeat(np.arange(len(geoms)), shapely.get_num_coordinates(geoms))
-        cand = np.unique(owner[same][owner[same] == owner[same + 1]])
-        if len(cand):
-            before = geoms[cand]
-            fixed = shapely.remove_repeated_points(before)
-            changed = shapely.get_num_coordinates(fixed) != shapely.get_num_coordinates(before)
-            out = geoms.copy()
-            out[cand] = fixed
-            broke[cand[changed]] = ~shapely.is_valid(fixed[changed]) & shapely.is_valid(before[changed])
-    return shapely.orient_polygons(out), broke
+    same = same[owner[same] == owner[same + 1]]
+    repeated = np.unique(owner[same])
+    if len(repeated):
+        before = geoms[repeated]
+        fixed = shapely.remove_repeated_points(before)
+        changed = shapely.get_num_coordinates(fixed) != counts[repeated]
+        out[repeated] = fixed
+        broke[repeated[changed]] = ~shapely.is_valid(fixed[changed]) & shapely.is_valid(before[changed])
+    ccw = _plainly_ccw(coords, counts, owner, geoms)
+    ccw[repeated] = False
+    turn = np.flatnonzero(~ccw)
+    out[turn] = shapely.orient_polygons(out[turn])
+    return out, broke
+
+
+def _plainly_ccw(coords: np.ndarray, counts: np.ndarray, owner: np.ndarray, geoms: np.ndarray) -> np.ndarray:
+    """Per geometry: a Polygon without holes whose ring's signed area is clearly positive (counter-clockwise).
+
+    Shoelace sum per geometry on coordinates taken relative to its first point; "clearly" = above
+    1e-9 of the sum of the terms' magnitudes, so only rings GEOS could judge otherwise are left to it.
+    """
+    n = len(counts)
+    simple = (shapely.get_type_id(geoms) == 3) & (counts >= 4)
+    simple[simple] = shapely.get_num_interior_rings(geoms[simple]) == 0
+    if not len(coords) or not simple.any():
+        return simple
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rel = coords - coords[np.repeat(starts, counts)]
+    terms = np.zeros(len(coords))
+    terms[:-1] = rel[:-1, 0] * rel[1:, 1] - rel[1:, 0] * rel[:-1, 1]
+    last = np.cumsum(counts) - 1
+    terms[last[counts > 0]] = 0.0  # no term across two geometries
+    area2 = np.zeros(n)
+    mag = np.zeros(n)
+    nz = counts > 0
+    area2[nz] = np.add.reduceat(terms, starts[nz])
+    mag[nz] = np.add.reduceat(np.abs(terms), starts[nz])
+    return simple & (area2 > 1e-9 * mag)
