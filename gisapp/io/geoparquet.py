@@ -34,8 +34,17 @@ from gisapp.core.chunks import CHUNK
 
 #: GeoParquet's default CRS when the ``crs`` member is absent (WGS 84 longitude/latitude).
 DEFAULT_CRS = "OGC:CRS84"
-_TYPE_NAMES = ("Point", "LineString", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon")
-_TYPE_NAMES += ("GeometryCollection",)
+#: GeoParquet geometry type names by GEOS type id (LinearRing id 2 written as LineString, as geopandas does).
+_TYPE_NAMES = (
+    "Point",
+    "LineString",
+    "LineString",
+    "Polygon",
+    "MultiPoint",
+    "MultiLineString",
+    "MultiPolygon",
+    "GeometryCollection",
+)
 
 
 def _map_chunks(fn: Any, n: int, workers: int | None) -> list[Any]:
@@ -107,7 +116,9 @@ def _crs_json(crs: CRS | None) -> dict[str, Any] | None:
     """The CRS as PROJJSON, as geopandas writes it (ids removed from members of datum ensembles)."""
     if crs is None:
         return None
-    from geopandas.io.arrow import _remove_id_from_member_of_ensembles  # the same rule as geopandas
+    from geopandas.io.arrow import (  # type: ignore[attr-defined]  # private in the stubs; the same rule as geopandas
+        _remove_id_from_member_of_ensembles,
+    )
 
     out: dict[str, Any] = crs.to_json_dict()
     _remove_id_from_member_of_ensembles(out)
@@ -229,7 +240,9 @@ def read_geoparquet_table(source: str | Path | BinaryIO, workers: int | None = N
         return None
     crs_meta = meta.get("crs", DEFAULT_CRS)
     if isinstance(crs_meta, dict):
-        from geopandas.io.arrow import _remove_id_from_member_of_ensembles  # as geopandas reads it
+        from geopandas.io.arrow import (  # type: ignore[attr-defined]  # private in the stubs; as geopandas reads it
+            _remove_id_from_member_of_ensembles,
+        )
 
         _remove_id_from_member_of_ensembles(crs_meta)
     crs = CRS.from_user_input(crs_meta) if crs_meta is not None else None
@@ -237,15 +250,22 @@ def read_geoparquet_table(source: str | Path | BinaryIO, workers: int | None = N
     attributes = table.drop_columns([name]).to_pandas()
     del table
 
-    def decode(a: int, b: int) -> np.ndarray:
-        return np.asarray(shapely.from_wkb(col.slice(a, b - a).to_numpy(zero_copy_only=False)), dtype=object)
-
-    n = len(col)
-    geoms = np.concatenate(_map_chunks(decode, n, workers)) if n else np.empty(0, dtype=object)
+    geoms = _decode_wkb(col, workers)
     del col
     pa.default_memory_pool().release_unused()
     attributes.index = pd.RangeIndex(len(attributes))
     return GeoTable(geoms, attributes, crs)
+
+
+def _decode_wkb(col: pa.ChunkedArray, workers: int | None) -> np.ndarray:
+    """shapely geometries from a WKB column, decoded in chunks on threads (object array; None for nulls)."""
+    if len(col) == 0:
+        return np.empty(0, dtype=object)
+
+    def decode(a: int, b: int) -> np.ndarray:
+        return np.asarray(shapely.from_wkb(col.slice(a, b - a).to_numpy(zero_copy_only=False)), dtype=object)
+
+    return np.concatenate(_map_chunks(decode, len(col), workers))
 
 
 def rounding_is_noop(geoms: np.ndarray, precision: int) -> bool:

@@ -34,6 +34,7 @@ def read_geoparquet(data: bytes | str) -> RawInput:
 
     from gisapp.io.geoparquet import read_geoparquet_table
 
+    errors: tuple[type[Exception], ...] = (*READ_ERRORS, GEOSException)  # GEOS: invalid WKB
     source = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
     try:
         table = read_geoparquet_table(source)
@@ -46,7 +47,7 @@ def read_geoparquet(data: bytes | str) -> RawInput:
             geoms = np.asarray(gdf.geometry.to_numpy(), dtype=object)
             props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).reset_index(drop=True)
             crs = gdf.crs
-    except (*READ_ERRORS, GEOSException) as exc:
+    except errors as exc:
         raise InputError(f"cannot read the GeoParquet file: {exc}", code="unreadable_file") from exc
     return RawInput(
         geometries=geoms,
