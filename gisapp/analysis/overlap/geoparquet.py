@@ -23,8 +23,7 @@ import numpy as np
 import pandas as pd
 
 from gisapp.analysis.overlap.result import OverlapAnalysis
-from gisapp.analysis.overlap.usecase import output_crs_of
-from gisapp.analysis.sources import overlap_metadata
+from gisapp.analysis.overlap.usecase import output_crs_of, overlap_metadata
 from gisapp.core.chunks import trim_heap
 from gisapp.core.crs import PROJECTED
 from gisapp.core.crsinfer import PROJECTED_CRS, cached_crs, transform_geoms
