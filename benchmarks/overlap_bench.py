@@ -17,11 +17,15 @@ Measured in one run on the same data (EPSG:4547 arrays in memory):
 3. ``geopandas.overlay(how="intersection")`` + area + groupby;
 
 then, in subprocesses: the engine alone on the GeoParquet (time and peak RSS), ``gisapp overlap
-parcels.parquet -o out.parquet`` end to end (wall time, peak RSS), and the HTTP API under load
-(``gisapp serve`` on 127.0.0.1, 8 client threads, 10 000 single-parcel POSTs; p50/p99, errors).
+parcels.parquet -o out.parquet`` end to end against a plain ~20-line script doing the same job
+(:data:`PLAIN_SCRIPT`: read → STRtree / contains_properly / intersection for the red line and the
+towns → write), in paired runs alternating which goes first (wall time, peak RSS, medians; issue 15:
+gisapp ≤ the script's time, ≤ 1.2 GiB), and the HTTP API under load (``gisapp serve`` on 127.0.0.1,
+8 client threads, 10 000 single-parcel POSTs; p50/p99, errors).
 
-Run: ``python benchmarks/overlap_bench.py [--workdir DIR] [--skip-overlay] [--requests N]``.
-Prints a table; the issue's targets are printed beside the measurements.
+Run: ``python benchmarks/overlap_bench.py [--workdir DIR] [--skip-overlay] [--requests N] [--pairs N]
+[--e2e-only]`` (``--e2e-only``: only the paired end-to-end runs). Prints tables; the issue's targets
+are printed beside the measurements. The machine may be shared: compare within a pair, read medians.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from load_bench import free_port, wait_ready  # the same script folder: one way to start and wait
 
@@ -237,6 +242,84 @@ def run_child(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     return wall, rss_kib / 1024, proc.stdout
 
 
+#: The baseline of issue 15: what a user would write by hand (shapely 2 + geopandas, one thread).
+#: argv: parcels.parquet, the store folder, the output file.
+PLAIN_SCRIPT = """
+import sys
+import geopandas as gpd, numpy as np, shapely
+src, store, out = sys.argv[1:4]
+parcels = gpd.read_parquet(src)
+geoms = parcels.geometry.to_numpy()
+def overlap(layer):
+    t = gpd.read_file(f"{store}/{layer}.geojson").to_crs(parcels.crs)
+    tg = t.geometry.to_numpy()
+    pi, ti = shapely.STRtree(tg).query(geoms)
+    shapely.prepare(tg)
+    inside = shapely.contains_properly(tg[ti], geoms[pi])
+    area = np.where(inside, shapely.area(geoms[pi]), 0.0)
+    edge = np.flatnonzero(~inside)
+    area[edge] = shapely.area(shapely.intersection(geoms[pi[edge]], tg[ti[edge]]))
+    return t, pi[area > 0], ti[area > 0], area[area > 0]
+red, pi, ti, area = overlap("zs-industrial-redline")
+parcels["overlap_m2"] = np.bincount(pi, weights=area, minlength=len(geoms))
+parcels["blocks"] = ""
+parcels.loc[pi, "blocks"] = red["id"].to_numpy()[ti]  # (one block per parcel in this data)
+towns, tpi, tti, _ = overlap("zs-towns")
+parcels["town"] = ""
+parcels.loc[tpi, "town"] = towns["name"].to_numpy()[tti]  # (last town wins for the few on a border)
+parcels.to_parquet(out)
+"""
+
+
+def paired_end_to_end(pq: Path, store: Path, workdir: Path, env: dict[str, str], pairs: int) -> None:
+    """``gisapp overlap parcels.parquet -o out.parquet`` vs :data:`PLAIN_SCRIPT`, ``pairs`` times, alternating.
+
+    Prints one row per run pair (wall s, peak RSS MiB of each, the ratio), the medians, the verdict
+    against issue 15 (gisapp's median wall ≤ the script's, peak ≤ 1.2 GiB = 1228.8 MiB) and the
+    agreement of the two outputs (overlap m² per parcel, 镇街).
+    """
+    script = workdir / "plain_overlap.py"
+    script.write_text(PLAIN_SCRIPT, encoding="utf-8")
+    out_g, out_p = workdir / "out.parquet", workdir / "out_plain.parquet"
+    commands = {
+        "gisapp": [sys.executable, "-m", "gisapp", "overlap", str(pq), "-o", str(out_g)],
+        "plain": [sys.executable, str(script), str(pq), str(store), str(out_p)],
+    }
+    runs: dict[str, list[tuple[float, float]]] = {"gisapp": [], "plain": []}
+    print("\n| pair | first | gisapp wall s | gisapp peak MiB | plain wall s | plain peak MiB | gisapp / plain |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
+    for i in range(pairs):
+        order = ["gisapp", "plain"] if i % 2 == 0 else ["plain", "gisapp"]
+        for name in order:
+            wall, rss, _ = run_child(commands[name], env)
+            runs[name].append((wall, rss))
+        (gw, gr), (pw, pr) = runs["gisapp"][-1], runs["plain"][-1]
+        print(f"| {i + 1} | {order[0]} | {gw:.2f} | {gr:,.0f} | {pw:.2f} | {pr:,.0f} | {gw / pw:.2f} |", flush=True)
+    med = {k: (float(np.median([w for w, _ in v])), float(np.median([r for _, r in v]))) for k, v in runs.items()}
+    ratios = [g[0] / p[0] for g, p in zip(runs["gisapp"], runs["plain"])]
+    print(
+        f"| median | | {med['gisapp'][0]:.2f} | {med['gisapp'][1]:,.0f} | {med['plain'][0]:.2f} | "
+        f"{med['plain'][1]:,.0f} | {float(np.median(ratios)):.2f} |"
+    )
+    peak = max(r for _, r in runs["gisapp"])
+    ok_time = med["gisapp"][0] <= med["plain"][0]
+    ok_mem = peak <= 1.2 * 1024
+    print(
+        f"\nissue 15: gisapp median wall {med['gisapp'][0]:.2f} s ≤ plain {med['plain'][0]:.2f} s: "
+        f"{'yes' if ok_time else 'NO'}; gisapp peak (max of runs) {peak:,.0f} MiB ≤ 1,229 MiB (1.2 GiB): "
+        f"{'yes' if ok_mem else 'NO'}"
+    )
+    g = pd.read_parquet(out_g, columns=["parcel_id", "overlap_m2", "towns"])
+    p = pd.read_parquet(out_p, columns=["parcel_id", "overlap_m2", "town"])
+    m = g.merge(p, on="parcel_id", suffixes=("", "_plain"))
+    single = ~m["towns"].str.contains("、")
+    print(
+        f"agreement: {len(m):,} parcels in both; max |overlap_m2 − plain| = "
+        f"{float((m['overlap_m2'] - m['overlap_m2_plain']).abs().max()):.4f} m² (gisapp rounds to 0.01 m²); "
+        f"same 镇街 for {int((m['towns'] == m['town'])[single].sum()):,} of {int(single.sum()):,} parcels in one town"
+    )
+
+
 SERVERS = {
     "gisapp serve (gunicorn, 2 sync workers per core)": lambda port: [
         sys.executable,
@@ -343,6 +426,8 @@ def main() -> int:
     ap.add_argument("--workdir", type=Path, help="keep generated data here (default: a temporary directory)")
     ap.add_argument("--skip-overlay", action="store_true", help="skip geopandas.overlay (the slowest)")
     ap.add_argument("--requests", type=int, default=10_000, help="HTTP requests (default 10 000)")
+    ap.add_argument("--pairs", type=int, default=5, help="paired end-to-end runs, gisapp vs plain script (default 5)")
+    ap.add_argument("--e2e-only", action="store_true", help="only the paired end-to-end runs")
     args = ap.parse_args()
     tmp = None
     workdir = args.workdir
@@ -352,6 +437,11 @@ def main() -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         parcels, blocks, pq, store = prepare_data(workdir)
+        if args.e2e_only:
+            del parcels, blocks
+            env = {**os.environ, "GISAPP_LAYERS_DIR": str(store), "PYTHONPATH": str(REPO)}
+            paired_end_to_end(pq, store, workdir, env, args.pairs)
+            return 0
         areas = shapely.area(parcels)
         print(
             f"data: {len(parcels):,} parcels (median {np.median(areas):,.0f} m², total {areas.sum() / 1e6:,.1f} km²), "
@@ -418,6 +508,8 @@ def main() -> int:
         print(f"| … its peak memory | {e2e_rss:,.0f} MiB | |")
         print(f"| … the same with `--output-crs EPSG:4326` (1 M geometries transformed to WGS 84) | {wall47:.2f} s | |")
         print(f"| … rows written | {len(result):,} | |")
+        del result
+        paired_end_to_end(pq, store, workdir, env, args.pairs)
         if args.requests:
             import importlib.util
 

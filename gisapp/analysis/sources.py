@@ -76,21 +76,10 @@ def overlap_frame(result: Any, info: dict[str, Any], store: LayerStore) -> tuple
     Raises:
         LayerNotFound: the control layer is gone from the store.
     """
+    from gisapp.analysis.overlap.usecase import overlap_metadata
+
     frame = result if isinstance(result, gpd.GeoDataFrame) else result.frame()
-    md = store.meta(info["control_layer"]).to_dict()
-    md.update(
-        {
-            "id": "overlap",
-            "title": f"压占分析：宗地 × {md['title']}",
-            "title_en": f"Overlap analysis: parcels × {md['title_en']}",
-            "analysis": "overlap of parcels with the control layer, areas planar in EPSG:4547 (gisapp.analysis.overlap)",
-            "summary": info["summary"],
-            "input_crs": info["input_crs"],
-            "repairs": info["repairs"],
-            "illustrative": info["illustrative"],
-        }
-    )
-    return gpd.GeoDataFrame(frame, crs=frame.crs or PROJECTED), md
+    return gpd.GeoDataFrame(frame, crs=frame.crs or PROJECTED), overlap_metadata(info, store)
 
 
 def overlap_source(

@@ -55,7 +55,7 @@ def _format_for(path: str | None, given: str | None) -> str:
 
 def cmd_overlap(args: argparse.Namespace) -> int:
     """Run the overlap (see the module docstring); 0 on success, InputError → exit 2."""
-    from gisapp.analysis import service
+    from gisapp.analysis.overlap import OverlapAnalysis
     from gisapp.core.crsinfer import cached_crs
     from gisapp.report.overlap_report import overlap_format, render
 
@@ -84,14 +84,19 @@ def cmd_overlap(args: argparse.Namespace) -> int:
         if args.parcels == "-"
         else Path(args.parcels).name + (".zip" if args.parcels.rstrip("/").lower().endswith(".gdb") else "")
     )
+    wanted_crs = options.pop("output_crs")
     if args.dask:
         from gisapp.analysis.overlap import dask_overlap_check
 
-        result, info = dask_overlap_check(
-            data, filename, scheduler=args.scheduler, partitions=args.partitions, **options
+        table, info = dask_overlap_check(
+            data, filename, scheduler=args.scheduler, partitions=args.partitions, output_crs=wanted_crs, **options
         )
+        result: Any = table
     else:
-        result, info = service.overlap_check(data, filename, **options)
+        from gisapp.analysis.overlap import run_overlap
+
+        result, info = run_overlap(data, filename, **options)  # an OverlapAnalysis: its table when needed
+    del data  # the input's bytes are not needed any more (a million parcels: tens of MB)
     print(info["crs"]["statement"] if info.get("crs") else f"CRS: {info['input_crs']}", file=sys.stderr)
     for msg in info["repairs"]:
         print(f"repaired: {msg}", file=sys.stderr)
@@ -99,19 +104,40 @@ def cmd_overlap(args: argparse.Namespace) -> int:
         print(f"dropped: {msg}", file=sys.stderr)
     store = options["store"]
     if report_fmt:
+        result = _table(result, info, wanted_crs)
         write_atomic(render(result, info, report_fmt, store=store, documents_only=True).body, args.report)
         print(f"wrote {args.report}", file=sys.stderr)
     if args.report and not args.output and not args.format:
         return 0
-    out = render(result, info, fmt, bom=args.bom, store=store)
+    if fmt == "parquet" and isinstance(result, OverlapAnalysis):
+        from gisapp.analysis.overlap.geoparquet import overlap_geoparquet
+
+        # straight to the file, without the table's GeoDataFrame (None: rounding matters; render then)
+        parquet = overlap_geoparquet(result, info, store, wanted_crs, workers=args.workers, consume=True)
+        if parquet is not None:
+            if args.output:
+                write_atomic(parquet.write, args.output)
+                print(f"wrote {args.output}", file=sys.stderr)
+            else:
+                sys.stdout.buffer.write(parquet.to_bytes())
+            return 0
+    out = render(_table(result, info, wanted_crs), info, fmt, bom=args.bom, store=store)
+    body, text = out.body, out.text
     if args.output:
-        write_atomic(out.body, args.output)
+        write_atomic(body, args.output)
         print(f"wrote {args.output}", file=sys.stderr)
-    elif not out.text:
-        sys.stdout.buffer.write(out.body)
+    elif not text:
+        sys.stdout.buffer.write(body)
     else:
-        write_output(out.body.decode("utf-8"), None)
+        write_output(body.decode("utf-8"), None)
     return 0
+
+
+def _table(result: Any, info: dict[str, Any], output_crs: str | None) -> Any:
+    """The long table of a result: an OverlapAnalysis' :meth:`frame` in the output CRS; a table as it is."""
+    from gisapp.analysis.overlap import OverlapAnalysis, output_crs_of
+
+    return result.frame(crs=output_crs_of(output_crs, info)) if isinstance(result, OverlapAnalysis) else result
 
 
 def register(sub: Any) -> None:

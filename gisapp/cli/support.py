@@ -8,7 +8,9 @@ import argparse
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from gisapp.core.errors import InputError
 from gisapp.core.settings import Settings
@@ -26,15 +28,21 @@ def write_output(text: str, output: str | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def write_atomic(data: bytes, path: str | Path) -> None:
+def write_atomic(data: bytes | Callable[[BinaryIO], None], path: str | Path) -> None:
     """Write ``data`` to the file ``path`` (parent folders created) through a temporary file in the same
-    folder and a rename, so a failed command never leaves a half-written output."""
+    folder and a rename, so a failed command never leaves a half-written output.
+
+    ``data`` is the bytes, or a function writing them into the open file (a large file then never
+    exists whole in memory)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if callable(data):
+                data(fh)
+            else:
+                fh.write(data)
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

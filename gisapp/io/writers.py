@@ -387,28 +387,36 @@ class ShapefileWriter(Writer):
 
 
 class GeoParquetWriter(Writer):
-    """GeoParquet (geopandas/pyarrow); the metadata as the file's key-value entry ``gisapp``."""
+    """GeoParquet (pyarrow, WKB encoded on threads: :mod:`gisapp.io.geoparquet`); the metadata as the file's key-value entry ``gisapp``."""
 
     key, title, extension, media_type = "parquet", "GeoParquet", ".parquet", "application/vnd.apache.parquet"
     binary = True
 
     def encode(self, frame: gpd.GeoDataFrame, options: WriteOptions, workdir: Path) -> bytes:
-        """See :meth:`Writer.encode` (geometry in the frame's CRS, recorded in the file).
+        """See :meth:`Writer.encode` (geometry in the frame's CRS, recorded in the file; written once).
 
         Raises:
             InputError: ``format_unavailable`` without pyarrow.
         """
         try:
-            import pyarrow.parquet as pq
+            from gisapp.io.geoparquet import encode_geoparquet, wkb_column
         except ImportError as exc:  # pragma: no cover - pyarrow is a pinned requirement
             raise InputError("GeoParquet needs the pyarrow package on the server", code="format_unavailable") from exc
-        path = workdir / f"{options.layer}.parquet"
-        frame.to_parquet(path, index=False)
-        table = pq.read_table(path)
-        schema_meta = dict(table.schema.metadata or {})
-        schema_meta[b"gisapp"] = json.dumps(options.metadata, ensure_ascii=False).encode("utf-8")
-        pq.write_table(table.replace_schema_metadata(schema_meta), path)
-        return path.read_bytes()
+        name = frame.geometry.name
+        column = wkb_column(np.asarray(frame.geometry.to_numpy(), dtype=object))
+        return encode_geoparquet(
+            pd.DataFrame(frame.copy(deep=False)),
+            column,
+            frame.crs,
+            metadata=self.metadata_entry(options),
+            attrs=frame.attrs,
+            name=name,
+        )
+
+    @staticmethod
+    def metadata_entry(options: WriteOptions) -> dict[bytes, bytes]:
+        """The file's own key-value entry: ``{b"gisapp": the record as UTF-8 JSON}``."""
+        return {b"gisapp": json.dumps(options.metadata, ensure_ascii=False).encode("utf-8")}
 
 
 class FileGdbWriter(Writer):

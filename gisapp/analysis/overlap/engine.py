@@ -119,23 +119,31 @@ def union_overlap_m2(parcel: shapely.Geometry, control: ControlLayer, features: 
     return float(shapely.area(shapely.intersection(parcel, shapely.union_all(control.geometries[features]))))
 
 
-def _joined(n: int, pi: np.ndarray, labels: np.ndarray, sep: str, key: np.ndarray | None = None) -> np.ndarray:
-    """Per parcel, the distinct ``labels`` of its pairs joined by ``sep``; ``""`` for none.
+def _joined(
+    n: int, pi: np.ndarray, fi: np.ndarray, labels: np.ndarray, sep: str, by_feature: bool = False
+) -> np.ndarray:
+    """Per parcel, the distinct labels of the features of its pairs joined by ``sep``; ``""`` for none.
 
-    Labels are ordered by ``key`` (default: the labels themselves).
+    Args:
+        n: parcels; pi, fi: the pairs (parcel, feature index); labels: one label per feature.
+        sep: the separator; by_feature: order a parcel's labels by feature index (default: by label).
 
-    Parcels with one pair (nearly all) are filled vectorised; the rest in a loop.
+    Parcels with one pair (nearly all) are filled vectorised with the features' own label objects
+    (one Python string per feature, not per parcel); the rest in a loop.
     """
     out = np.full(n, "", dtype=object)
     if len(pi) == 0:
         return out
+    text = np.empty(len(labels), dtype=object)
+    text[:] = [str(v) for v in labels]
     counts = np.bincount(pi, minlength=n)
     single = counts[pi] == 1
-    out[pi[single]] = labels[single].astype(str)
+    out[pi[single]] = text[fi[single]]
     multi = ~single
     if multi.any():
-        mpi, mlab = pi[multi], labels[multi].astype(str)
-        order = np.lexsort((mlab if key is None else key[multi], mpi))
+        mpi, mfi = pi[multi], fi[multi]
+        mlab = text[mfi].astype(str)
+        order = np.lexsort((mfi if by_feature else mlab, mpi))
         groups: dict[int, list[str]] = {}
         for p, lab in zip(mpi[order].tolist(), mlab[order].tolist()):
             groups.setdefault(p, []).append(lab)
@@ -182,8 +190,8 @@ def measure_target(
     return TargetResult(
         control,
         overlap,
-        _joined(n, pi, control.ids[fi], ","),
-        _joined(n, pi, control.names[fi], "、"),
+        _joined(n, pi, fi, control.ids, ","),
+        _joined(n, pi, fi, control.names, "、"),
         by_feature,
     )
 
@@ -249,7 +257,7 @@ def analyse_arrays(
     results = [measure_target(geoms, t, workers, pair_function) for t in targets]
     if towns is not None:
         tpi, tfi, _ = pair_function(geoms, towns) if pair_function else overlap_pairs(geoms, towns, workers)
-        town_names = _joined(len(geoms), tpi, towns.names[tfi], "、", key=tfi)  # town-layer order
+        town_names = _joined(len(geoms), tpi, tfi, towns.names, "、", by_feature=True)  # town-layer order
     else:
         town_names = np.full(len(geoms), "", dtype=object)
     return OverlapAnalysis(np.asarray(ids), geoms, properties, parea, town_names, results)

@@ -150,11 +150,17 @@ class OverlapAnalysis:
             ``target, parcel_area_m2, overlap_m2, overlap_ha, overlap_mu, overlap_km2, overlap_pct,
             features`` (ids joined by ``,``), ``feature_names``, ``towns``, ``overlaps`` (bool).
         """
-        n = len(self.ids)
-        props = self.properties.reset_index(drop=True) if len(self.properties.columns) else None
         geoms = self.geometries
         if crs is not None and crs != PROJECTED:
             geoms = to_crs_array(geoms, crs)
+        table = self.attributes()
+        all_geoms = geoms if len(self.targets) == 1 else np.concatenate([geoms] * len(self.targets))
+        return gpd.GeoDataFrame(table, geometry=all_geoms, crs=crs or PROJECTED)
+
+    def attributes(self) -> pd.DataFrame:
+        """The rows of :meth:`frame` without geometry (a DataFrame; its geometry is :attr:`geometries` once per target)."""
+        n = len(self.ids)
+        props = self.properties.reset_index(drop=True) if len(self.properties.columns) else None
         frames = []
         for t in self.targets:
             cols: dict[str, Any] = {"parcel_id": self.ids.astype(str)}
@@ -174,9 +180,7 @@ class OverlapAnalysis:
             for c in TEXT_COLUMNS:
                 cols[c] = pd.Series(cols[c], dtype=object)
             frames.append(pd.DataFrame(cols))
-        table = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-        all_geoms = geoms if len(frames) == 1 else np.concatenate([geoms] * len(frames))
-        return gpd.GeoDataFrame(table, geometry=all_geoms, crs=crs or PROJECTED)
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     def records(self) -> list[dict[str, Any]]:
         """The rows of :meth:`frame` (same keys and rounding) as plain dicts, without geometry.

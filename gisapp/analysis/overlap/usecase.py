@@ -159,3 +159,29 @@ def overlap_table(
     """
     analysis, info = run_overlap(data, filename, targets, store=store, **options)
     return analysis.frame(crs=output_crs_of(output_crs, info)), info
+
+
+def overlap_metadata(info: dict[str, Any], store: LayerStore) -> dict[str, Any]:
+    """The record an overlap result's file carries (the metadata of :func:`overlap_frame`).
+
+    Args:
+        info: the result's ``info`` dict (``control_layer``, ``summary``, ``input_crs``, ``repairs``, ``illustrative``).
+        store: the layer store holding the control layer.
+
+    Raises:
+        LayerNotFound: the control layer is gone from the store.
+    """
+    md = store.meta(info["control_layer"]).to_dict()
+    md.update(
+        {
+            "id": "overlap",
+            "title": f"压占分析：宗地 × {md['title']}",
+            "title_en": f"Overlap analysis: parcels × {md['title_en']}",
+            "analysis": "overlap of parcels with the control layer, areas planar in EPSG:4547 (gisapp.analysis.overlap)",
+            "summary": info["summary"],
+            "input_crs": info["input_crs"],
+            "repairs": info["repairs"],
+            "illustrative": info["illustrative"],
+        }
+    )
+    return md
