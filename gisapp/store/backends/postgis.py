@@ -49,7 +49,6 @@ MVT_BUFFER = 64
 #: PostgreSQL truncates identifiers to 63 bytes; longer layer ids would collide, so they are refused.
 MAX_IDENTIFIER_BYTES = 63
 _STAGING_PREFIX = "_new_"
-_WEB_MERCATOR_HALF = 20037508.342789244  # m, half the side of the EPSG:3857 world square
 
 
 def _pg_type(dtype: Any) -> str:
@@ -70,9 +69,10 @@ def _pg_type(dtype: Any) -> str:
     return "text"
 
 
-def tile_bounds(z: int, x: int, y: int) -> BBox:
+def tile_bounds(z: int, x: int, y: int, *, buffer: float = 0.0) -> BBox:
     """Extent of XYZ tile ``z/x/y`` (Web Mercator tiling, EPSG:3857) as ``(min_lon, min_lat, max_lon,
-    max_lat)`` in EPSG:4326 degrees (spherical Mercator inverse, as every XYZ client computes it).
+    max_lat)`` in EPSG:4326 degrees (spherical Mercator inverse, as every XYZ client computes it),
+    widened by ``buffer`` tile widths on each side (clamped to the Mercator world).
 
     Raises:
         ValueError: when ``z`` is outside 0–30 or ``x``/``y`` outside ``0 … 2**z − 1``.
@@ -81,10 +81,13 @@ def tile_bounds(z: int, x: int, y: int) -> BBox:
         raise ValueError(f"no tile {z}/{x}/{y}")
     n = 2.0**z
 
-    def lat(row: float) -> float:
-        return math.degrees(math.atan(math.sinh(math.pi * (1.0 - 2.0 * row / n))))
+    def lon(col: float) -> float:
+        return min(max(col, 0.0), n) / n * 360.0 - 180.0
 
-    return (x / n * 360.0 - 180.0, lat(y + 1), (x + 1) / n * 360.0 - 180.0, lat(y))
+    def lat(row: float) -> float:
+        return math.degrees(math.atan(math.sinh(math.pi * (1.0 - 2.0 * min(max(row, 0.0), n) / n))))
+
+    return (lon(x - buffer), lat(y + 1 + buffer), lon(x + 1 + buffer), lat(y - buffer))
 
 
 class PostgisBackend:
@@ -160,6 +163,8 @@ class PostgisBackend:
         return layer_id
 
     def _meta(self, conn: psycopg.Connection[Any], layer_id: str) -> dict[str, Any]:
+        if len(layer_id.encode("utf-8")) > MAX_IDENTIFIER_BYTES:
+            raise KeyError(layer_id)  # PostgreSQL would truncate it and might name another table
         qualified = sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(layer_id)).as_string(conn)
         row = conn.execute("SELECT obj_description(to_regclass(%s), 'pg_class')", [qualified]).fetchone()
         if row is None or row[0] is None:
@@ -178,16 +183,19 @@ class PostgisBackend:
         return sorted(r[0] for r in rows if not r[0].startswith(_STAGING_PREFIX))
 
     def columns(self, layer_id: str) -> dict[str, str]:
-        """Attribute columns and their pandas dtypes as written (``fid`` and the geometry excluded).
+        """Attribute columns and their pandas dtypes as written (``fid`` and the geometry excluded);
+        text columns are reported as ``object``, as pyogrio reports an OGR string field.
 
         Raises:
             KeyError: the layer is absent.
         """
         with self._connection() as conn:
-            return dict(self._meta(conn, layer_id)["columns"])
+            written: dict[str, str] = self._meta(conn, layer_id)["columns"]
+        return {name: _reported_dtype(dtype) for name, dtype in written.items()}
 
     def bounds(self, layer_id: str) -> BBox:
-        """Extent of the layer in EPSG:4326 degrees, recorded at write time (NaNs for an empty layer).
+        """Extent of the layer in EPSG:4326 degrees, recorded at write time (``(0, 0, 0, 0)`` for a
+        layer without geometries, as GDAL records it in a GeoPackage).
 
         Raises:
             KeyError: the layer is absent.
@@ -220,8 +228,10 @@ class PostgisBackend:
             The number of features written.
 
         Raises:
-            ValueError: a chunk not in EPSG:4326, a chunk whose columns differ from the first, or a
-                layer id that cannot name a table (over 63 bytes).
+            ValueError: no chunk at all (an empty chunk gives an empty layer with its schema), a chunk
+                not in EPSG:4326 or whose columns differ from the first, attributes named ``fid`` or
+                ``geom``, or a layer id that cannot name a table (over 63 bytes). The old layer
+                stays as it was.
             RuntimeError: the database lacks PostGIS and the user may not create the extension.
         """
         self._check_id(layer_id)
@@ -273,9 +283,8 @@ class PostgisBackend:
                 raise
             if copy_cm is not None:
                 copy_cm.__exit__(None, None, None)
-            if columns is None:  # no chunk at all: an empty layer without attributes
-                columns = {}
-                self._create_table(conn, staging, pd.DataFrame())
+            if columns is None:
+                raise ValueError(f"layer {layer_id}: no data to write (not even an empty chunk)")
             self._swap_in(conn, layer_id, staging, columns, count, bounds)
         return count
 
@@ -302,7 +311,7 @@ class PostgisBackend:
             sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(sql.Identifier(f"{staging}_geom"), table)
         )
         conn.execute(sql.SQL("ANALYZE {}").format(table))
-        shown = bounds if math.isfinite(bounds[0]) else [math.nan] * 4
+        shown = bounds if math.isfinite(bounds[0]) else [0.0] * 4
         meta = {"layer_id": layer_id, "columns": columns, "count": count, "bounds": shown}
         conn.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(table, sql.Literal(json.dumps(meta))))
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self._table(layer_id)))
@@ -321,9 +330,10 @@ class PostgisBackend:
         if bbox is None:
             return sql.SQL("TRUE")
         x0, y0, x1, y1 = (float(v) for v in bbox)
-        return sql.SQL("ST_Intersects(geom, ST_MakeEnvelope({}, {}, {}, {}, 4326))").format(
-            sql.Literal(x0), sql.Literal(y0), sql.Literal(x1), sql.Literal(y1)
-        )
+        # box2d → geometry: a polygon, or a point / line when the bbox has no width or height
+        return sql.SQL(
+            "ST_Intersects(geom, ST_SetSRID(ST_MakeBox2D(ST_Point({}, {}), ST_Point({}, {}))::geometry, 4326))"
+        ).format(sql.Literal(x0), sql.Literal(y0), sql.Literal(x1), sql.Literal(y1))
 
     def count(self, layer_id: str, bbox: BBox | None = None) -> int:
         """Number of features, or of features whose geometry intersects ``bbox`` (EPSG:4326 degrees).
@@ -364,15 +374,15 @@ class PostgisBackend:
             A GeoDataFrame indexed by ``fid`` (int64), CRS EPSG:4326, attributes in their written dtypes.
 
         Raises:
-            KeyError: the layer, or a requested column, is absent.
+            KeyError: the layer is absent.
+            ValueError: an unknown column, or a negative ``limit``/``offset``.
         """
+        if offset < 0 or (limit is not None and limit < 0):
+            raise ValueError("offset and limit must be ≥ 0")
         with self._connection() as conn:
             meta = self._meta(conn, layer_id)
             dtypes: dict[str, str] = meta["columns"]
-            wanted = list(dtypes) if columns is None else list(columns)
-            missing = [c for c in wanted if c not in dtypes]
-            if missing:
-                raise KeyError(f"{layer_id}: no column {missing[0]!r}")
+            wanted = _wanted(layer_id, dtypes, columns)
             where = [self._bbox_filter(bbox)]
             if fids is not None:
                 where.append(sql.SQL("fid = ANY({})").format(sql.Literal([int(f) for f in fids])))
@@ -397,21 +407,20 @@ class PostgisBackend:
         return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry, index=index, crs="EPSG:4326"), crs="EPSG:4326")
 
     def tile(self, layer_id: str, z: int, x: int, y: int, *, columns: list[str] | None = None) -> bytes:
-        """Mapbox Vector Tile (MVT 2.1, extent 4096, buffer 64, layer name = ``layer_id``) of the
-        features intersecting XYZ tile ``z/x/y`` (EPSG:3857 tiling); feature id = ``fid``; the
-        attributes in ``columns`` (None = all). Empty bytes when no feature falls in the tile.
+        """Mapbox Vector Tile (MVT 2.1, extent 4096, layer name = ``layer_id``) of the features
+        intersecting XYZ tile ``z/x/y`` (EPSG:3857 tiling) widened by a 64-unit buffer, clipped to
+        it (``ST_AsMVTGeom``); feature id = ``fid``; the attributes in ``columns`` (None = all; NULLs
+        left out). Features that collapse below one tile unit are left out; empty bytes when none is
+        left.
 
         Raises:
-            KeyError: the layer, or a requested column, is absent.
-            ValueError: no such tile (``x``/``y`` outside ``0 … 2**z − 1``).
+            KeyError: the layer is absent.
+            ValueError: an unknown column, or no such tile (``x``/``y`` outside ``0 … 2**z − 1``).
         """
-        west, south, east, north = tile_bounds(z, x, y)
+        margin = tile_bounds(z, x, y, buffer=MVT_BUFFER / MVT_EXTENT)
         with self._connection() as conn:
             dtypes: dict[str, str] = self._meta(conn, layer_id)["columns"]
-            wanted = list(dtypes) if columns is None else list(columns)
-            missing = [c for c in wanted if c not in dtypes]
-            if missing:
-                raise KeyError(f"{layer_id}: no column {missing[0]!r}")
+            wanted = _wanted(layer_id, dtypes, columns)
             stmt = sql.SQL(
                 "SELECT ST_AsMVT(q, {name}, {extent}, 'geom', 'fid') FROM ("
                 " SELECT fid, {cols}ST_AsMVTGeom(ST_Transform(geom, 3857), ST_TileEnvelope({z}, {x}, {y}),"
@@ -426,15 +435,36 @@ class PostgisBackend:
                 x=sql.Literal(int(x)),
                 y=sql.Literal(int(y)),
                 t=self._table(layer_id),
-                w=self._bbox_filter((west, south, east, north)),
+                w=self._bbox_filter(margin),
             )
             row = conn.execute(stmt).fetchone()
         return bytes(row[0]) if row and row[0] is not None else b""
 
 
+def _wanted(layer_id: str, dtypes: dict[str, str], columns: list[str] | None) -> list[str]:
+    """The attribute columns asked for (None = all), checked against the layer's."""
+    wanted = list(dtypes) if columns is None else list(columns)
+    unknown = [c for c in wanted if c not in dtypes]
+    if unknown:
+        raise ValueError(f"layer {layer_id} has no column {unknown[0]!r}")
+    return wanted
+
+
+def _reported_dtype(dtype: str) -> str:
+    """The dtype :meth:`PostgisBackend.columns` reports for a written dtype (text → ``object``)."""
+    return "object" if _pg_type(_as_dtype(dtype)) == "text" else dtype
+
+
+def _as_dtype(dtype: str) -> Any:
+    try:
+        return pd.api.types.pandas_dtype(dtype)
+    except TypeError:
+        return np.dtype("O")
+
+
 def _read_dtype(dtype: str) -> str | None:
     """The dtype a column is rebuilt with from database values (None = let pandas infer)."""
-    return dtype if dtype not in ("object",) else None
+    return None if _pg_type(_as_dtype(dtype)) == "text" else dtype
 
 
 def _csv_rows(attrs: pd.DataFrame, geometry: Any, *, first_fid: int) -> bytes:
