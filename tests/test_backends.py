@@ -237,6 +237,25 @@ def test_tile_decodes_to_the_features(backend: FeatureBackend) -> None:
         backend.tile(LAYER, 3, 8, 0)
 
 
+def test_fids_in_boxes(backend: FeatureBackend) -> None:
+    """The optional capability LayerStore.query_boxes uses (both backends have it): every feature meeting a
+    box, each once, sorted; a box in a gap finds nothing."""
+    find = getattr(backend, "fids_in_boxes", None)
+    if find is None:
+        pytest.skip(f"{backend.name} has no fids_in_boxes")
+    boxes = [
+        (113.3005, 22.5005, 113.3006, 22.5006),
+        (113.3105, 22.5105, 113.3125, 22.5115),
+        (113.3004, 22.5004, 113.3007, 22.5007),
+    ]
+    expected = sorted({f for b in boxes for f in _fids_intersecting(b)})
+    assert expected == [1, 611, 612, 613, 671, 672, 673]
+    got = find(LAYER, boxes)
+    assert got.dtype == np.int64 and got.tolist() == expected
+    assert find(LAYER, [(113.30, 22.50085, 113.36, 22.50095)]).tolist() == []
+    assert find(LAYER, []).tolist() == []
+
+
 def test_absent_layer_is_key_error(backend: FeatureBackend) -> None:
     for call in (
         lambda: backend.count("no-such-layer"),
