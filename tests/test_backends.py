@@ -74,13 +74,13 @@ def _cells() -> gpd.GeoDataFrame:
 
 DATA = _cells()
 EXPECTED_COLUMNS = {
-    "BSM": "object",
-    "DLBM": "object",
-    "DLMC": "object",
+    "BSM": "str",
+    "DLBM": "str",
+    "DLMC": "str",
     "TBMJ": "float64",
     "ZLDWDM": "int64",
     "GDBZ": "bool",
-    "BZ": "object",
+    "BZ": "str",
 }
 
 
@@ -292,7 +292,7 @@ def test_atomic_replace(backend: FeatureBackend) -> None:
         assert backend.count("swap") == 100
 
     assert backend.write("swap", replacing()) == 2
-    assert backend.count("swap") == 2 and backend.columns("swap") == {"NAME": "object"}
+    assert backend.count("swap") == 2 and backend.columns("swap") == {"NAME": "str"}
     assert backend.query("swap")["NAME"].tolist() == ["甲", "乙"]
     backend.drop("swap")
     assert "swap" not in backend.layers()

@@ -183,8 +183,8 @@ class PostgisBackend:
         return sorted(r[0] for r in rows if not r[0].startswith(_STAGING_PREFIX))
 
     def columns(self, layer_id: str) -> dict[str, str]:
-        """Attribute columns and their pandas dtypes as written (``fid`` and the geometry excluded);
-        text columns are reported as ``object``, as pyogrio reports an OGR string field.
+        """Attribute columns and the pandas dtypes :meth:`query` returns them in (``fid`` and the
+        geometry excluded): the written dtype, ``str`` for every text column.
 
         Raises:
             KeyError: the layer is absent.
@@ -476,8 +476,8 @@ def _wanted(layer_id: str, dtypes: dict[str, str], columns: list[str] | None) ->
 
 
 def _reported_dtype(dtype: str) -> str:
-    """The dtype :meth:`PostgisBackend.columns` reports for a written dtype (text → ``object``)."""
-    return "object" if _pg_type(_as_dtype(dtype)) == "text" else dtype
+    """The dtype :meth:`PostgisBackend.columns` reports for a written dtype (text → ``str``)."""
+    return "str" if _pg_type(_as_dtype(dtype)) == "text" else dtype
 
 
 def _as_dtype(dtype: str) -> Any:
@@ -487,9 +487,9 @@ def _as_dtype(dtype: str) -> Any:
         return np.dtype("O")
 
 
-def _read_dtype(dtype: str) -> str | None:
-    """The dtype a column is rebuilt with from database values (None = let pandas infer)."""
-    return None if _pg_type(_as_dtype(dtype)) == "text" else dtype
+def _read_dtype(dtype: str) -> str:
+    """The dtype a column is rebuilt with from database values (``str`` for text, NULL → NaN)."""
+    return _reported_dtype(dtype)
 
 
 def _csv_rows(attrs: pd.DataFrame, geometry: Any, *, first_fid: int) -> bytes:
