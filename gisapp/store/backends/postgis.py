@@ -21,6 +21,7 @@ PyPI packages ``psycopg`` (3) and ``psycopg-pool``. The connection URL is the se
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -128,6 +129,7 @@ class PostgisBackend:
                     max_size=self.pool_size,
                     open=True,
                     check=ConnectionPool.check_connection,
+                    timeout=10.0,  # s to wait for a connection before PoolTimeout (database down or pool busy)
                     name=f"gisapp-{self.schema}",
                 )
                 self._pool_pid = os.getpid()
@@ -241,9 +243,8 @@ class PostgisBackend:
         bounds = [math.inf, math.inf, -math.inf, -math.inf]
         with self._connection() as conn, conn.transaction():
             self._ensure_schema(conn)
-            copy_cm = None
-            copy: psycopg.Copy | None = None
-            try:
+            with contextlib.ExitStack() as stack:  # the COPY ends (or fails, on an error) before the swap
+                copy: psycopg.Copy | None = None
                 for chunk in chunks:
                     if chunk.crs is None or not chunk.crs.equals("EPSG:4326", ignore_axis_order=True):
                         raise ValueError(f"layer {layer_id}: chunk CRS is {chunk.crs}, expected EPSG:4326")
@@ -255,13 +256,15 @@ class PostgisBackend:
                             raise ValueError(f"layer {layer_id}: attribute names {sorted(reserved)} are reserved")
                         columns = these
                         self._create_table(conn, staging, attrs)
-                        copy_cm = conn.cursor().copy(
-                            sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-                                self._table(staging),
-                                sql.SQL(", ").join(sql.Identifier(n) for n in ["fid", *columns, "geom"]),
+                        cursor = stack.enter_context(conn.cursor())
+                        copy = stack.enter_context(
+                            cursor.copy(
+                                sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+                                    self._table(staging),
+                                    sql.SQL(", ").join(sql.Identifier(n) for n in ["fid", *columns, "geom"]),
+                                )
                             )
                         )
-                        copy = copy_cm.__enter__()
                     elif these != columns:
                         raise ValueError(f"layer {layer_id}: chunk columns {these} differ from the first {columns}")
                     if len(chunk) == 0:
@@ -277,12 +280,6 @@ class PostgisBackend:
                             max(bounds[2], b[2]),
                             max(bounds[3], b[3]),
                         ]
-            except BaseException as exc:
-                if copy_cm is not None:
-                    copy_cm.__exit__(type(exc), exc, exc.__traceback__)
-                raise
-            if copy_cm is not None:
-                copy_cm.__exit__(None, None, None)
             if columns is None:
                 raise ValueError(f"layer {layer_id}: no data to write (not even an empty chunk)")
             self._swap_in(conn, layer_id, staging, columns, count, bounds)
