@@ -2,10 +2,13 @@
 # One command: install into .venv (plus Debian's chromium for the browser tests) and run lint, type check + all tests.
 set -euo pipefail
 . "$(dirname "$0")/_venv.sh" requirements-dev.txt
-# Debian tools the tests use as real clients: chromium (browser tests, PDF check), gdal-bin (ogrinfo).
+# Debian tools the tests use as real clients: chromium (browser tests, PDF check), gdal-bin (ogrinfo),
+# PostgreSQL 15 + PostGIS 3 (tests/pg.py starts a throwaway cluster on a unix socket for the PostGIS backend).
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v ogrinfo >/dev/null || missing+=(gdal-bin)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
+[ -f /usr/share/postgresql/15/extension/postgis.control ] || missing+=(postgresql-15-postgis-3)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "[setup] installing Debian packages for the tests (waits for the dpkg lock): ${missing[*]}"

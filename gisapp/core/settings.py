@@ -75,6 +75,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("GISAPP_ANALYSIS_WAIT_S", "analysis_wait_s", float, 30.0, "wait for an analysis slot before 503 (s)"),
     Setting("GISAPP_ISOLATE_READS", "isolate_reads", _bool, True, "read GDAL-backed uploads in a limited child"),
     Setting("GISAPP_CJK_FONT", "cjk_font", str.strip, "", "font file for figures (default: fonts-wqy-zenhei)"),
+    Setting(
+        "GISAPP_DATABASE_URL",
+        "database_url",
+        str.strip,
+        "",
+        "PostgreSQL+PostGIS URI for large layers (empty: GeoPackage in the layer store)",
+    ),
 )
 
 
@@ -95,6 +102,7 @@ class Settings:
     analysis_wait_s: float
     isolate_reads: bool
     cjk_font: str
+    database_url: str
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
