@@ -18,6 +18,7 @@ from pygeoapi.provider.base import BaseProvider, ProviderItemNotFoundError, Prov
 from pygeoapi.util import crs_transform
 
 from gisapp.core.errors import InputError
+from gisapp.ogcapi.config import family_mask
 from gisapp.store.layerstore import LayerStore
 
 
@@ -53,8 +54,6 @@ class LayerStoreProvider(BaseProvider):
         self.get_fields()
 
     def _frame(self) -> gpd.GeoDataFrame:
-        from gisapp.ogcapi.config import family_mask
-
         try:
             gdf = self.store.frame(self.data)
         except InputError as exc:
