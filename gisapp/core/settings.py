@@ -75,6 +75,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("GISAPP_ANALYSIS_WAIT_S", "analysis_wait_s", float, 30.0, "wait for an analysis slot before 503 (s)"),
     Setting("GISAPP_ISOLATE_READS", "isolate_reads", _bool, True, "read GDAL-backed uploads in a limited child"),
     Setting("GISAPP_CJK_FONT", "cjk_font", str.strip, "", "font file for figures (default: fonts-wqy-zenhei)"),
+    Setting(
+        "GISAPP_ACCOUNTS_DB",
+        "accounts_db",
+        str.strip,
+        "",
+        "accounts and audit trail: a SQLite file or SQLAlchemy URL (default: <store>.accounts.sqlite beside the store)",
+    ),
+    Setting("GISAPP_USER_RATE", "user_rate", int, 600, "requests per minute per account (0: no limit); more is 429"),
+    Setting("GISAPP_USER_ANALYSES", "user_analyses", int, 2, "analyses at once per account (0: no limit); more is 429"),
 )
 
 
@@ -95,6 +104,9 @@ class Settings:
     analysis_wait_s: float
     isolate_reads: bool
     cjk_font: str
+    accounts_db: str
+    user_rate: int
+    user_analyses: int
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
