@@ -330,11 +330,13 @@ def _before(control: AccessControl, csrf: CSRFProtect) -> Response | None:
         if request.method in _WRITE_METHODS and rule.kind:
             control.limits.enter(user.name)
             g.gisapp_user_slot = user.name
+    if control.db.exists and (rule.kind or request.method in _WRITE_METHODS):
+        # the body is cached, so the route (and the form parser) read the same bytes after us
+        g.gisapp_input_sha256 = hashlib.sha256(request.get_data(cache=True)).hexdigest() if request.content_length else ""
     if rule.kind and control.db.exists:
         g.gisapp_audit_kind = rule.kind
         g.gisapp_audit_id = new_record_id()
         g.gisapp_provenance = {"audit_id": g.gisapp_audit_id, **layer_versions(control)}
-        g.gisapp_input_sha256 = hashlib.sha256(request.get_data(cache=True)).hexdigest() if request.content_length else ""
     return None
 
 
