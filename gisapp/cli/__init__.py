@@ -155,7 +155,10 @@ def cmd_towns_check(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """``gisapp serve [--host H] [--port P] [--tiles …] [--workers N] [--threads N] [--base-url U] [--dev]``.
+    """``gisapp serve [--host H] [--port P] [--tiles …] [--workers N] [--threads N] [--base-url U] [--dev] [--allow-anonymous]``.
+
+    On an address other than loopback it refuses to start (exit 2) without accounts
+    (``gisapp users add``) unless ``--allow-anonymous`` is given, which is logged.
 
     Starts the map server under gunicorn: ``--workers`` processes (default two per CPU core), each
     with ``--threads`` threads (default 4, ``gthread`` workers). At most ``threads - 1`` analyses
@@ -173,6 +176,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise InputError(
             "--threads must be at least 2 (one thread stays free for health checks)", code="invalid_setting"
         )
+    from gisapp.web.accounts import check_serving
+
+    warning = check_serving(args.host, settings_of(args), args.allow_anonymous)  # InputError: no accounts
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     host_for_links = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
     configured = settings_of(args).base_url
     base_url = args.base_url or configured or f"http://{host_for_links}:{args.port}"
@@ -292,6 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--access-log", action="store_true", help="log every request to stdout")
     s.add_argument("--dev", action="store_true", help="Werkzeug development server (one process) instead of gunicorn")
+    s.add_argument(
+        "--allow-anonymous",
+        action="store_true",
+        help="serve on a non-loopback address without accounts (logged; default: refuse, see gisapp users add)",
+    )
     s.set_defaults(func=cmd_serve)
 
     from gisapp.core.extensions import extension_modules

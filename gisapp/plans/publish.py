@@ -12,6 +12,7 @@ Areas are planar in EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger CM 114E, the red
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -265,7 +266,8 @@ def stage_upload(data: bytes, filename: str, target: Path, limits: Any = None) -
         if not main:
             raise InputError("the zip holds no .shp, .gpkg or .geojson file", code="invalid_zip")
         return main[0]
-    path = target / f"upload{suffix}"
+    stem = re.sub(r"[^\w-]", "_", Path(filename).stem)[:64] or "upload"  # the store history names the file
+    path = target / f"{stem}{suffix}"
     path.write_bytes(data)
     if suffix == ".gpkg":
         safety.check_gpkg(path, filename)

@@ -253,9 +253,10 @@ def request_provenance() -> dict[str, Any] | None:
     return g.get("gisapp_provenance")
 
 
-def set_audit(kind: str, result: dict[str, Any] | None = None, **parameters: Any) -> None:
-    """Ask the hook to audit this request as ``kind`` (a route of its own, e.g. publish), with a result summary."""
-    g.gisapp_audit_kind = kind
+def set_audit(audit_kind: str, result: dict[str, Any] | None = None, **parameters: Any) -> None:
+    """Ask the hook to audit this request as ``audit_kind`` (a route of its own, e.g. publish), with a result
+    summary and ``parameters`` (merged into the record's parameters)."""
+    g.gisapp_audit_kind = audit_kind
     g.gisapp_audit_result = result or {}
     g.gisapp_audit_parameters = parameters
 
