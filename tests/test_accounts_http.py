@@ -143,7 +143,9 @@ def test_analyst_overlap_is_audited_and_its_report_carries_the_record(app, accou
     assert d["parameters"]["path"] == "/api/overlap" and d["result"]["status"] == 200
     assert d["layers"]["store_version"] == 1 and len(d["layers"]["layers"][REDLINE]) == 16
     assert r.get_json()["provenance"]["audit_id"] == record.record_id
-    r = c.post("/api/overlap/report?format=html", data=body, headers=bearer(tokens["analyst"]), content_type="application/json")
+    r = c.post(
+        "/api/overlap/report?format=html", data=body, headers=bearer(tokens["analyst"]), content_type="application/json"
+    )
     audit_id = r.headers["X-Audit-Record"]
     html = r.get_data(as_text=True)
     assert f'<b id="audit-id">{audit_id}</b>' in html and f"{REDLINE}@" in html

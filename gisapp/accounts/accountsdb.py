@@ -11,7 +11,6 @@ API tokens are 256-bit random strings of which only the SHA-256 is stored.
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -113,7 +112,9 @@ class AccountsDB:
 
     def _require(self) -> None:
         if not self.exists:
-            raise InputError("no accounts database: add a user first (gisapp users add NAME --role …)", code="no_accounts")
+            raise InputError(
+                "no accounts database: add a user first (gisapp users add NAME --role …)", code="no_accounts"
+            )
 
     # -- users ---------------------------------------------------------------------------------
     def has_users(self) -> bool:

@@ -83,7 +83,9 @@ def verify_chain(records: Iterable[AuditRecord]) -> str | None:
         if expected_seq is not None and r.seq != expected_seq:
             return f"{name}: records #{expected_seq}…#{r.seq - 1} are missing (deleted)"
         if r.prev_hash != prev:
-            return f"{name}: prev_hash does not match the hash of the record before it (a record was removed or altered)"
+            return (
+                f"{name}: prev_hash does not match the hash of the record before it (a record was removed or altered)"
+            )
         if r.compute_hash() != r.hash:
             return f"{name}: its content does not match its hash (the record was altered)"
         prev = r.hash

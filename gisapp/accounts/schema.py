@@ -14,9 +14,9 @@ rules. Tampering by someone with raw file access is still caught by ``gisapp aud
 from __future__ import annotations
 
 from sqlalchemy import (
+    DDL,
     Boolean,
     Column,
-    DDL,
     ForeignKey,
     Integer,
     MetaData,

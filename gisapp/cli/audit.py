@@ -68,9 +68,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add ``audit log|verify`` to the ``gisapp`` sub-parsers."""
-    group = sub.add_parser("audit", help="the audit trail: log, verify").add_subparsers(
-        dest="audit_cmd", required=True
-    )
+    group = sub.add_parser("audit", help="the audit trail: log, verify").add_subparsers(dest="audit_cmd", required=True)
     s = group.add_parser("log", help="print records (filters: --user, --since, --kind)")
     s.add_argument("--user")
     s.add_argument("--since", help="UTC date or time, ISO 8601 (e.g. 2026-12-01)")

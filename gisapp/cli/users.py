@@ -10,12 +10,16 @@ import argparse
 import getpass
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gisapp.cli.support import settings_of, write_output
 from gisapp.core.errors import InputError
 
-def accounts_db(args: argparse.Namespace, create: bool = True):  # type: ignore[no-untyped-def]
+if TYPE_CHECKING:  # imported when a users/audit command runs (SQLAlchemy, argon2), not for every gisapp command
+    from gisapp.accounts.accountsdb import AccountsDB
+
+
+def accounts_db(args: argparse.Namespace, create: bool = True) -> AccountsDB:
     """The :class:`~gisapp.accounts.accountsdb.AccountsDB` of this invocation (``--store`` / settings)."""
     from gisapp.accounts.accountsdb import AccountsDB, database_url
 
@@ -49,7 +53,9 @@ def cmd_users_list(args: argparse.Namespace) -> int:
     if args.json:
         write_output(json.dumps({"users": users, "layer_rules": rules}, ensure_ascii=False, indent=2), None)
         return 0
-    lines = [f"{u['name']:20} {u['role']:8} {u['role_label']}  {'active' if u['active'] else 'DISABLED'}" for u in users]
+    lines = [
+        f"{u['name']:20} {u['role']:8} {u['role_label']}  {'active' if u['active'] else 'DISABLED'}" for u in users
+    ]
     lines += [f"layer {k}: {v} and up" for k, v in sorted(rules.items())]
     write_output("\n".join(lines) or "no accounts (single-user mode)", None)
     return 0

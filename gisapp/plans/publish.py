@@ -39,7 +39,9 @@ def _kind(kind: str) -> tuple[str, str, str]:
         raise InputError(f"unknown import kind {kind!r}: use redline or towns", code="unknown_import_kind") from None
 
 
-def validate_import(kind: str, path: Path, directory: Path, options: dict[str, str]) -> tuple[gpd.GeoDataFrame, LayerMeta]:
+def validate_import(
+    kind: str, path: Path, directory: Path, options: dict[str, str]
+) -> tuple[gpd.GeoDataFrame, LayerMeta]:
     """Read and fully check an upload (nothing is written).
 
     Args:
@@ -125,7 +127,11 @@ def layer_diff(
         "removed": removed,
         "changed": changed,
         "unchanged": len(common) - len(changed),
-        "total": {"old_km2": round(old_total, 6), "new_km2": round(new_total, 6), "net_km2": round(new_total - old_total, 6)},
+        "total": {
+            "old_km2": round(old_total, 6),
+            "new_km2": round(new_total, 6),
+            "net_km2": round(new_total - old_total, 6),
+        },
         "by_town": _net(_areas_by(old, towns, "town"), _areas_by(new, towns, "town")),
         "by_tier": _net(_areas_by(old, None, "tier"), _areas_by(new, None, "tier")) if "tier" in new.columns else [],
     }

@@ -566,7 +566,9 @@ def build_pdf(r: dict[str, Any]) -> bytes:
     if prov:
         layers = ", ".join(f"{k}@{v[:12]}" for k, v in (prov.get("layers") or {}).items())
         story.append(
-            p(f"留痕编号 Audit record: {prov['audit_id']} · 图层库版本 Store version {prov.get('store_version')} · {layers}")
+            p(
+                f"留痕编号 Audit record: {prov['audit_id']} · 图层库版本 Store version {prov.get('store_version')} · {layers}"
+            )
         )
     for w in r["warnings"]:
         story.append(p(w, warn))

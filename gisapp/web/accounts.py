@@ -37,6 +37,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, jsonify, redirect, request, url_for
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from gisapp.accounts.accountsdb import AccountsDB, User, database_url, new_record_id
 from gisapp.accounts.roles import Role
@@ -294,7 +295,7 @@ def audit_now(control: AccessControl, kind: str, user: str, result: dict[str, An
     return record.record_id
 
 
-def _before(control: AccessControl, csrf: CSRFProtect) -> Response | None:
+def _before(control: AccessControl, csrf: CSRFProtect) -> Response | WerkzeugResponse | None:
     rule = rule_for(request.endpoint, request.method)
     enforced = control.enforced
     user, how = _resolve_user(control) if enforced else (None, "")
@@ -333,7 +334,9 @@ def _before(control: AccessControl, csrf: CSRFProtect) -> Response | None:
             g.gisapp_user_slot = user.name
     if control.db.exists and (rule.kind or request.method in _WRITE_METHODS):
         # the body is cached, so the route (and the form parser) read the same bytes after us
-        g.gisapp_input_sha256 = hashlib.sha256(request.get_data(cache=True)).hexdigest() if request.content_length else ""
+        g.gisapp_input_sha256 = (
+            hashlib.sha256(request.get_data(cache=True)).hexdigest() if request.content_length else ""
+        )
     if rule.kind and control.db.exists:
         g.gisapp_audit_kind = rule.kind
         g.gisapp_audit_id = new_record_id()
@@ -397,7 +400,9 @@ def _after(control: AccessControl, response: Response) -> Response:
             kind=kind,
             input_sha256=g.get("gisapp_input_sha256", ""),
             parameters=_parameters() | g.get("gisapp_audit_parameters", {}),
-            layers={k: v for k, v in (g.get("gisapp_provenance") or layer_versions(control)).items() if k != "audit_id"},
+            layers={
+                k: v for k, v in (g.get("gisapp_provenance") or layer_versions(control)).items() if k != "audit_id"
+            },
             result=result,
             record_id=g.get("gisapp_audit_id"),
         )
@@ -451,7 +456,7 @@ def install_accounts(app: Flask) -> AccessControl:
         return SessionUser(user) if user and user.active else None
 
     @app.before_request
-    def _policy() -> Response | None:
+    def _policy() -> Response | WerkzeugResponse | None:
         return _before(control, csrf)
 
     @app.after_request
