@@ -30,6 +30,7 @@ import base64
 import hashlib
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -95,6 +96,8 @@ LIST_FILTERS: dict[str, tuple[str, str]] = {
     "mapdata.search": ("results", "layer"),
     "ogc.collections": ("collections", "id"),
 }
+#: HTML pages whose embedded JSON configuration lists layers (the map page).
+PAGE_CONFIGS = frozenset({"mapview.index"})
 #: Where a request names layers: URL parts and query parameters.
 LAYER_VIEW_ARGS = ("layer_id", "collection_id")
 LAYER_QUERY_ARGS = ("layer", "target", "layers")
@@ -373,6 +376,28 @@ def _scrub_tree(nodes: list[Any], visible: Any) -> list[Any]:
     return out
 
 
+_CONFIG_BLOCK = re.compile(r'(<script type="application/json" id="gisapp-config">)(.*?)(</script>)', re.S)
+
+
+def _filter_page_config(response: Response, visible: Any) -> None:
+    """Drop the layers ``visible(id)`` refuses from the map page's JSON configuration block
+    (``layers``, ``tree`` and each plan view's ``layers``), escaped as Jinja's ``tojson`` does."""
+    body = response.get_data(as_text=True)
+    found = _CONFIG_BLOCK.search(body)
+    if not found:
+        return
+    config = json.loads(found.group(2))
+    config["layers"] = [x for x in config.get("layers", []) if not isinstance(x, dict) or visible(str(x.get("id")))]
+    config["tree"] = _scrub_tree(config.get("tree", []), visible)
+    for plan in config.get("plans", []):
+        if isinstance(plan, dict) and isinstance(plan.get("layers"), list):
+            plan["layers"] = [i for i in plan["layers"] if visible(str(i.get("id") if isinstance(i, dict) else i))]
+    text = json.dumps(config, ensure_ascii=False)
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027")):
+        text = text.replace(ch, esc)
+    response.set_data(body[: found.start(2)] + text + body[found.end(2) :])
+
+
 def _after(control: AccessControl, response: Response) -> Response:
     endpoint = request.endpoint or ""
     role = user.role if (user := current_account()) else None
@@ -391,6 +416,8 @@ def _after(control: AccessControl, response: Response) -> Response:
                     doc["tree"] = _scrub_tree(doc["tree"], lambda i: control.may_see(i, role))
                 response.set_data(json.dumps(doc, ensure_ascii=False))
                 response.headers.pop("ETag", None)
+    if endpoint in PAGE_CONFIGS and response.mimetype == "text/html" and control.layer_rules and role is not None:
+        _filter_page_config(response, lambda i: control.may_see(i, role))
     kind = g.get("gisapp_audit_kind")
     if kind and control.db.exists and response.status_code not in (401, 403, 429):
         result = _summary(response) | g.get("gisapp_audit_result", {})
