@@ -309,3 +309,24 @@ def test_import_preview_publish_and_rollback_over_http(store_copy, tmp_path):
     kinds = [x["kind"] for x in c.get("/api/admin/audit", headers=h).get_json()["records"]]
     assert kinds == ["rollback", "publish", "import"]
     assert c.get("/api/admin/audit", headers=h).get_json()["verified"] is True
+
+
+def test_figures_of_a_restricted_line_need_its_role(app, accounts):
+    _db, tokens, _path = accounts
+    c = app.test_client()
+    for url in ("/accounting", "/api/accounting/report", "/api/redline/report"):
+        assert c.get(url, headers=bearer(tokens["viewer"])).status_code == 403, url
+        assert c.get(url, headers=bearer(tokens["analyst"])).status_code == 200, url
+
+
+def test_cli_rollback_is_audited_when_the_store_has_accounts(store_copy, tmp_path, capsys):
+    db = AccountsDB(f"sqlite:///{tmp_path / 'layers.accounts.sqlite'}")
+    from gisapp.store.storetxn import VersionedStore
+
+    with VersionedStore(store_copy).transaction("test") as txn:
+        shutil.copy(store_copy / "zs-towns.geojson", txn.stage_dir / "zs-towns.geojson")
+        (txn.stage_dir / "zs-towns.meta.json").write_text((store_copy / "zs-towns.meta.json").read_text("utf-8") + " ")
+        txn.commit()
+    assert main(["store", "rollback", "--store", str(store_copy)]) == 0
+    (record,) = db.audit_records(kind="rollback")
+    assert record.user_name.startswith("cli:") and record.to_dict()["result"] == {"from_version": 2, "to_version": 1}

@@ -103,7 +103,10 @@ def cmd_redline_import(args: argparse.Namespace) -> int:
     p = Path(args.file)
     if not p.is_file():
         raise InputError(f"no such file: {p.name}", code="missing_file")
-    import_redline_to_store(p, args.id_field, args.tier_field, _store_arg(args))
+    manifest = import_redline_to_store(p, args.id_field, args.tier_field, _store_arg(args))
+    from gisapp.cli.audit import record_cli
+
+    record_cli(args, "publish", {"version": manifest.version if manifest else None}, kind="redline", file=p.name)
     return 0
 
 
@@ -118,7 +121,10 @@ def cmd_towns_replace(args: argparse.Namespace) -> int:
     p = Path(args.file)
     if not p.is_file():
         raise InputError(f"no such file: {p.name}", code="missing_file")
-    replace_towns_in_store(p, args.name_field, _store_arg(args))
+    manifest = replace_towns_in_store(p, args.name_field, _store_arg(args))
+    from gisapp.cli.audit import record_cli
+
+    record_cli(args, "publish", {"version": manifest.version if manifest else None}, kind="towns", file=p.name)
     return 0
 
 

@@ -82,3 +82,17 @@ def register(sub: Any) -> None:
     s.set_defaults(func=cmd_audit_verify)
     for parser in group.choices.values():
         parser.add_argument("--store", help="the layer store whose accounts database is used")
+
+
+def record_cli(args: argparse.Namespace, kind: str, result: dict[str, Any], **parameters: Any) -> None:
+    """Append a record for a store-changing command (``store rollback``, ``redline import``, ``towns replace``)
+    when the store has an accounts database; the user is the operating-system account (``cli:<login>``)."""
+    import getpass
+
+    db = accounts_db(args, create=False)
+    if db.exists:
+        try:
+            login = getpass.getuser()
+        except (KeyError, OSError):
+            login = "?"
+        db.append_audit(user=f"cli:{login}", address="cli", kind=kind, parameters=parameters, result=result)

@@ -233,7 +233,21 @@ def _layers_named() -> list[str]:
     for key in LAYER_QUERY_ARGS:
         for value in request.args.getlist(key):
             named += [p.strip() for p in value.split(",") if p.strip()]
+    endpoint = request.endpoint or ""
+    if endpoint.startswith("accounting.") or endpoint == "api.redline_report":
+        named += _ruleset_layer()
     return [n.removesuffix(".geojson") for n in named]
+
+
+def _ruleset_layer() -> list[str]:
+    """The control line an accounting request reads (its rule set's ``line_layer``; none when it does not load)."""
+    from gisapp.analysis.accounting import rules as rules_mod
+
+    ruleset = request.args.get("rules", rules_mod.DEFAULT_RULESET) if request.endpoint != "api.redline_report" else None
+    try:
+        return [rules_mod.load_ruleset(ruleset or rules_mod.DEFAULT_RULESET).line_layer]
+    except Exception:  # a bad rule-set id is the route's to answer (4xx)
+        return []
 
 
 def layer_versions(control: AccessControl) -> dict[str, Any]:
