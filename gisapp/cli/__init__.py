@@ -106,7 +106,7 @@ def cmd_redline_import(args: argparse.Namespace) -> int:
     manifest = import_redline_to_store(p, args.id_field, args.tier_field, _store_arg(args))
     from gisapp.cli.audit import record_cli
 
-    record_cli(args, "publish", {"version": manifest.version if manifest else None}, kind="redline", file=p.name)
+    record_cli(args, "publish", {"version": manifest.version if manifest else None}, layer="redline", file=p.name)
     return 0
 
 
@@ -124,7 +124,7 @@ def cmd_towns_replace(args: argparse.Namespace) -> int:
     manifest = replace_towns_in_store(p, args.name_field, _store_arg(args))
     from gisapp.cli.audit import record_cli
 
-    record_cli(args, "publish", {"version": manifest.version if manifest else None}, kind="towns", file=p.name)
+    record_cli(args, "publish", {"version": manifest.version if manifest else None}, layer="towns", file=p.name)
     return 0
 
 
