@@ -330,3 +330,20 @@ def test_cli_rollback_is_audited_when_the_store_has_accounts(store_copy, tmp_pat
     assert main(["store", "rollback", "--store", str(store_copy)]) == 0
     (record,) = db.audit_records(kind="rollback")
     assert record.user_name.startswith("cli:") and record.to_dict()["result"] == {"from_version": 2, "to_version": 1}
+
+
+def test_pdf_report_prints_its_audit_record(app, accounts):
+    from pypdf import PdfReader
+
+    _db, tokens, _path = accounts
+    r = app.test_client().post("/api/overlap/report?format=pdf", json=PARCEL, headers=bearer(tokens["analyst"]))
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(r.data)).pages)
+    assert r.headers["X-Audit-Record"] in text.replace("\n", "")
+
+
+def test_login_attempts_are_rate_limited(accounts):
+    _db, _tokens, path = accounts
+    c = create_app({"TESTING": True, "GISAPP_ACCOUNTS_DB": str(path), "GISAPP_USER_RATE": 2}).test_client()
+    statuses = [c.post("/login", data={"name": "x", "password": "y"}).status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]

@@ -34,6 +34,8 @@ def login() -> Response | tuple[str, int] | str:
     """The login page; on success the session starts and the browser goes to ``next`` (default ``/``)."""
     form = LoginForm()
     error = ""
+    if request.method == "POST":
+        access().limits.hit(f"address:{request.remote_addr}")  # guessing passwords is bounded like any request
     if form.validate_on_submit():
         control = access()
         user = control.db.check_password(form.name.data or "", form.password.data or "")
