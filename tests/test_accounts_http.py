@@ -347,3 +347,12 @@ def test_login_attempts_are_rate_limited(accounts):
     c = create_app({"TESTING": True, "GISAPP_ACCOUNTS_DB": str(path), "GISAPP_USER_RATE": 2}).test_client()
     statuses = [c.post("/login", data={"name": "x", "password": "y"}).status_code for _ in range(3)]
     assert statuses == [401, 401, 429]
+
+
+def test_responses_to_an_account_are_private(app, accounts):
+    _db, tokens, _path = accounts
+    r = app.test_client().get("/api/map/layers", headers=bearer(tokens["viewer"]))
+    assert r.headers["Cache-Control"] == "private, no-store"
+    assert {"Cookie", "Authorization"} <= set(r.vary)
+    r = app.test_client().get("/api/layers/zs-towns", headers=bearer(tokens["viewer"]))
+    assert r.headers["Cache-Control"] == "private"

@@ -448,6 +448,10 @@ def _after(control: AccessControl, response: Response) -> Response:
             record_id=g.get("gisapp_audit_id"),
         )
         response.headers["X-Audit-Record"] = record.record_id
+    if user is not None:  # what one account may see must not be served to another by a shared cache
+        cc = response.headers.get("Cache-Control", "")
+        response.headers["Cache-Control"] = cc.replace("public", "private") if cc else "private"
+        response.vary.update(("Cookie", "Authorization"))
     if g.get("gisapp_auth") == "session" and response.mimetype == "text/html" and not response.is_streamed:
         _inject_session_script(response)
     return response
