@@ -20,6 +20,7 @@ import json
 import re
 import secrets
 import shutil
+import time
 from pathlib import Path
 
 from flask import Blueprint, Response, jsonify, render_template, request
@@ -33,12 +34,24 @@ from gisapp.web.context import current_settings, current_store
 blueprint = Blueprint("admin", __name__)
 _PENDING_ID = re.compile(r"^[a-f0-9]{16}$")
 _OPTIONS = ("id_field", "tier_field", "name_field")
+#: A preview not published within a day is removed.
+PENDING_MAX_AGE_S = 86_400.0
 
 
 def pending_dir() -> Path:
     """Where uploads wait to be published: ``<store>.pending/`` beside the layer store."""
     layers = current_settings().layers_dir
     return layers.parent / f"{layers.name}.pending"
+
+
+def _prune_pending(folder: Path, max_age_s: float = PENDING_MAX_AGE_S) -> None:
+    """Remove previews never published (older than ``max_age_s`` seconds)."""
+    if not folder.is_dir():
+        return
+    now = time.time()
+    for p in folder.iterdir():
+        if _PENDING_ID.match(p.name) and now - p.stat().st_mtime > max_age_s:
+            shutil.rmtree(p, ignore_errors=True)
 
 
 @blueprint.get("/admin")
@@ -57,6 +70,7 @@ def upload() -> Response:
     if upload is None:
         raise InputError("upload a file in the field 'file'", code="missing_file")
     options = {k: request.form.get(k, "").strip() for k in _OPTIONS if request.form.get(k, "").strip()}
+    _prune_pending(pending_dir())
     pending_id = secrets.token_hex(8)
     folder = pending_dir() / pending_id
     try:
