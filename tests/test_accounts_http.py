@@ -122,6 +122,8 @@ def test_viewer_cannot_run_an_overlap_nor_see_the_restricted_layer(app, accounts
     ids = {m["id"] for m in c.get("/api/layers", headers=h).get_json()["layers"]}
     assert REDLINE not in ids and "zs-towns" in ids
     assert REDLINE not in {x["id"] for x in c.get("/ogc/collections?f=json", headers=h).get_json()["collections"]}
+    page = c.get("/ogc/collections?f=html", headers=h).get_data(as_text=True)
+    assert REDLINE not in page and "/collections/zs-towns" in page
     assert REDLINE not in json.dumps(c.get("/api/map/layers", headers=h).get_json())
     results = c.get("/api/map/search?q=火炬", headers=h).get_json()["results"]
     assert results and all(x["layer"] != REDLINE for x in results)
@@ -356,3 +358,15 @@ def test_responses_to_an_account_are_private(app, accounts):
     assert {"Cookie", "Authorization"} <= set(r.vary)
     r = app.test_client().get("/api/layers/zs-towns", headers=bearer(tokens["viewer"]))
     assert r.headers["Cache-Control"] == "private"
+
+
+def test_an_overlap_cannot_reach_a_line_above_the_role(tmp_path):
+    db = AccountsDB(f"sqlite:///{tmp_path / 'acc.sqlite'}")
+    db.add_user("analyst", "analyst-password", "分析")
+    db.set_layer_rule(REDLINE, "管理")
+    h = bearer(db.create_token("analyst"))
+    c = create_app({"TESTING": True, "GISAPP_ACCOUNTS_DB": str(tmp_path / "acc.sqlite")}).test_client()
+    for url in ("/api/overlap", f"/api/overlap?target={REDLINE}[tier=一级]", "/api/export/overlap?format=geojson"):
+        r = c.post(url, json=PARCEL, headers=h)
+        assert r.status_code == 403 and r.get_json()["error"] == "forbidden_layer", url
+    assert c.post("/api/overlap?target=zs-towns", json=PARCEL, headers=h).status_code == 200

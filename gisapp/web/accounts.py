@@ -236,7 +236,12 @@ def _layers_named() -> list[str]:
     endpoint = request.endpoint or ""
     if endpoint.startswith("accounting.") or endpoint == "api.redline_report":
         named += _ruleset_layer()
-    return [n.removesuffix(".geojson") for n in named]
+    if (endpoint.startswith("overlap.") or endpoint == "export.export_overlap") and not request.args.get("target"):
+        from gisapp.analysis.overlap.targets import default_targets
+
+        named += default_targets()
+    # a target may carry a filter: LAYER[FIELD=VALUE]
+    return [n.split("[", 1)[0].removesuffix(".geojson") for n in named]
 
 
 def _ruleset_layer() -> list[str]:
@@ -412,6 +417,15 @@ def _filter_page_config(response: Response, visible: Any) -> None:
     response.set_data(body[: found.start(2)] + text + body[found.end(2) :])
 
 
+def _drop_html_rows(response: Response, layer_ids: list[str]) -> None:
+    """Remove the table rows linking to ``/collections/<id>`` of ``layer_ids`` from the OGC collections page."""
+    body = response.get_data(as_text=True)
+    for layer_id in layer_ids:
+        row = re.compile(r"<tr>(?:(?!</tr>).)*?/collections/" + re.escape(layer_id) + r'"(?:(?!</tr>).)*?</tr>', re.S)
+        body = row.sub("", body)
+    response.set_data(body)
+
+
 def _after(control: AccessControl, response: Response) -> Response:
     endpoint = request.endpoint or ""
     role = user.role if (user := current_account()) else None
@@ -432,6 +446,10 @@ def _after(control: AccessControl, response: Response) -> Response:
                 response.headers.pop("ETag", None)
     if endpoint in PAGE_CONFIGS and response.mimetype == "text/html" and control.layer_rules and role is not None:
         _filter_page_config(response, lambda i: control.may_see(i, role))
+    if endpoint == "ogc.collections" and response.mimetype == "text/html" and role is not None:
+        hidden = [i for i in control.layer_rules if not control.may_see(i, role)]
+        if hidden:
+            _drop_html_rows(response, hidden)
     kind = g.get("gisapp_audit_kind")
     if kind and control.db.exists and response.status_code not in (401, 403, 429):
         result = _summary(response) | g.get("gisapp_audit_result", {})
