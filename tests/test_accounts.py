@@ -139,3 +139,49 @@ def test_deleting_a_record_names_the_next(tmp_path: Path) -> None:
 
 def test_secret_is_stable(db: AccountsDB) -> None:
     assert db.secret("session") == db.secret("session") and len(db.secret("session")) == 64
+
+
+def test_layer_diff_of_a_red_line_by_town_and_tier() -> None:
+    import geopandas as gpd
+
+    from gisapp.plans.publish import layer_diff
+    from tests.helpers import ZHONGSHANGANG, square_4547
+
+    towns = gpd.GeoDataFrame(
+        {"name": ["东区", "西区"]},
+        geometry=[square_4547(*ZHONGSHANGANG, 2000), square_4547(*ZHONGSHANGANG, 2000, dx=2000)],
+        crs="EPSG:4547",
+    ).to_crs("EPSG:4326")
+    old = gpd.GeoDataFrame(
+        {"block_id": ["A", "B"], "tier": ["一级", "二级"]},
+        geometry=[square_4547(*ZHONGSHANGANG, 1000), square_4547(*ZHONGSHANGANG, 1000, dx=2500)],
+        crs="EPSG:4547",
+    ).to_crs("EPSG:4326")
+    new = gpd.GeoDataFrame(
+        {"block_id": ["A", "C"], "tier": ["一级", "一级"]},
+        geometry=[square_4547(*ZHONGSHANGANG, 1000), square_4547(*ZHONGSHANGANG, 500, dx=1500)],
+        crs="EPSG:4547",
+    ).to_crs("EPSG:4326")
+    d = layer_diff(old, new, "block_id", towns)
+    assert (d["added"], d["removed"], d["changed"], d["unchanged"]) == (["C"], ["B"], [], 1)
+    assert d["total"] == pytest.approx({"old_km2": 2.0, "new_km2": 1.25, "net_km2": -0.75}, abs=1e-5)
+    by_town = {r["key"]: r["net_km2"] for r in d["by_town"]}
+    assert by_town == pytest.approx({"东区": 0.25, "西区": -1.0}, abs=1e-5)
+    by_tier = {r["key"]: (r["old_km2"], r["new_km2"]) for r in d["by_tier"]}
+    assert by_tier == {"一级": pytest.approx((1.0, 1.25), abs=1e-5), "二级": pytest.approx((1.0, 0.0), abs=1e-5)}
+
+
+def test_layer_diff_of_a_town_layer_is_per_unit() -> None:
+    import geopandas as gpd
+
+    from gisapp.plans.publish import layer_diff
+    from tests.helpers import ZHONGSHANGANG, square_4547
+
+    def towns(side: float) -> gpd.GeoDataFrame:
+        geoms = [square_4547(*ZHONGSHANGANG, 1000), square_4547(*ZHONGSHANGANG, side, dx=1000)]
+        return gpd.GeoDataFrame({"name": ["东区", "西区"]}, geometry=geoms, crs="EPSG:4547").to_crs("EPSG:4326")
+
+    d = layer_diff(towns(1000), towns(2000), "name", None)
+    assert (d["added"], d["removed"], d["changed"], d["unchanged"]) == ([], [], ["西区"], 1)
+    assert {r["key"]: r["net_km2"] for r in d["by_town"]} == pytest.approx({"东区": 0.0, "西区": 3.0}, abs=1e-5)
+    assert d["by_tier"] == []

@@ -107,8 +107,9 @@ def layer_diff(
 
     Args:
         old: the stored layer (EPSG:4326) or None; new: the candidate (EPSG:4326).
-        id_column: the feature key (``block_id`` for the red line, ``name`` for towns).
-        towns: the 镇街 layer the areas are split by (None: no per-town split).
+        id_column: the feature key (``block_id`` for the red line, ``name`` for towns: then ``by_town`` is
+            each unit's own area).
+        towns: the 镇街 layer the red line's areas are split by (None: no per-town split).
 
     Returns:
         ``{added, removed, changed, unchanged (counts and ids), total: {old_km2, new_km2, net_km2},
@@ -132,7 +133,11 @@ def layer_diff(
             "new_km2": round(new_total, 6),
             "net_km2": round(new_total - old_total, 6),
         },
-        "by_town": _net(_areas_by(old, towns, "town"), _areas_by(new, towns, "town")),
+        "by_town": (
+            _net(_areas_by(old, None, id_column), _areas_by(new, None, id_column))  # a town layer: each unit itself
+            if id_column == "name"
+            else _net(_areas_by(old, towns, "town"), _areas_by(new, towns, "town"))
+        ),
         "by_tier": _net(_areas_by(old, None, "tier"), _areas_by(new, None, "tier")) if "tier" in new.columns else [],
     }
 
@@ -142,8 +147,7 @@ def preview_import(kind: str, path: Path, directory: Path, options: dict[str, st
 
     Returns:
         ``{kind, layer, title, file, report: {features, geometry_types, crs, checks, basis}, diff}``
-        (:func:`layer_diff`; towns are split by the stored ``zs-towns`` — for a towns import, by the
-        new layer).
+        (:func:`layer_diff`; a red line is split by the stored ``zs-towns``).
 
     Raises:
         InputError: a failed check (see :func:`validate_import`).
@@ -155,7 +159,7 @@ def preview_import(kind: str, path: Path, directory: Path, options: dict[str, st
         old: gpd.GeoDataFrame | None = store.read(layer_id)
     except LayerNotFound:
         old = None
-    towns = new if kind == "towns" else (store.read("zs-towns") if store.exists("zs-towns") else None)
+    towns = None if kind == "towns" else (store.read("zs-towns") if store.exists("zs-towns") else None)
     id_column = "block_id" if kind == "redline" else "name"
     checks = [
         "可读取且声明了坐标系 readable, CRS declared",
