@@ -20,7 +20,8 @@
       cell(tr, r.key);
       cell(tr, fmt(r.old_km2), 'num');
       cell(tr, fmt(r.new_km2), 'num');
-      cell(tr, (r.net_km2 > 0 ? '+' : '') + fmt(r.net_km2), 'num ' + (r.net_km2 > 0 ? 'pos' : r.net_km2 < 0 ? 'neg' : ''));
+      var net = Math.abs(r.net_km2) < 5e-5 ? 0 : r.net_km2; // below the 4 decimals shown: no change
+      cell(tr, (net > 0 ? '+' : '') + fmt(net), 'num ' + (net > 0 ? 'pos' : net < 0 ? 'neg' : ''));
       tbody.appendChild(tr);
     });
   }
