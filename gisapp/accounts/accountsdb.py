@@ -11,6 +11,7 @@ API tokens are 256-bit random strings of which only the SHA-256 is stored.
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import NullPool
 
 from gisapp.accounts import schema
 from gisapp.accounts.audit import GENESIS, AuditRecord, canonical_json, verify_chain
@@ -106,7 +108,12 @@ class AccountsDB:
                 self.exists = False
             else:
                 file.parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = sa.create_engine(url, future=True, pool_pre_ping=True)
+        if file is not None:  # a new SQLite connection per use: nothing to share between forked workers
+            self.engine: Engine = sa.create_engine(url, poolclass=NullPool)
+        else:
+            self.engine = sa.create_engine(url, pool_pre_ping=True)
+            # gunicorn forks its workers after the app is created: a child must not reuse the parent's sockets
+            os.register_at_fork(after_in_child=lambda: self.engine.dispose(close=False))
         if self.exists:
             schema.metadata.create_all(self.engine)
 
