@@ -1,9 +1,9 @@
 """Logins, roles, layer restrictions, per-user limits and the audit trail of the web app — in ONE place.
 
 Installed by :func:`gisapp.web.create_app` (:func:`install_accounts`). Routes are not edited: the
-policy is the table :data:`POLICY` (endpoint or ``blueprint.*`` → the minimum role and the audit
-kind), applied by one ``before_request`` hook; one ``after_request`` hook writes the audit record
-and filters layer lists.
+policy is the table :data:`gisapp.web.policy.POLICY` (endpoint or ``blueprint.*`` → the minimum role
+and the audit kind), applied by one ``before_request`` hook; one ``after_request`` hook writes the
+audit record and filters layer lists (:mod:`gisapp.web.layerfilter`).
 
 * **Single-user mode** — no accounts database (``GISAPP_ACCOUNTS_DB``, default
   ``<store>.accounts.sqlite``) or no active account in it: every request is allowed as before. When
@@ -30,9 +30,7 @@ import base64
 import hashlib
 import json
 import logging
-import re
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, redirect, request, url_for
@@ -45,69 +43,13 @@ from gisapp.accounts.roles import Role
 from gisapp.core.settings import Settings
 from gisapp.web.admission import TooManyRequests, UserLimits
 from gisapp.web.context import SETTINGS_KEY
+from gisapp.web.layerfilter import filter_response
+from gisapp.web.policy import layers_named, rule_for
 
 log = logging.getLogger(__name__)
 
 ACCESS_KEY = "gisapp.accounts"
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One row of the policy: requests to ``endpoint`` (``blueprint.*`` for a whole blueprint) with a
-    method in ``methods`` (empty: any) need ``role`` (None: public) and are audited as ``kind`` (empty: not)."""
-
-    endpoint: str
-    methods: frozenset[str]
-    role: Role | None
-    kind: str = ""
-
-    def matches(self, endpoint: str, method: str) -> bool:
-        """True when this row applies to ``endpoint`` called with ``method``."""
-        hit = endpoint == self.endpoint or (self.endpoint.endswith(".*") and endpoint.startswith(self.endpoint[:-1]))
-        return hit and (not self.methods or method in self.methods)
-
-
-_POST = frozenset({"POST"})
-_ANY: frozenset[str] = frozenset()
-
-#: The whole permission policy, first matching row wins; endpoints not listed need 浏览 (view).
-POLICY: tuple[Rule, ...] = (
-    Rule("static", _ANY, None),
-    Rule("_favicon", _ANY, None),
-    Rule("api.health", _ANY, None),
-    Rule("auth.*", _ANY, None),
-    Rule("admin.*", _ANY, Role.MANAGE),
-    Rule("overlap.*", _ANY, Role.ANALYSE, "overlap"),
-    Rule("accounting.report", _POST, Role.ANALYSE, "accounting"),
-    Rule("accounting.adjust", _ANY, Role.ANALYSE, "accounting"),
-    Rule("accounting.compare", _ANY, Role.ANALYSE, "accounting"),
-    Rule("accounting.zonal", _ANY, Role.ANALYSE, "accounting"),
-    Rule("export.export_formats", _ANY, Role.VIEW),
-    Rule("export.*", _ANY, Role.ANALYSE, "export"),
-    Rule("figure.*", _ANY, Role.ANALYSE, "figure"),
-)
-DEFAULT_RULE = Rule("*", _ANY, Role.VIEW)
-
-#: JSON layer lists filtered by the layer rules: endpoint → (list key, the key holding the layer id).
-LIST_FILTERS: dict[str, tuple[str, str]] = {
-    "api.layers": ("layers", "id"),
-    "mapdata.layers": ("layers", "id"),
-    "mapdata.search": ("results", "layer"),
-    "ogc.collections": ("collections", "id"),
-}
-#: HTML pages whose embedded JSON configuration lists layers (the map page).
-PAGE_CONFIGS = frozenset({"mapview.index"})
-#: Where a request names layers: URL parts and query parameters.
-LAYER_VIEW_ARGS = ("layer_id", "collection_id")
-LAYER_QUERY_ARGS = ("layer", "target", "layers")
-
-
-def rule_for(endpoint: str | None, method: str) -> Rule:
-    """The policy row for a request (:data:`DEFAULT_RULE` when none matches; unknown URLs are public 404s)."""
-    if endpoint is None:
-        return Rule("", _ANY, None)
-    return next((r for r in POLICY if r.matches(endpoint, method)), DEFAULT_RULE)
 
 
 class SessionUser(UserMixin):
@@ -228,33 +170,6 @@ def _resolve_user(control: AccessControl) -> tuple[User | None, str]:
     return None, ""
 
 
-def _layers_named() -> list[str]:
-    named = [str(v) for k in LAYER_VIEW_ARGS if (v := (request.view_args or {}).get(k))]
-    for key in LAYER_QUERY_ARGS:
-        for value in request.args.getlist(key):
-            named += [p.strip() for p in value.split(",") if p.strip()]
-    endpoint = request.endpoint or ""
-    if endpoint.startswith("accounting.") or endpoint == "api.redline_report":
-        named += _ruleset_layer()
-    if (endpoint.startswith("overlap.") or endpoint == "export.export_overlap") and not request.args.get("target"):
-        from gisapp.analysis.overlap.targets import default_targets
-
-        named += default_targets()
-    # a target may carry a filter: LAYER[FIELD=VALUE]
-    return [n.split("[", 1)[0].removesuffix(".geojson") for n in named]
-
-
-def _ruleset_layer() -> list[str]:
-    """The control line an accounting request reads (its rule set's ``line_layer``; none when it does not load)."""
-    from gisapp.analysis.accounting import rules as rules_mod
-
-    ruleset = request.args.get("rules", rules_mod.DEFAULT_RULESET) if request.endpoint != "api.redline_report" else None
-    try:
-        return [rules_mod.load_ruleset(ruleset or rules_mod.DEFAULT_RULESET).line_layer]
-    except Exception:  # a bad rule-set id is the route's to answer (4xx)
-        return []
-
-
 def layer_versions(control: AccessControl) -> dict[str, Any]:
     """The store version and the SHA-256 (first 16 hex digits) of every non-base layer, for the trail and reports."""
     from gisapp.store.storetxn import VersionedStore
@@ -340,7 +255,7 @@ def _before(control: AccessControl, csrf: CSRFProtect) -> Response | WerkzeugRes
                 f"需要「{rule.role.label}」权限（当前为「{user.role.label}」）— role {rule.role.key} required, "
                 f"you have {user.role.key}",
             )
-        hidden = [n for n in _layers_named() if not control.may_see(n, user.role)]
+        hidden = [n for n in layers_named() if not control.may_see(n, user.role)]
         if hidden:
             need = control.layer_rules[hidden[0]]
             return _error(
@@ -376,80 +291,13 @@ def _parameters() -> dict[str, Any]:
     return out
 
 
-def _scrub_tree(nodes: list[Any], visible: Any) -> list[Any]:
-    """The map's layer tree without the layers ``visible(id)`` refuses (and nodes left empty)."""
-    out = []
-    for node in nodes:
-        if not isinstance(node, dict):
-            out.append(node)
-            continue
-        node = dict(node)
-        had = bool(node.get("layers")) or bool(node.get("children"))
-        if isinstance(node.get("layers"), list):
-            node["layers"] = [i for i in node["layers"] if not isinstance(i, str) or visible(i)]
-        if isinstance(node.get("children"), list):
-            node["children"] = _scrub_tree(node["children"], visible)
-        if had and not node.get("layers") and not node.get("children"):
-            continue
-        out.append(node)
-    return out
-
-
-_CONFIG_BLOCK = re.compile(r'(<script type="application/json" id="gisapp-config">)(.*?)(</script>)', re.S)
-
-
-def _filter_page_config(response: Response, visible: Any) -> None:
-    """Drop the layers ``visible(id)`` refuses from the map page's JSON configuration block
-    (``layers``, ``tree`` and each plan view's ``layers``), escaped as Jinja's ``tojson`` does."""
-    body = response.get_data(as_text=True)
-    found = _CONFIG_BLOCK.search(body)
-    if not found:
-        return
-    config = json.loads(found.group(2))
-    config["layers"] = [x for x in config.get("layers", []) if not isinstance(x, dict) or visible(str(x.get("id")))]
-    config["tree"] = _scrub_tree(config.get("tree", []), visible)
-    for plan in config.get("plans", []):
-        if isinstance(plan, dict) and isinstance(plan.get("layers"), list):
-            plan["layers"] = [i for i in plan["layers"] if visible(str(i.get("id") if isinstance(i, dict) else i))]
-    text = json.dumps(config, ensure_ascii=False)
-    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027")):
-        text = text.replace(ch, esc)
-    response.set_data(body[: found.start(2)] + text + body[found.end(2) :])
-
-
-def _drop_html_rows(response: Response, layer_ids: list[str]) -> None:
-    """Remove the table rows linking to ``/collections/<id>`` of ``layer_ids`` from the OGC collections page."""
-    body = response.get_data(as_text=True)
-    for layer_id in layer_ids:
-        row = re.compile(r"<tr>(?:(?!</tr>).)*?/collections/" + re.escape(layer_id) + r'"(?:(?!</tr>).)*?</tr>', re.S)
-        body = row.sub("", body)
-    response.set_data(body)
-
-
 def _after(control: AccessControl, response: Response) -> Response:
     endpoint = request.endpoint or ""
     role = user.role if (user := current_account()) else None
-    if endpoint in LIST_FILTERS and response.mimetype == "application/json" and control.layer_rules:
-        response.headers["Cache-Control"] = "private, no-store"
-        if role is not None or control.enforced:
-            list_key, id_key = LIST_FILTERS[endpoint]
-            doc = json.loads(response.get_data())
-            if isinstance(doc, dict) and isinstance(doc.get(list_key), list):
-                doc[list_key] = [
-                    x
-                    for x in doc[list_key]
-                    if not (isinstance(x, dict) and x.get(id_key) and not control.may_see(str(x[id_key]), role))
-                ]
-                if isinstance(doc.get("tree"), list):  # the map's layer tree (mapdata.layers)
-                    doc["tree"] = _scrub_tree(doc["tree"], lambda i: control.may_see(i, role))
-                response.set_data(json.dumps(doc, ensure_ascii=False))
-                response.headers.pop("ETag", None)
-    if endpoint in PAGE_CONFIGS and response.mimetype == "text/html" and control.layer_rules and role is not None:
-        _filter_page_config(response, lambda i: control.may_see(i, role))
-    if endpoint == "ogc.collections" and response.mimetype == "text/html" and role is not None:
+    if control.layer_rules and (user is not None or control.enforced):
         hidden = [i for i in control.layer_rules if not control.may_see(i, role)]
         if hidden:
-            _drop_html_rows(response, hidden)
+            filter_response(response, endpoint, lambda i: control.may_see(i, role), hidden)
     kind = g.get("gisapp_audit_kind")
     if kind and control.db.exists and response.status_code not in (401, 403, 429):
         result = _summary(response) | g.get("gisapp_audit_result", {})

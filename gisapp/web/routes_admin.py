@@ -11,7 +11,7 @@ diff, publish it, roll back, read the audit trail.
 * ``GET  /api/admin/audit``               — the trail, filtered (``user``, ``since``, ``kind``, ``limit``),
   with the chain's verification.
 
-Every route needs 管理 (:data:`gisapp.web.accounts.POLICY`, ``admin.*``).
+Every route needs 管理 (:data:`gisapp.web.policy.POLICY`, ``admin.*``).
 """
 
 from __future__ import annotations
