@@ -370,3 +370,21 @@ def test_an_overlap_cannot_reach_a_line_above_the_role(tmp_path):
         r = c.post(url, json=PARCEL, headers=h)
         assert r.status_code == 403 and r.get_json()["error"] == "forbidden_layer", url
     assert c.post("/api/overlap?target=zs-towns", json=PARCEL, headers=h).status_code == 200
+
+
+def test_a_second_analysis_of_the_same_user_is_429(accounts):
+    _db, tokens, path = accounts
+    app = create_app({"TESTING": True, "GISAPP_ACCOUNTS_DB": str(path), "GISAPP_USER_ANALYSES": 1})
+    control = app.extensions["gisapp.accounts"]
+    control.limits.enter("analyst")  # an analysis of analyst still running
+    c = app.test_client()
+    r = c.post("/api/overlap", json=PARCEL, headers=bearer(tokens["analyst"]))
+    assert r.status_code == 429 and r.headers["Retry-After"] == "5"
+    assert r.get_json() == {
+        "error": "too_many_requests",
+        "message": "同时进行的分析已达上限 1 个 — at most 1 analyses at once per user",
+    }
+    assert c.post("/api/overlap", json=PARCEL, headers=bearer(tokens["boss"])).status_code == 200
+    control.limits.leave("analyst")
+    assert c.post("/api/overlap", json=PARCEL, headers=bearer(tokens["analyst"])).status_code == 200
+    assert control.limits._running == {}  # every slot given back
