@@ -1,5 +1,6 @@
 // Added by gisapp.web.accounts to the pages of a logged-in user: every same-origin fetch that writes
-// (POST, PUT, PATCH, DELETE) sends the CSRF token, and a badge shows the user, the role and 退出 (log out).
+// (POST, PUT, PATCH, DELETE) sends the CSRF token, and a badge shows the user, the role, 管理 (for 管理
+// users: a link to /admin) and 退出 (log out).
 (function () {
   'use strict';
   var meta = document.querySelector('meta[name="csrf-token"]');
@@ -36,6 +37,13 @@
     button.type = 'submit';
     button.textContent = '退出';
     form.appendChild(label);
+    if (who.getAttribute('data-role') === '管理' && window.location.pathname !== '/admin') {
+      var admin = document.createElement('a');
+      admin.href = '/admin';
+      admin.id = 'gisapp-admin-link';
+      admin.textContent = ' 管理 ';
+      form.appendChild(admin);
+    }
     form.appendChild(hidden);
     form.appendChild(button);
     document.body.appendChild(form);

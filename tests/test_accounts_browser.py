@@ -149,6 +149,8 @@ def test_manager_publishes_a_red_line_and_rolls_it_back(site, browser):
     url, db, src = site
     page = login(browser, url, "boss")
     page.on("dialog", lambda d: d.accept())
+    page.click("#gisapp-admin-link")  # the badge of a 管理 user links to the 管理 page
+    page.wait_for_selector("#history tbody tr")
     before_total = _accounting_total(page, url)
     assert _map_count(page, url) == 8
     page.goto(url + "/admin")
