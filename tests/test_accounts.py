@@ -22,6 +22,7 @@ def test_default_url_is_beside_the_store(tmp_path: Path) -> None:
     assert default_url(tmp_path / "layers") == f"sqlite:///{tmp_path / 'layers.accounts.sqlite'}"
     assert database_url("", tmp_path / "layers") == default_url(tmp_path / "layers")
     assert database_url("postgresql+psycopg://u@h/db", tmp_path) == "postgresql+psycopg://u@h/db"
+    assert database_url("postgresql://u@/db?host=/run/pg", tmp_path) == "postgresql+psycopg://u@/db?host=/run/pg"
     assert database_url(str(tmp_path / "a.db"), tmp_path) == f"sqlite:///{tmp_path / 'a.db'}"
 
 

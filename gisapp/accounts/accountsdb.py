@@ -40,10 +40,17 @@ def default_url(layers_dir: Path) -> str:
 
 
 def database_url(value: str, layers_dir: Path) -> str:
-    """The SQLAlchemy URL of ``GISAPP_ACCOUNTS_DB`` (empty: :func:`default_url`; a path: SQLite on that file)."""
+    """The SQLAlchemy URL of ``GISAPP_ACCOUNTS_DB`` (empty: :func:`default_url`; a path: SQLite on that file;
+    a libpq ``postgresql://…`` URI: PostgreSQL through psycopg 3).
+
+    It is never taken from ``GISAPP_DATABASE_URL``: moving the accounts elsewhere silently would leave an
+    empty database, i.e. a server without logins.
+    """
     value = value.strip()
     if not value:
         return default_url(layers_dir)
+    if value.startswith(("postgresql://", "postgres://")):  # a libpq URI (as GISAPP_DATABASE_URL): psycopg 3 driver
+        return "postgresql+psycopg://" + value.split("://", 1)[1]
     if "://" in value:
         return value
     return f"sqlite:///{Path(value).expanduser().resolve()}"
