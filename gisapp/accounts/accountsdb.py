@@ -132,11 +132,12 @@ class AccountsDB:
 
     # -- users ---------------------------------------------------------------------------------
     def has_users(self) -> bool:
-        """True when at least one active account exists (the app then requires a login)."""
+        """True when at least one account exists, active or disabled (the app then requires a login: disabling
+        the last account must not open the server to everyone)."""
         if not self.exists:
             return False
         with self.engine.connect() as c:
-            return c.execute(sa.select(sa.func.count()).where(schema.users.c.active.is_(True))).scalar_one() > 0
+            return c.execute(sa.select(sa.func.count()).select_from(schema.users)).scalar_one() > 0
 
     def add_user(self, name: str, password: str, role: Role | str) -> User:
         """Create an account.

@@ -6,9 +6,9 @@ and the audit kind), applied by one ``before_request`` hook; one ``after_request
 audit record and filters layer lists (:mod:`gisapp.web.layerfilter`).
 
 * **Single-user mode** — no accounts database (``GISAPP_ACCOUNTS_DB``, default
-  ``<store>.accounts.sqlite``) or no active account in it: every request is allowed as before. When
+  ``<store>.accounts.sqlite``) or no account in it: every request is allowed as before. When
   the database exists, audited requests are still recorded (user ``-``).
-* **Accounts mode** — at least one active account: every request but the login page, static files
+* **Accounts mode** — at least one account (even disabled): every request but the login page, static files
   and ``/api/health`` needs a user: a browser session (Flask-Login; forms and ``fetch`` POSTs carry a
   Flask-WTF CSRF token) or an API token (``Authorization: Bearer <token>``, ``?token=<token>``, or
   HTTP Basic ``user:token`` / ``user:password`` for GDAL's ``GDAL_HTTP_USERPWD``). Without one an
@@ -102,7 +102,7 @@ class AccessControl:
 
     @property
     def enforced(self) -> bool:
-        """True when at least one active account exists (logins required)."""
+        """True when at least one account exists (logins required)."""
         self._fresh()
         return self._enforced
 
@@ -398,7 +398,7 @@ def check_serving(host: str, settings: Settings, allow_anonymous: bool) -> str |
         a warning line to log when ``allow_anonymous`` lets it start anyway, else None.
 
     Raises:
-        InputError: ``no_accounts`` when ``host`` is not loopback, no active account exists and
+        InputError: ``no_accounts`` when ``host`` is not loopback, no account exists and
             ``allow_anonymous`` is False.
     """
     from gisapp.core.errors import InputError
