@@ -103,7 +103,10 @@ def cmd_redline_import(args: argparse.Namespace) -> int:
     p = Path(args.file)
     if not (p.is_file() or (p.is_dir() and p.name.lower().endswith(".gdb"))):  # a File Geodatabase is a folder
         raise InputError(f"no such file: {p.name}", code="missing_file")
-    import_redline_to_store(p, args.id_field, args.tier_field, _store_arg(args))
+    manifest = import_redline_to_store(p, args.id_field, args.tier_field, _store_arg(args))
+    from gisapp.cli.audit import record_cli
+
+    record_cli(args, "publish", {"version": manifest.version if manifest else None}, layer="redline", file=p.name)
     return 0
 
 
@@ -118,7 +121,10 @@ def cmd_towns_replace(args: argparse.Namespace) -> int:
     p = Path(args.file)
     if not p.is_file():
         raise InputError(f"no such file: {p.name}", code="missing_file")
-    replace_towns_in_store(p, args.name_field, _store_arg(args))
+    manifest = replace_towns_in_store(p, args.name_field, _store_arg(args))
+    from gisapp.cli.audit import record_cli
+
+    record_cli(args, "publish", {"version": manifest.version if manifest else None}, layer="towns", file=p.name)
     return 0
 
 
@@ -155,7 +161,10 @@ def cmd_towns_check(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """``gisapp serve [--host H] [--port P] [--tiles …] [--workers N] [--threads N] [--base-url U] [--dev]``.
+    """``gisapp serve [--host H] [--port P] [--tiles …] [--workers N] [--threads N] [--base-url U] [--dev] [--allow-anonymous]``.
+
+    On an address other than loopback it refuses to start (exit 2) without accounts
+    (``gisapp users add``) unless ``--allow-anonymous`` is given, which is logged.
 
     Starts the map server under gunicorn: ``--workers`` processes (default two per CPU core), each
     with ``--threads`` threads (default 4, ``gthread`` workers). At most ``threads - 1`` analyses
@@ -173,6 +182,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise InputError(
             "--threads must be at least 2 (one thread stays free for health checks)", code="invalid_setting"
         )
+    from gisapp.web.accounts import check_serving
+
+    warning = check_serving(args.host, settings_of(args), args.allow_anonymous)  # InputError: no accounts
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     host_for_links = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
     configured = settings_of(args).base_url
     base_url = args.base_url or configured or f"http://{host_for_links}:{args.port}"
@@ -292,6 +306,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--access-log", action="store_true", help="log every request to stdout")
     s.add_argument("--dev", action="store_true", help="Werkzeug development server (one process) instead of gunicorn")
+    s.add_argument(
+        "--allow-anonymous",
+        action="store_true",
+        help="serve on a non-loopback address without accounts (logged; default: refuse, see gisapp users add)",
+    )
     s.set_defaults(func=cmd_serve)
 
     from gisapp.core.extensions import extension_modules

@@ -75,6 +75,9 @@ def cmd_store_rollback(args: argparse.Namespace) -> int:
     before = store.manifest()
     now = store.rollback()
     print(f"store: rolled back from version {before.version if before else '?'} to version {now.version}")
+    from gisapp.cli.audit import record_cli
+
+    record_cli(args, "rollback", {"from_version": before.version if before else None, "to_version": now.version})
     return 0
 
 

@@ -82,6 +82,15 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "PostgreSQL+PostGIS URI for large layers (empty: GeoPackage in the layer store)",
     ),
+    Setting(
+        "GISAPP_ACCOUNTS_DB",
+        "accounts_db",
+        str.strip,
+        "",
+        "accounts and audit trail: a SQLite file or SQLAlchemy URL (default: <store>.accounts.sqlite beside the store)",
+    ),
+    Setting("GISAPP_USER_RATE", "user_rate", int, 600, "requests per minute per account (0: no limit); more is 429"),
+    Setting("GISAPP_USER_ANALYSES", "user_analyses", int, 2, "analyses at once per account (0: no limit); more is 429"),
 )
 
 
@@ -103,6 +112,9 @@ class Settings:
     isolate_reads: bool
     cjk_font: str
     database_url: str
+    accounts_db: str
+    user_rate: int
+    user_analyses: int
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:

@@ -467,6 +467,8 @@ def report_model(result: gpd.GeoDataFrame, info: dict[str, Any], store: LayerSto
         "map_caption": model.caption,
         "warnings": warnings,
         "units": info.get("units", ""),
+        # the audit record id and store/layer versions of the request that made it (web, accounts on)
+        "provenance": info.get("provenance"),
     }
 
 
@@ -640,6 +642,14 @@ def build_pdf(r: dict[str, Any]) -> bytes:
     inp, crs, qa = r["input"], r["crs"], r["qa"]
     story: list[Any] = [p(f"{r['title']} {r['title_en']}", h1)]
     story.append(p(f"生成时间 Generated: {r['generated']} · gisapp {r['version']}"))
+    prov = r.get("provenance")
+    if prov:
+        layers = ", ".join(f"{k}@{v[:12]}" for k, v in (prov.get("layers") or {}).items())
+        story.append(
+            p(
+                f"留痕编号 Audit record: {prov['audit_id']} · 图层库版本 Store version {prov.get('store_version')} · {layers}"
+            )
+        )
     for w in r["warnings"]:
         story.append(p(w, warn))
     story.append(p("1 输入 Input", h2))
@@ -789,7 +799,13 @@ def build_pdf(r: dict[str, Any]) -> bytes:
         canvas.saveState()
         canvas.setFont(_FONT, 7)
         canvas.drawString(
-            16 * mm, 8 * mm, _pdf_text(f"{r['title']} · SHA-256 {inp.get('sha256', '')} · 第 {doc_.page} 页")
+            16 * mm,
+            8 * mm,
+            _pdf_text(
+                f"{r['title']} · SHA-256 {inp.get('sha256', '')}"
+                + (f" · 留痕 {r['provenance']['audit_id']}" if r.get("provenance") else "")
+                + f" · 第 {doc_.page} 页"
+            ),
         )
         canvas.restoreState()
 

@@ -67,6 +67,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update({k: v for k, v in config.items() if k not in SETTING_NAMES})  # settings: parsed above
     app.extensions[SETTINGS_KEY] = settings
     app.extensions[STORE_KEY] = LayerStore(settings.layers_dir)
+    from gisapp.web.accounts import install_accounts
+
+    install_accounts(app)  # logins, roles, limits and the audit trail (one policy; single-user without accounts)
     _install_guards(app)
 
     from gisapp.web.api import api

@@ -23,6 +23,7 @@ from gisapp.analysis.overlap import run_overlap
 from gisapp.analysis.parcels import MAX_FEATURES
 from gisapp.core.errors import InputError
 from gisapp.report.overlap_report import overlap_format, render
+from gisapp.web.accounts import request_provenance
 from gisapp.web.admission import request_limits
 from gisapp.web.api import want_bom
 from gisapp.web.context import current_store
@@ -73,6 +74,9 @@ def _run(documents_only: bool) -> Response:
         raise InputError("empty request body: send parcels (GeoJSON, a zipped Shapefile, …)", code="empty_input")
     store = current_store()
     analysis, info = run_overlap(data, filename, store=store, **_options())
+    provenance = request_provenance()  # the audit record id and layer versions (None without an accounts db)
+    if provenance is not None:
+        info["provenance"] = provenance
     out = render(analysis, info, fmt, bom=want_bom(), store=store, documents_only=documents_only)
     disposition = "inline" if out.inline else "attachment"
     return Response(
