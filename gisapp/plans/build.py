@@ -29,6 +29,7 @@ from gisapp.plans.redline import illustrative_redline
 from gisapp.plans.structures import compile_structure, definition_files
 from gisapp.plans.towns import LAYER_ID as TOWNS_ID
 from gisapp.plans.towns import construct_towns
+from gisapp.plans.zoneschema import refuse_drafts
 from gisapp.store.layerstore import LayerMeta, geojson_path, read_layer, read_meta, write_layer
 from gisapp.store.storetxn import Manifest, VersionedStore, checkpoint, sha256_file
 
@@ -56,10 +57,14 @@ def build_dependents(
 
     Returns:
         the ids of the layers written (all of them built from ``towns``).
+
+    Raises:
+        DraftElementsError: when a zone file still holds elements ``status: draft``.
     """
     from gisapp.plans.gazetteer import load_gazetteer
 
     source = source or directory
+    refuse_drafts(definition_files())  # drafted elements are reviewed before anything is built from them
     written = []
 
     def base(layer_id: str) -> gpd.GeoDataFrame | None:

@@ -1,0 +1,373 @@
+"""Find the named elements of a plan's spatial sections: names, roles, lines, sentences, members.
+
+Rules, each one a pattern plans use (the drafting reads only :func:`.sections.find_sections`):
+
+* **heading names** — a paragraph that opens with a name: ``1、翠亨新区``, ``东利片区：…``,
+  ``前海深港现代服务业合作区。…``, ``2. 广州国际金融城片区规划定位为…``, ``**一心：**依托火炬中心区…``
+  (a numbered structure label takes the first name of its paragraph, the label kept in ``plan_names``);
+* **enumerations** — names listed with 、 (and 和/与/及 after a name) whose last words name a kind of
+  place (区, 园, 城, 带, 廊, 枢纽, 基地, 中心, 实验室 …), the verbs before them (建设, 依托, 打造 …)
+  stripped with jieba's part-of-speech tags; the items of a list closed by ``等…项目/平台/板块`` are
+  names whatever their ending;
+* **structure phrases** — ``"东进、西协、南联、北拓、中优"`` style phrases the plan calls its own 格局 or
+  战略 (not one it adopts from the city: ``落实全市"…"``): one zone per item, its members the
+  units named in the ``——东部…`` paragraph of the same direction;
+* **member lists** — ``区域范围：包括小榄镇、东凤镇…`` (or ``包括火炬开发区全域``) under an element.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from gisapp.plans.draft.lexicon import Lexicon
+from gisapp.plans.draft.sections import Section
+from gisapp.plans.draft.text import PlanText
+
+#: Endings of a place name, longest first, with the role an element of that ending gets.
+SUFFIX_ROLES: tuple[tuple[str, str], ...] = (
+    ("产业带", "belt"), ("发展带", "belt"), ("经济带", "belt"), ("集聚带", "belt"), ("走廊", "corridor"),
+    ("中轴线", "axis"), ("轴线", "axis"), ("合作区", "zone"), ("示范区", "zone"), ("功能区", "zone"),
+    ("经济区", "zone"), ("试验区", "zone"), ("核心区", "core"), ("中心区", "core"), ("片区", "zone"),
+    ("新区", "zone"), ("集聚区", "zone"), ("商务区", "zone"), ("枢纽", "node"), ("口岸", "node"),
+    ("母港", "node"), ("实验室", "platform"), ("研究院", "platform"), ("研究中心", "platform"),
+    ("装置", "platform"), ("设施", "platform"), ("风洞", "platform"), ("会址", "platform"),
+    ("展馆", "platform"), ("小镇", "platform"), ("商圈", "platform"), ("基地", "platform"),
+    ("园区", "platform"), ("之都", "platform"), ("大街", "platform"), ("金融街", "platform"),
+    ("中心", "platform"), ("新城", "platform"), ("城", "platform"), ("园", "platform"), ("谷", "platform"),
+    ("港", "node"), ("站", "node"), ("岛", "platform"), ("圈", "platform"), ("带", "belt"), ("廊", "corridor"),
+    ("轴", "axis"), ("核", "core"), ("区", "zone"),
+)
+#: Words that end no name although they end with a suffix (generic kinds, not places).
+GENERIC = re.compile(
+    r"^(国际|区域|全市|全区|城市|产业|现代|高端|特色|重点|重大|一批|若干|各类|各|多个|本地|周边|示范|核心|中心|"
+    r"新|该|此|其|大湾区|粤港澳大湾区|湾区)?(区|园|城|带|廊|轴|核|中心|基地|园区|片区|城区|镇区|新城|新区|"
+    r"平台|集聚区|示范区|核心区|功能区|承载区|产业园|产业园区|服务区|合作区|实验室|研究院|枢纽|港|岛|圈|商圈)$"
+)
+#: Openings stripped from an item (verbs, prepositions, adverbs of the plans' style), longest first.
+LEAD = re.compile(
+    r"^(?:(?:加快|推进|推动|全力|全面|高标准|高水平|高起点|积极|大力|重点|着力|稳步|依托|以|建设|打造|培育|提升|"
+    r"优化|升级|发展|加强|做实|做强|做优|统筹|完善|支持|围绕|聚焦|布局|规划|包括|涵盖|形成|构建|实施|深化|"
+    r"引导|促进|强化|共建|联手|携手|启动|争取|谋划|整合|改造|结合|发挥|将|把|由|在|向|与|和|及|以及|等|其中|"
+    r"推动形成|率先|持续|逐步|进一步|合理|加速|前瞻|协同|协力|联合|助力|探索|开展|实现|力争|设立|新建|"
+    r"扩建|改扩建|对接|融入|服务|成为|作为|构筑|营造|完善|提高|打响|擦亮|集中|重点推进|全力打造|"
+    r"加快推进|加快建设|高标准建设|高水平建设|规划建设|推动建设|着力推动|主动|深度|全面提升|优化提升|"
+    r"提升优化|的|了|是|为|有|各|一批|若干)\s*)+"
+)
+#: Tails cut from an item (``…等为重要节点``, ``…为核心``, ``…建设``).
+TAIL = re.compile(r"(等.*|为[^为]{0,8}$|建设$|项目$|区域$|全域$|范围$|集聚$|(?<=[区园城])发展$)")
+#: Verbs that separate the noun phrases of a clause (``将哈工大无人装备产业园建设成为…``, ``以起步区为核心打造…``).
+CLAUSE_VERBS = re.compile(
+    r"建设成为|打造成为|打造成|打造为|建成|成为|打造|依托|支持|推动|推进|聚焦|围绕|加快|向|重点发展|大力发展|"
+    r"为(?:核心|依托|重点|主要载体|重要节点|引领|龙头|主体|支撑|抓手|目标|特色|主导|基础)"
+)
+#: Verbs before a goal (what a place is to become, not a place): ``打造…的国际商务城``.
+GOAL_VERBS = re.compile(r"(建设成为|打造成为|打造成|打造为|建成|成为|打造|形成|培育)$")
+#: A list closed by ``等 … 项目/平台/板块`` names places whatever their endings.
+NAMED_LIST_TAIL = re.compile(r"^等(?!\d|[一二三四五六七八九十两]+[个大])[^，。；向在]{0,12}(项目|平台|板块|载体|节点|片区|区块|园区|设施)(建设)?$")
+#: jieba tags that mark a proper name, and words jieba tags so that are no proper names in plans.
+PROPER_TAGS = ("ns", "nt", "nz", "j", "eng")
+NOT_PROPER = frozenset({"新区", "城市", "湾区", "宜居", "深度", "高科技", "工业集聚", "商务区", "大湾", "粤港澳", "中山"})
+#: Words before a list that make it a list of kinds, not of places (``布局一批…``).
+CATEGORY_BEFORE = re.compile(r"(一批|若干|一流|多个|各类|一系列)[^，。]{0,20}$")
+#: A numbered structure label (``一心``, ``四带``, ``多区``) heading a paragraph.
+STRUCTURE_LABEL = re.compile(r"^[一二三四五六七八九十两多][心核廊带区轴片翼点]$")
+#: A structure phrase of directions (``东进、西协、南联、北拓、中优``).
+DIRECTION_PHRASE = re.compile(r"[“\"]((?:[东西南北中][\u4e00-\u9fff](?:、|，)?){3,5})[”\"]")
+#: A stated area in km² (``总面积约81平方公里``).
+AREA = re.compile(r"面积(?:约|为|达)?(\d+(?:\.\d+)?)平方公里")
+#: The sentence that lists an element's members.
+MEMBER_SENTENCE = re.compile(r"^(?:区域范围|空间范围|范围)[：:]?(?:包括|包含|涵盖)?(.*)")
+_NUMBERING = re.compile(r"^(?:\d+[、.．]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)])")
+_PREDICATE = re.compile(r"^(以|将|规划|重点|充分|支持|积极|加快|推动|围绕|依托|建设|打造|致力|定位|是|作为|[。，：；])")
+_SEPARATORS = "，：；。\n"
+
+
+def normalise_name(name: str) -> str:
+    """A name for comparison: NFKC (full-width digits and brackets folded), without quotes and spaces."""
+    return re.sub(r"[\s\"“”'‘’·]", "", unicodedata.normalize("NFKC", name))
+
+
+def suffix_role(name: str) -> str | None:
+    """The role of an element by the ending of its name, or None when the name ends with no place suffix."""
+    for suffix, role in SUFFIX_ROLES:
+        if name.endswith(suffix):
+            return role
+    return None
+
+
+@dataclass
+class Found:
+    """One element found in the plan.
+
+    Attributes:
+        name: the name as written (whitespace removed).
+        role: core, axis, corridor, belt, zone, node or platform.
+        index: the stream index of the name's first character.
+        section: the title of the section it was found in.
+        rule: the rule that found it (``heading``, ``list``, ``structure``, ``label``).
+        plan_names: other names the plan uses for it (a structure label such as ``一心``).
+        members: the units (镇街 or districts, full names) the plan lists as the element's extent.
+        member_words: the words those members were read from (unit names or gazetteer places).
+        unit_context: the district a 专栏 line is headed by (``罗湖区:`` …), for placing.
+        stated_area_km2: an area the element's sentence states, km².
+        zone_units: the members of the zone whose paragraphs hold the element (for placing).
+    """
+
+    name: str
+    role: str
+    index: int
+    section: str
+    rule: str
+    plan_names: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
+    member_words: list[str] = field(default_factory=list)
+    unit_context: list[str] = field(default_factory=list)
+    stated_area_km2: float | None = None
+    zone_units: list[str] = field(default_factory=list)
+
+
+def _strip_item(item: str, lex: Lexicon) -> str:
+    item = item.strip("“”\"'（）()")
+    item = LEAD.sub("", item)
+    words = lex.cut(item) if item else []
+    known = set(lex.places) | set(lex.towns) | set(lex.districts)
+    while len(words) > 1 and words[0][1][:1] in ("v", "d", "p", "c", "u", "r") and words[0][0] not in known:
+        words = words[1:]
+        item = "".join(w for w, _ in words)
+        item = LEAD.sub("", item)
+        words = lex.cut(item) if item else []
+    return item
+
+
+def is_proper(name: str, lex: Lexicon) -> bool:
+    """Whether a name holds a proper part: a known place or unit, or a word jieba tags as a place, organisation
+    or other proper noun (not one of :data:`NOT_PROPER`)."""
+    known = [*lex.places, *lex.towns, *lex.districts]
+    if any(k in name for k in known if len(k) >= 2 and k not in NOT_PROPER):
+        return True
+    if re.search(r"[（(A-Za-z0-9+-]", name):
+        return True
+    return any(flag in PROPER_TAGS and word not in NOT_PROPER for word, flag in lex.cut(name))
+
+
+def _is_name(item: str) -> bool:
+    return (
+        3 <= len(item) <= 30
+        and suffix_role(item) is not None
+        and not GENERIC.match(item)
+        and not re.search(r"[，。；：“”]|\d+个|[一二三四五六七八九十两]+[个大条]|^[一二三四五六七八九十两多]+[个大条]", item)
+    )
+
+
+def _items(clause: str) -> list[tuple[int, str]]:
+    """Split a clause at 、 (and at 和/与/及 after a name), with offsets."""
+    out: list[tuple[int, str]] = []
+    pos = 0
+    for part in re.split(r"(、)", clause):
+        if part == "、":
+            pos += 1
+            continue
+        sub = 0
+        for m in re.finditer(r"(?:以及|和|与|及)", part):
+            left = part[sub : m.start()]
+            if suffix_role(left) is not None and len(left) >= 3:
+                out.append((pos + sub, left))
+                sub = m.end()
+        out.append((pos + sub, part[sub:]))
+        pos += len(part)
+    return out
+
+
+def _enumerations(pt: PlanText, start: int, end: int, section: str, lex: Lexicon, strict: bool) -> list[Found]:
+    found: list[Found] = []
+    text = pt.text
+    clause_start = start
+    for i in range(start, end + 1):
+        if i < end and text[i] not in _SEPARATORS:
+            continue
+        whole = text[clause_start:i]
+        numbering = _NUMBERING.match(whole)
+        base = clause_start + (numbering.end() if numbering else 0)
+        clause = whole[numbering.end() :] if numbering else whole
+        pieces = []
+        p = 0
+        for v in CLAUSE_VERBS.finditer(clause):
+            pieces.append((p, clause[p : v.start()], clause[: v.start()]))
+            p = v.end()
+        pieces.append((p, clause[p:], clause[:p]))
+        for p_off, piece, before in pieces:
+            for f in _piece_names(piece, before, lex, strict):
+                f.index += base + p_off
+                f.section = section
+                found.append(f)
+        clause_start = i + 1
+    return found
+
+
+def _piece_names(piece: str, before: str, lex: Lexicon, strict: bool = False) -> list[Found]:
+    """The names in one piece of a clause (between its verbs); ``before`` is the clause up to the piece."""
+    found: list[Found] = []
+    items = _items(piece)
+    named_list = False
+    if len(items) >= 2:
+        cut = items[-1][1].find("等")
+        if cut >= 0 and NAMED_LIST_TAIL.match(items[-1][1][cut:]):
+            named_list = True
+    goal = bool(GOAL_VERBS.search(before))
+    if CATEGORY_BEFORE.search(before + piece.split("、")[0]):
+        return []
+    if True:
+        for off, raw in items:
+            tail = TAIL.search(raw)
+            core = raw[: tail.start()] if tail and tail.start() > 0 else raw
+            name = _strip_item(core, lex)
+            if not name:
+                continue
+            lead = core.rfind(name)
+            if "的" in name:
+                name = name.rsplit("的", 1)[1]
+                lead = core.rfind(name)
+                if goal or len(name) < 3:
+                    continue
+            ok = _is_name(name) or (named_list and 2 <= len(name) <= 10 and not GENERIC.match(name))
+            if goal and not named_list and (re.search(r"[型化]", name) and "文化" not in name):
+                ok = False
+            if ok and strict and not named_list and not is_proper(name, lex):
+                ok = False
+            if ok:
+                role = suffix_role(name) or "platform"
+                found.append(Found(name, role, off + max(lead, 0), "", "list"))
+    return found
+
+
+def _paragraphs(pt: PlanText, start: int, end: int) -> list[tuple[int, int]]:
+    out = []
+    p = start
+    for i in range(start, end + 1):
+        if i == end or pt.text[i] == "\n":
+            if i > p:
+                out.append((p, i))
+            p = i + 1
+    return out
+
+
+def _heading_name(para: str) -> tuple[int, str] | None:
+    """``(offset, name)`` of a paragraph that opens with a name, else None."""
+    m = _NUMBERING.match(para)
+    off = m.end() if m else 0
+    rest = para[off:]
+    label = re.match(r"^([^，。：；、“”]{2,30}?)[：:]", rest)
+    if label and (STRUCTURE_LABEL.match(label.group(1)) or suffix_role(label.group(1))):
+        return off, label.group(1)
+    whole = re.match(r"^([^，。：；、“”]{2,30})。?$", rest)
+    if whole and m and suffix_role(whole.group(1)) and not re.match(r"^[一二三四五六七八九十]+、", para):
+        return off, whole.group(1)
+    for k in range(2, min(len(rest), 32)):
+        head = rest[:k]
+        paren = re.match(r"^（[^）]{1,14}）", rest[k:])
+        after = rest[k + (paren.end() if paren else 0) :]
+        if suffix_role(head) and _PREDICATE.match(after) and (m or after[:1] == "。"):
+            return off, head + (paren.group(0) if paren else "")
+    return None
+
+
+def _members_of(sentence: str, lex: Lexicon) -> tuple[list[str], list[str]]:
+    """The units a 区域范围 sentence lists: ``(members, words)``; members via gazetteer ``within`` too."""
+    members: list[str] = []
+    words: list[str] = []
+    for raw in re.split(r"[、，,和与及]", sentence.rstrip("。；")):
+        item = re.sub(r"(区域|全域|片区|的部分区域|部分区域)$", "", raw.strip())
+        unit = lex.unit_of(item)
+        units = [unit[1]] if unit else []
+        if not units and item in lex.places:
+            units = [u for u in lex.places[item].within.split("、") if lex.unit_of(u)]
+        if units:
+            words.append(item)
+            members += [u for u in units if u not in members]
+    return members, words
+
+
+def _direction_zones(pt: PlanText, start: int, end: int, section: str, lex: Lexicon) -> list[Found]:
+    text = pt.text[start:end]
+    out: list[Found] = []
+    for m in DIRECTION_PHRASE.finditer(text):
+        before = text[max(0, m.start() - 6) : m.start()]
+        after = text[m.end() : m.end() + 16]
+        if re.search(r"全市|全省|落实|融入", before) or not re.search(r"格局|战略", after.split("。")[0]):
+            continue
+        items = [x for x in re.split(r"[、，]", m.group(1)) if x]
+        for k, item in enumerate(items):
+            found = Found(item, "zone", start + m.start(1) + m.group(1).find(item), section, "structure")
+            para = re.search(rf"——[^\n]{{0,8}}{item[0]}部[^\n]*", text[m.end() :])
+            if item[0] != "中" and para:
+                places = [p for p in lex.places if p in para.group(0)]
+                names = [u for u in (*lex.towns, *lex.districts) if u in para.group(0)]
+                members, words = _members_of("、".join(places + names), lex)
+                found.members, found.member_words = members, words
+            out.append(found)
+    return out
+
+
+def find_elements(pt: PlanText, sections: list[Section], lex: Lexicon) -> list[Found]:
+    """Every element the rules find in the sections, in text order, one per name.
+
+    Args:
+        pt: the plan text.
+        sections: from :func:`gisapp.plans.draft.sections.find_sections`.
+        lex: the names the draft knows.
+
+    Returns:
+        the elements; a name found twice is kept once (its first finding).
+    """
+    found: list[Found] = []
+    for sec in sections:
+        idx = [i for i, n in enumerate(pt.origin) if sec.first <= n <= sec.last]
+        if not idx:
+            continue
+        start, end = idx[0], idx[-1] + 1
+        found += _direction_zones(pt, start, end, sec.title, lex)
+        current: Found | None = None
+        district: list[str] = []
+        for p0, p1 in _paragraphs(pt, start, end):
+            para = pt.text[p0:p1]
+            label = re.match(r"^([^，。：；、]{2,10})[：:]", para)
+            unit = lex.unit_of(label.group(1)) if label else None
+            district = [unit[1]] if unit and unit[0] == "district" else ([] if label else district)
+            head = _heading_name(para)
+            listed = _enumerations(pt, p0, p1, sec.title, lex, sec.kind == "section")
+            if head and (lex.unit_of(head[1]) or _strip_item(head[1], lex) != head[1]):
+                head = None
+            if head:
+                off, name = head
+                if STRUCTURE_LABEL.match(name):
+                    first = next((f for f in listed if f.index > p0 + off + len(name)), None)
+                    if first is not None:
+                        first.plan_names.append(name)
+                        first.rule = "label"
+                        listed = [first] + [f for f in listed if f is not first]
+                    current = None
+                else:
+                    current = Found(name, suffix_role(name) or "zone", p0 + off, sec.title, "heading")
+                    listed = [current] + [f for f in listed if f.index != current.index]
+            ms = MEMBER_SENTENCE.match(para)
+            if ms and current is not None and not current.members:
+                current.members, current.member_words = _members_of(ms.group(1), lex)
+            for f in listed:
+                f.unit_context = list(district)
+                if current is not None and f is not current:
+                    f.zone_units = current.members
+                area = AREA.search(pt.text[slice(*pt.sentence_span(f.index))])
+                if area:
+                    f.stated_area_km2 = float(area.group(1))
+            found += listed
+    seen: set[str] = set()
+    unique: list[Found] = []
+    for f in sorted(found, key=lambda f: f.index):
+        key = normalise_name(f.name)
+        if key in seen or lex.unit_of(f.name) or f.name == lex.city:
+            continue
+        seen.add(key)
+        unique.append(f)
+    return unique
