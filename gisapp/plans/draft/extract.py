@@ -59,7 +59,7 @@ LEAD = re.compile(
 TAIL = re.compile(r"(等.*|为[^为]{0,8}$|建设$|项目$|区域$|全域$|范围$|集聚$|(?<=[区园城])发展$)")
 #: Verbs that separate the noun phrases of a clause (``将哈工大无人装备产业园建设成为…``, ``以起步区为核心打造…``).
 CLAUSE_VERBS = re.compile(
-    r"建设成为|打造成为|打造成|打造为|建成|成为|打造|依托|支持|推动|推进|聚焦|围绕|加快|向|重点发展|大力发展|"
+    r"建设成为|打造成为|打造成|打造为|建成|成为|打造|依托|支持|推动|推进|聚焦|围绕|立足|加快|向|重点发展|大力发展|"
     r"为(?:核心|依托|重点|主要载体|重要节点|引领|龙头|主体|支撑|抓手|目标|特色|主导|基础)"
 )
 #: Verbs before a goal (what a place is to become, not a place): ``打造…的国际商务城``.
@@ -82,6 +82,10 @@ MEMBER_SENTENCE = re.compile(r"^(?:区域范围|空间范围|范围)[：:]?(?:�
 _NUMBERING = re.compile(r"^(?:\d+[、.．]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)])")
 _PREDICATE = re.compile(r"^(以|将|规划|重点|充分|支持|积极|加快|推动|围绕|依托|建设|打造|致力|定位|是|作为|[。，：；])")
 _SEPARATORS = "，：；。\n"
+
+
+#: Names that are regions, never elements of a plan's structure.
+REGIONS = frozenset({"粤港澳大湾区", "大湾区", "珠三角", "珠江三角洲", "珠江口西岸", "广佛都市圈", "深港", "港澳"})
 
 
 def normalise_name(name: str) -> str:
@@ -113,6 +117,7 @@ class Found:
         unit_context: the district a 专栏 line is headed by (``罗湖区:`` …), for placing.
         stated_area_km2: an area the element's sentence states, km².
         zone_units: the members of the zone whose paragraphs hold the element (for placing).
+        unknown_members: units the plan lists as members that the draft cannot find (no town layer).
     """
 
     name: str
@@ -126,6 +131,7 @@ class Found:
     unit_context: list[str] = field(default_factory=list)
     stated_area_km2: float | None = None
     zone_units: list[str] = field(default_factory=list)
+    unknown_members: list[str] = field(default_factory=list)
 
 
 def _strip_item(item: str, lex: Lexicon) -> str:
@@ -157,6 +163,7 @@ def _is_name(item: str) -> bool:
         3 <= len(item) <= 30
         and suffix_role(item) is not None
         and not GENERIC.match(item)
+        and item not in REGIONS
         and not re.search(r"[，。；：“”]|\d+个|[一二三四五六七八九十两]+[个大条]|^[一二三四五六七八九十两多]+[个大条]", item)
     )
 
@@ -266,6 +273,8 @@ def _heading_name(para: str) -> tuple[int, str] | None:
         return off, whole.group(1)
     for k in range(2, min(len(rest), 32)):
         head = rest[:k]
+        if re.search(r"[，。：；、“”:]", head):
+            break
         paren = re.match(r"^（[^）]{1,14}）", rest[k:])
         after = rest[k + (paren.end() if paren else 0) :]
         if suffix_role(head) and _PREDICATE.match(after) and (m or after[:1] == "。"):
@@ -354,6 +363,10 @@ def find_elements(pt: PlanText, sections: list[Section], lex: Lexicon) -> list[F
             ms = MEMBER_SENTENCE.match(para)
             if ms and current is not None and not current.members:
                 current.members, current.member_words = _members_of(ms.group(1), lex)
+                current.unknown_members = [
+                    w for w in re.split(r"[、，,和与及]", ms.group(1).rstrip("。；"))
+                    if re.search(r"(镇|街道|区)$", w) and w not in current.member_words
+                ]
             for f in listed:
                 f.unit_context = list(district)
                 if current is not None and f is not current:

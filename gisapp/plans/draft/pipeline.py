@@ -102,11 +102,13 @@ def draft_plan(path: Path, city: str | None = None, layer_id: str | None = None,
     sections = find_sections(lines)
     found = find_elements(pt, sections, lex)
     structure, section = _structure(pt, sections)
+    head = " ".join(lines[:5])
+    plan_district = next((d for d in lex.districts if d in head), None)
     taken: set[str] = set()
     elements: list[dict[str, Any]] = []
     draft = Draft(data={}, sections=sections)
     for f in found:
-        proposal = propose(f, lex, f.zone_units)
+        proposal = propose(f, lex, f.zone_units, plan_district)
         draft.found.append((f, proposal))
         clause = pt.clause_start(f.index)
         _, end = pt.sentence_span(f.index)

@@ -11,7 +11,9 @@ In order of preference (the first that applies):
    it, the uncertainty raised by :data:`NAME_PLACE_UNCERTAINTY_M`;
 5. the name holds a unit, or the 专栏 line is headed by a district (``罗湖区:``): ``point_in_units``;
 6. the element lies in the paragraph of a zone whose units are known: ``point_in_units`` of them;
-7. otherwise ``unplaced``, with the reason.
+7. the plan is a district's (``佛山市南海区…规划``): ``point_in_units`` of that district (a zone whose listed
+   镇街 the town layer lacks says which in its note);
+8. otherwise ``unplaced``, with the reason (naming listed units the draft could not find).
 
 Every proposal says in ``basis_note`` which rule made it, so the reviewer knows what to check.
 """
@@ -69,13 +71,14 @@ def _unit_in_name(name: str, lex: Lexicon) -> tuple[str, str] | None:
     return None
 
 
-def propose(found: Found, lex: Lexicon, zone_units: list[str]) -> Proposal:
+def propose(found: Found, lex: Lexicon, zone_units: list[str], plan_district: str | None = None) -> Proposal:
     """The geometry proposal of one element.
 
     Args:
         found: the element.
         lex: the names the draft knows (gazetteer, towns, districts of the plan's city).
         zone_units: the units of the zone whose paragraph holds the element ([] if none).
+        plan_district: the district a district's plan is about (its elements lie in it), or None.
 
     Returns:
         the :class:`Proposal`; its geometry validates against :data:`gisapp.plans.geomethods.GEOMETRY_METHODS`.
@@ -128,5 +131,18 @@ def propose(found: Found, lex: Lexicon, zone_units: list[str]) -> Proposal:
         geometry = {"method": "point_in_units", "basis_note": note}
         geometry |= {"towns": towns} if towns else {"districts": districts}
         return Proposal(geometry, "low")
+    if found.unknown_members:
+        listed = "、".join(found.unknown_members)
+        if plan_district:
+            note = (
+                f"drafted: the plan lists {listed}, units the town layer lacks; a stand-in point for {plan_district} "
+                "(the plan's district) whose uncertainty covers it"
+            )
+            return Proposal({"method": "point_in_units", "districts": [plan_district], "basis_note": note}, "low")
+        reason = f"drafted: the plan lists {listed}, units the town layer lacks; place it by hand"
+        return Proposal({"method": "unplaced", "reason": reason}, "low")
+    if plan_district:
+        note = f"drafted: only known to lie in {plan_district} (the plan's district); a stand-in point covering it"
+        return Proposal({"method": "point_in_units", "districts": [plan_district], "basis_note": note}, "low")
     reason = "drafted: the plan names no place, unit or figure the draft knows for it; place it by hand or keep it unplaced"
     return Proposal({"method": "unplaced", "reason": reason}, "low")

@@ -14,6 +14,12 @@ HEADER = """\
 # `plan_line`; `geometry.basis_note` says which rule proposed the geometry.
 # yaml-language-server: $schema=../docs/schemas/zones.schema.json
 """
+REVIEWED = """\
+# Drafted by `gisapp plan draft` from {plan} and reviewed (`gisapp plan review {name}`): every element is
+# `status: accepted` or `rejected` (rejected ones are not drawn). Every `sentence` is quoted from the plan,
+# beginning on `plan_line`; `geometry.basis_note` says how the geometry was proposed or chosen.
+# yaml-language-server: $schema=../docs/schemas/zones.schema.json
+"""
 
 
 def dump_definition(data: dict[str, Any]) -> str:
@@ -28,7 +34,9 @@ def write_draft(data: dict[str, Any], path: Path) -> None:
         data: the zone-file mapping (see :func:`gisapp.plans.draft.pipeline.draft_plan`).
         path: the output ``.yaml``.
     """
-    text = HEADER.format(plan=data.get("plan", "?"), name=path.name) + dump_definition(data)
+    drafts = sum(1 for el in data.get("elements", []) if isinstance(el, dict) and el.get("status") == "draft")
+    header = HEADER if drafts else REVIEWED
+    text = header.format(plan=data.get("plan", "?"), name=path.name) + dump_definition(data)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
