@@ -161,11 +161,13 @@ def build_store(
 
     Raises:
         InputError: code ``official_layer`` when the stored towns are official and neither
-            ``keep_towns`` nor ``replace_official`` is given (nothing is written).
+            ``keep_towns`` nor ``replace_official`` is given (nothing is written); ``draft_elements``
+            when a zone file still holds elements ``status: draft``.
     """
     from gisapp.core.errors import InputError
 
     directory = directory or paths.layers_dir()
+    refuse_drafts(definition_files())
     if not keep_towns and not replace_official and _is_official(TOWNS_ID, directory):
         raise InputError(
             f"the stored {TOWNS_ID} is an official layer: use --keep-towns to keep it, "
