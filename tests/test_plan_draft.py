@@ -17,7 +17,9 @@ from gisapp.plans.zoneschema import Definition
 
 FIXTURE = Path(__file__).parent / "fixtures" / "plans" / "nanhai-services-2026-2030-fixture.txt"
 ZS_SERVICES = paths.plans_dir() / "zhongshan-services-2021-2025.txt"
-needs_plans = pytest.mark.skipif(not ZS_SERVICES.is_file(), reason="the bundled plan texts (../shared/plans) are absent")
+needs_plans = pytest.mark.skipif(
+    not ZS_SERVICES.is_file(), reason="the bundled plan texts (../shared/plans) are absent"
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +41,10 @@ def test_fixture_draft_validates_and_is_all_draft(fixture_draft) -> None:  # typ
     east = by_name["东翼金融商务区"]["geometry"]
     assert east["method"] == "point_in_units" and east["districts"] == ["南海区"]
     assert "桂城街道、大沥镇、里水镇, units the town layer lacks" in east["basis_note"]
-    assert by_name["千灯湖创投小镇"]["sentence"] == "加快建设千灯湖创投小镇、大沥商贸物流基地，发展现代金融、总部经济和商贸流通。"
+    assert (
+        by_name["千灯湖创投小镇"]["sentence"]
+        == "加快建设千灯湖创投小镇、大沥商贸物流基地，发展现代金融、总部经济和商贸流通。"
+    )
     assert {"南海科技金融中心", "三山国际商务港", "狮山智能制造服务基地", "丹灶氢能产业服务园"} <= set(by_name)
 
 
@@ -48,7 +53,16 @@ def test_zhongshan_zones_get_the_plans_member_lists() -> None:
     data = draft_plan(ZS_SERVICES).data
     members = {el["name"]: el["geometry"].get("towns") for el in data["elements"] if el["role"] == "zone"}
     assert members["东部两业融合创新示范区"] == ["中山港街道", "民众街道"]
-    assert members["西北部生产性服务业标杆区"] == ["小榄镇", "东凤镇", "古镇镇", "黄圃镇", "三角镇", "南头镇", "横栏镇", "阜沙镇"]
+    assert members["西北部生产性服务业标杆区"] == [
+        "小榄镇",
+        "东凤镇",
+        "古镇镇",
+        "黄圃镇",
+        "三角镇",
+        "南头镇",
+        "横栏镇",
+        "阜沙镇",
+    ]
     assert members["南部产城融合优先发展区"] == ["坦洲镇", "三乡镇", "神湾镇"]
     assert members["中部科技创新深度合作区"] == ["南区街道", "大涌镇", "板芙镇"]
 
@@ -107,9 +121,7 @@ def review_client(tmp_path: Path):  # type: ignore[no-untyped-def]
     zones.mkdir()
     (zones / "d.yaml").write_text(yaml.safe_dump(draft_plan(FIXTURE).data, allow_unicode=True), "utf-8")
     (tmp_path / "secret.yaml").write_text("id: x\n", "utf-8")
-    app = create_app(
-        {"GISAPP_ZONES_DIR": str(zones), "GISAPP_PLANS_DIR": str(FIXTURE.parent), "TESTING": True}
-    )
+    app = create_app({"GISAPP_ZONES_DIR": str(zones), "GISAPP_PLANS_DIR": str(FIXTURE.parent), "TESTING": True})
     return app.test_client(), zones
 
 

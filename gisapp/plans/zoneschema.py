@@ -243,7 +243,11 @@ def draft_element_ids(data: Any) -> list[str]:
     elements = data.get("elements") if isinstance(data, dict) else None
     if not isinstance(elements, list):
         return []
-    return [str(e.get("id", f"#{i + 1}")) for i, e in enumerate(elements) if isinstance(e, dict) and e.get("status") == "draft"]
+    return [
+        str(e.get("id", f"#{i + 1}"))
+        for i, e in enumerate(elements)
+        if isinstance(e, dict) and e.get("status") == "draft"
+    ]
 
 
 def refuse_drafts(paths: list[Path]) -> None:

@@ -27,17 +27,56 @@ from gisapp.plans.draft.text import PlanText
 
 #: Endings of a place name, longest first, with the role an element of that ending gets.
 SUFFIX_ROLES: tuple[tuple[str, str], ...] = (
-    ("产业带", "belt"), ("发展带", "belt"), ("经济带", "belt"), ("集聚带", "belt"), ("走廊", "corridor"),
-    ("中轴线", "axis"), ("轴线", "axis"), ("合作区", "zone"), ("示范区", "zone"), ("功能区", "zone"),
-    ("经济区", "zone"), ("试验区", "zone"), ("核心区", "core"), ("中心区", "core"), ("片区", "zone"),
-    ("新区", "zone"), ("集聚区", "zone"), ("商务区", "zone"), ("枢纽", "node"), ("口岸", "node"),
-    ("母港", "node"), ("实验室", "platform"), ("研究院", "platform"), ("研究中心", "platform"),
-    ("装置", "platform"), ("设施", "platform"), ("风洞", "platform"), ("会址", "platform"),
-    ("展馆", "platform"), ("小镇", "platform"), ("商圈", "platform"), ("基地", "platform"),
-    ("园区", "platform"), ("之都", "platform"), ("大街", "platform"), ("金融街", "platform"),
-    ("中心", "platform"), ("新城", "platform"), ("城", "platform"), ("园", "platform"), ("谷", "platform"),
-    ("港", "node"), ("站", "node"), ("岛", "platform"), ("圈", "platform"), ("带", "belt"), ("廊", "corridor"),
-    ("轴", "axis"), ("核", "core"), ("区", "zone"),
+    ("产业带", "belt"),
+    ("发展带", "belt"),
+    ("经济带", "belt"),
+    ("集聚带", "belt"),
+    ("走廊", "corridor"),
+    ("中轴线", "axis"),
+    ("轴线", "axis"),
+    ("合作区", "zone"),
+    ("示范区", "zone"),
+    ("功能区", "zone"),
+    ("经济区", "zone"),
+    ("试验区", "zone"),
+    ("核心区", "core"),
+    ("中心区", "core"),
+    ("片区", "zone"),
+    ("新区", "zone"),
+    ("集聚区", "zone"),
+    ("商务区", "zone"),
+    ("枢纽", "node"),
+    ("口岸", "node"),
+    ("母港", "node"),
+    ("实验室", "platform"),
+    ("研究院", "platform"),
+    ("研究中心", "platform"),
+    ("装置", "platform"),
+    ("设施", "platform"),
+    ("风洞", "platform"),
+    ("会址", "platform"),
+    ("展馆", "platform"),
+    ("小镇", "platform"),
+    ("商圈", "platform"),
+    ("基地", "platform"),
+    ("园区", "platform"),
+    ("之都", "platform"),
+    ("大街", "platform"),
+    ("金融街", "platform"),
+    ("中心", "platform"),
+    ("新城", "platform"),
+    ("城", "platform"),
+    ("园", "platform"),
+    ("谷", "platform"),
+    ("港", "node"),
+    ("站", "node"),
+    ("岛", "platform"),
+    ("圈", "platform"),
+    ("带", "belt"),
+    ("廊", "corridor"),
+    ("轴", "axis"),
+    ("核", "core"),
+    ("区", "zone"),
 )
 #: Words that end no name although they end with a suffix (generic kinds, not places).
 GENERIC = re.compile(
@@ -65,10 +104,14 @@ CLAUSE_VERBS = re.compile(
 #: Verbs before a goal (what a place is to become, not a place): ``打造…的国际商务城``.
 GOAL_VERBS = re.compile(r"(建设成为|打造成为|打造成|打造为|建成|成为|打造|形成|培育)$")
 #: A list closed by ``等 … 项目/平台/板块`` names places whatever their endings.
-NAMED_LIST_TAIL = re.compile(r"^等(?!\d|[一二三四五六七八九十两]+[个大])[^，。；向在]{0,12}(项目|平台|板块|载体|节点|片区|区块|园区|设施)(建设)?$")
+NAMED_LIST_TAIL = re.compile(
+    r"^等(?!\d|[一二三四五六七八九十两]+[个大])[^，。；向在]{0,12}(项目|平台|板块|载体|节点|片区|区块|园区|设施)(建设)?$"
+)
 #: jieba tags that mark a proper name, and words jieba tags so that are no proper names in plans.
 PROPER_TAGS = ("ns", "nt", "nz", "j", "eng")
-NOT_PROPER = frozenset({"新区", "城市", "湾区", "宜居", "深度", "高科技", "工业集聚", "商务区", "大湾", "粤港澳", "中山"})
+NOT_PROPER = frozenset(
+    {"新区", "城市", "湾区", "宜居", "深度", "高科技", "工业集聚", "商务区", "大湾", "粤港澳", "中山"}
+)
 #: Words before a list that make it a list of kinds, not of places (``布局一批…``).
 CATEGORY_BEFORE = re.compile(r"(一批|若干|一流|多个|各类|一系列)[^，。]{0,20}$")
 #: A numbered structure label (``一心``, ``四带``, ``多区``) heading a paragraph.
@@ -164,7 +207,9 @@ def _is_name(item: str) -> bool:
         and suffix_role(item) is not None
         and not GENERIC.match(item)
         and item not in REGIONS
-        and not re.search(r"[，。；：“”]|\d+个|[一二三四五六七八九十两]+[个大条]|^[一二三四五六七八九十两多]+[个大条]", item)
+        and not re.search(
+            r"[，。；：“”]|\d+个|[一二三四五六七八九十两]+[个大条]|^[一二三四五六七八九十两多]+[个大条]", item
+        )
     )
 
 
@@ -307,7 +352,7 @@ def _direction_zones(pt: PlanText, start: int, end: int, section: str, lex: Lexi
         if re.search(r"全市|全省|落实|融入", before) or not re.search(r"格局|战略", after.split("。")[0]):
             continue
         items = [x for x in re.split(r"[、，]", m.group(1)) if x]
-        for k, item in enumerate(items):
+        for item in items:
             found = Found(item, "zone", start + m.start(1) + m.group(1).find(item), section, "structure")
             para = re.search(rf"——[^\n]{{0,8}}{item[0]}部[^\n]*", text[m.end() :])
             if item[0] != "中" and para:
@@ -364,7 +409,8 @@ def find_elements(pt: PlanText, sections: list[Section], lex: Lexicon) -> list[F
             if ms and current is not None and not current.members:
                 current.members, current.member_words = _members_of(ms.group(1), lex)
                 current.unknown_members = [
-                    w for w in re.split(r"[、，,和与及]", ms.group(1).rstrip("。；"))
+                    w
+                    for w in re.split(r"[、，,和与及]", ms.group(1).rstrip("。；"))
                     if re.search(r"(镇|街道|区)$", w) and w not in current.member_words
                 ]
             for f in listed:

@@ -73,7 +73,9 @@ def _layer_id(candidate: str) -> str:
 def _structure(pt: PlanText, sections: list[Section]) -> tuple[str, str]:
     spatial = [s for s in sections if s.kind == "section"] or sections
     title = spatial[0].title if spatial else "空间格局"
-    for text in [title] + [pt.text[i : i + 400] for i, n in enumerate(pt.origin) if spatial and n == spatial[0].first][:1]:
+    for text in [title] + [pt.text[i : i + 400] for i, n in enumerate(pt.origin) if spatial and n == spatial[0].first][
+        :1
+    ]:
         m = STRUCTURE_PHRASE.search(text)
         if m:
             return m.group(1), title

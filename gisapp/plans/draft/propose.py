@@ -84,6 +84,7 @@ def propose(found: Found, lex: Lexicon, zone_units: list[str], plan_district: st
         the :class:`Proposal`; its geometry validates against :data:`gisapp.plans.geomethods.GEOMETRY_METHODS`.
     """
     name = found.name
+    geometry: dict[str, Any]
     if found.members:
         towns, districts = _units(lex, found.members)
         words = "、".join(found.member_words)
@@ -121,12 +122,18 @@ def propose(found: Found, lex: Lexicon, zone_units: list[str], plan_district: st
             return Proposal(geometry, "medium")
         how = "is" if place == name else "holds"
         note = f"drafted: the name {how} the gazetteer place {place} ({p.source}); a point there"
-        return Proposal({"method": "point_at_place", "place": place, "uncertainty_m": unc, "basis_note": note}, "medium")
+        return Proposal(
+            {"method": "point_at_place", "place": place, "uncertainty_m": unc, "basis_note": note}, "medium"
+        )
     unit = _unit_in_name(name, lex)
     units = [unit[1]] if unit else list(found.unit_context) or list(zone_units)
     if units:
         towns, districts = _units(lex, units)
-        why = "its name holds" if unit else ("its 专栏 line is headed by" if found.unit_context else "it lies in the zone of")
+        why = (
+            "its name holds"
+            if unit
+            else ("its 专栏 line is headed by" if found.unit_context else "it lies in the zone of")
+        )
         note = f"drafted: {why} {'、'.join(units)}; a stand-in point whose uncertainty covers the units"
         geometry = {"method": "point_in_units", "basis_note": note}
         geometry |= {"towns": towns} if towns else {"districts": districts}
@@ -144,5 +151,7 @@ def propose(found: Found, lex: Lexicon, zone_units: list[str], plan_district: st
     if plan_district:
         note = f"drafted: only known to lie in {plan_district} (the plan's district); a stand-in point covering it"
         return Proposal({"method": "point_in_units", "districts": [plan_district], "basis_note": note}, "low")
-    reason = "drafted: the plan names no place, unit or figure the draft knows for it; place it by hand or keep it unplaced"
+    reason = (
+        "drafted: the plan names no place, unit or figure the draft knows for it; place it by hand or keep it unplaced"
+    )
     return Proposal({"method": "unplaced", "reason": reason}, "low")

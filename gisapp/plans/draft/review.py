@@ -145,7 +145,9 @@ def apply_review(path: Path, changes: Any) -> dict[str, Any]:
     by_id = {str(el.get("id")): el for el in data["elements"] if isinstance(el, dict)}
     for change in changes["elements"]:
         if not isinstance(change, dict) or str(change.get("id")) not in by_id:
-            raise InputError(f"unknown element {change.get('id') if isinstance(change, dict) else change!r}", code="invalid_review")
+            raise InputError(
+                f"unknown element {change.get('id') if isinstance(change, dict) else change!r}", code="invalid_review"
+            )
         unknown = sorted(set(change) - {"id", *EDITABLE})
         if unknown:
             raise InputError(f"element '{change['id']}': cannot change {', '.join(unknown)}", code="invalid_review")
@@ -153,7 +155,9 @@ def apply_review(path: Path, changes: Any) -> dict[str, Any]:
     try:
         Definition.model_validate(data)
     except ValidationError as exc:
-        raise InputError(f"{path.name}: {_message(data, exc.errors()[0])}", code="invalid_zone_definition", status=422) from None
+        raise InputError(
+            f"{path.name}: {_message(data, exc.errors()[0])}", code="invalid_zone_definition", status=422
+        ) from None
     write_draft(data, path)
     counts = status_counts(data)
     return {"file": path.name, "counts": counts, "publishable": counts["draft"] == 0}

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from gisapp.plans.draft.text import is_heading
 
 #: Title words of a spatial-structure section.
-SPATIAL_TITLE = re.compile(r"空间格局|空间布局|发展格局|空间集聚|空间重构|空间优化|空间结构|区域布局|功能区布局|总体布局")
+SPATIAL_TITLE = re.compile(
+    r"空间格局|空间布局|发展格局|空间集聚|空间重构|空间优化|空间结构|区域布局|功能区布局|总体布局"
+)
 #: Title words that make a heading with a spatial word no spatial section (e.g. 新发展格局 of 双循环).
 NON_SPATIAL_TITLE = re.compile(r"双循环|开放")
 #: Title words of a 专栏 that lists places.

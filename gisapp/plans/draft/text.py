@@ -85,10 +85,7 @@ class PlanText:
                 continue
             heading = is_heading(raw)
             wrapped = (
-                not prev_heading
-                and not heading
-                and len(prev) >= 18
-                and _map_char(prev[-1]) not in SENTENCE_END + "：:"
+                not prev_heading and not heading and len(prev) >= 18 and _map_char(prev[-1]) not in SENTENCE_END + "：:"
             )
             if chars and not wrapped:
                 chars.append("\n")
