@@ -4,8 +4,9 @@ For each plan the draft is made from the text alone (``../shared/plans/<plan>``)
 reviewed file in ``zones/`` naming that plan:
 
 * **recall** — reviewed elements the draft found: a drafted name equal to the element's name or one of
-  its ``plan_names`` (NFKC, quotes and spaces ignored), or one containing the other (4+ characters), with
-  the drafted line within :data:`LINE_TOLERANCE` lines of the element's ``plan_line``;
+  its ``plan_names`` (NFKC, quotes and spaces ignored; a name is an element's identity, whichever mention
+  the draft quotes), or one containing the other (4+ characters) with the drafted line within
+  :data:`LINE_TOLERANCE` lines of the element's ``plan_line``;
 * **precision** — drafted elements that match a reviewed element that way;
 * **member lists** — reviewed zones drawn as ``union_of_towns`` / ``union_of_districts`` whose members the
   plan *enumerates* (its sentence names every member, or a gazetteer place whose ``within`` gives them):
@@ -87,9 +88,11 @@ def matches(drafted: dict[str, Any], reviewed: dict[str, Any]) -> bool:
     """Whether a drafted element is the reviewed one (name rule and line tolerance, see the module doc)."""
     names = {normalise_name(reviewed["name"])} | {normalise_name(n) for n in reviewed.get("plan_names", [])}
     name = normalise_name(drafted["name"])
+    if name in names:
+        return True
     if abs(int(drafted["plan_line"]) - int(reviewed.get("plan_line", 0))) > LINE_TOLERANCE:
         return False
-    return name in names or any(len(name) >= 4 and len(n) >= 4 and (name in n or n in name) for n in names)
+    return any(len(name) >= 4 and len(n) >= 4 and (name in n or n in name) for n in names)
 
 
 def _members(element: dict[str, Any]) -> list[str] | None:

@@ -81,6 +81,7 @@ SUFFIX_ROLES: tuple[tuple[str, str], ...] = (
 #: Words that end no name although they end with a suffix (generic kinds, not places).
 GENERIC = re.compile(
     r"^(国际|区域|全市|全区|城市|产业|现代|高端|特色|重点|重大|一批|若干|各类|各|多个|本地|周边|示范|核心|中心|"
+    r"东部|西部|南部|北部|中部|"
     r"新|该|此|其|大湾区|粤港澳大湾区|湾区)?(区|园|城|带|廊|轴|核|中心|基地|园区|片区|城区|镇区|新城|新区|"
     r"平台|集聚区|示范区|核心区|功能区|承载区|产业园|产业园区|服务区|合作区|实验室|研究院|枢纽|港|岛|圈|商圈)$"
 )
@@ -89,7 +90,7 @@ LEAD = re.compile(
     r"^(?:(?:加快|推进|推动|全力|全面|高标准|高水平|高起点|积极|大力|重点|着力|稳步|依托|以|建设|打造|培育|提升|"
     r"优化|升级|发展|加强|做实|做强|做优|统筹|完善|支持|围绕|聚焦|布局|规划|包括|涵盖|形成|构建|实施|深化|"
     r"引导|促进|强化|共建|联手|携手|启动|争取|谋划|整合|改造|结合|发挥|将|把|由|在|向|与|和|及|以及|等|其中|"
-    r"推动形成|率先|持续|逐步|进一步|合理|加速|前瞻|协同|协力|联合|助力|探索|开展|实现|力争|设立|新建|"
+    r"推动形成|致力于建设|致力于|充分利用|充分发挥|充分|利用|率先|持续|逐步|进一步|合理|加速|前瞻|协同|协力|联合|助力|探索|开展|实现|力争|设立|新建|"
     r"扩建|改扩建|对接|融入|服务|成为|作为|构筑|营造|完善|提高|打响|擦亮|集中|重点推进|全力打造|"
     r"加快推进|加快建设|高标准建设|高水平建设|规划建设|推动建设|着力推动|主动|深度|全面提升|优化提升|"
     r"提升优化|的|了|是|为|有|各|一批|若干)\s*)+"
@@ -99,6 +100,7 @@ TAIL = re.compile(r"(等.*|为[^为]{0,8}$|建设$|项目$|区域$|全域$|范�
 #: Verbs that separate the noun phrases of a clause (``将哈工大无人装备产业园建设成为…``, ``以起步区为核心打造…``).
 CLAUSE_VERBS = re.compile(
     r"建设成为|打造成为|打造成|打造为|建成|成为|打造|依托|支持|推动|推进|聚焦|围绕|立足|加快|向|重点发展|大力发展|"
+    r"共建|参与|融入|对接|致力于|"
     r"为(?:核心|依托|重点|主要载体|重要节点|引领|龙头|主体|支撑|抓手|目标|特色|主导|基础)"
 )
 #: Verbs before a goal (what a place is to become, not a place): ``打造…的国际商务城``.
@@ -117,7 +119,7 @@ CATEGORY_BEFORE = re.compile(r"(一批|若干|一流|多个|各类|一系列)[^�
 #: A numbered structure label (``一心``, ``四带``, ``多区``) heading a paragraph.
 STRUCTURE_LABEL = re.compile(r"^[一二三四五六七八九十两多][心核廊带区轴片翼点]$")
 #: A structure phrase of directions (``东进、西协、南联、北拓、中优``).
-DIRECTION_PHRASE = re.compile(r"[“\"]((?:[东西南北中][\u4e00-\u9fff](?:、|，)?){3,5})[”\"]")
+DIRECTION_PHRASE = re.compile(r"[“”\"]((?:[东西南北中][\u4e00-\u9fff](?:、|，)?){3,5})[“”\"]")
 #: A stated area in km² (``总面积约81平方公里``).
 AREA = re.compile(r"面积(?:约|为|达)?(\d+(?:\.\d+)?)平方公里")
 #: The sentence that lists an element's members.
@@ -129,6 +131,14 @@ _SEPARATORS = "，：；。\n"
 
 #: Names that are regions, never elements of a plan's structure.
 REGIONS = frozenset({"粤港澳大湾区", "大湾区", "珠三角", "珠江三角洲", "珠江口西岸", "广佛都市圈", "深港", "港澳"})
+#: Endings of names that are no element (regions, activities).
+NOT_ELEMENT = re.compile(r"(经济圈|都市圈|生活圈|入园)$|不少于|万亩|\d+(万|亿)")
+#: Verbs after which a name is another's (a region the plan joins): ``全面融入并参与南沙新区建设``.
+EXTERNAL_BEFORE = re.compile(r"(融入|参与|对接|接轨|联动|辐射)[^，。、]{0,3}$")
+
+
+#: Which finding of a name is kept (its defining mention): a heading beats a label, a structure phrase, a list.
+RULE_RANK: dict[str, int] = {"heading": 0, "label": 1, "structure": 2, "list": 3}
 
 
 def normalise_name(name: str) -> str:
@@ -178,11 +188,11 @@ class Found:
 
 
 def _strip_item(item: str, lex: Lexicon) -> str:
-    item = item.strip("“”\"'（）()")
+    item = item.strip("“”\"'（）()—-")
     item = LEAD.sub("", item)
     words = lex.cut(item) if item else []
     known = set(lex.places) | set(lex.towns) | set(lex.districts)
-    while len(words) > 1 and words[0][1][:1] in ("v", "d", "p", "c", "u", "r") and words[0][0] not in known:
+    while len(words) > 1 and words[0][1][:1] in ("d", "p", "c", "u", "r") and words[0][0] not in known:
         words = words[1:]
         item = "".join(w for w, _ in words)
         item = LEAD.sub("", item)
@@ -207,6 +217,7 @@ def _is_name(item: str) -> bool:
         and suffix_role(item) is not None
         and not GENERIC.match(item)
         and item not in REGIONS
+        and not NOT_ELEMENT.search(item)
         and not re.search(
             r"[，。；：“”]|\d+个|[一二三四五六七八九十两]+[个大条]|^[一二三四五六七八九十两多]+[个大条]", item
         )
@@ -246,7 +257,7 @@ def _enumerations(pt: PlanText, start: int, end: int, section: str, lex: Lexicon
         pieces = []
         p = 0
         for v in CLAUSE_VERBS.finditer(clause):
-            pieces.append((p, clause[p : v.start()], clause[: v.start()]))
+            pieces.append((p, clause[p : v.start()], clause[:p]))
             p = v.end()
         pieces.append((p, clause[p:], clause[:p]))
         for p_off, piece, before in pieces:
@@ -268,6 +279,8 @@ def _piece_names(piece: str, before: str, lex: Lexicon, strict: bool = False) ->
         if cut >= 0 and NAMED_LIST_TAIL.match(items[-1][1][cut:]):
             named_list = True
     goal = bool(GOAL_VERBS.search(before))
+    if EXTERNAL_BEFORE.search(before):
+        return []
     if CATEGORY_BEFORE.search(before + piece.split("、")[0]):
         return []
     if True:
@@ -283,10 +296,18 @@ def _piece_names(piece: str, before: str, lex: Lexicon, strict: bool = False) ->
                 lead = core.rfind(name)
                 if goal or len(name) < 3:
                     continue
-            ok = _is_name(name) or (named_list and 2 <= len(name) <= 10 and not GENERIC.match(name))
+            ok = _is_name(name) or (
+                named_list
+                and 2 <= len(name) <= 10
+                and not GENERIC.match(name)
+                and not NOT_ELEMENT.search(name)
+                and is_proper(name, lex)
+            )
             if goal and not named_list and (re.search(r"[型化]", name) and "文化" not in name):
                 ok = False
-            if ok and strict and not named_list and not is_proper(name, lex):
+            suffixed = sum(1 for _, it in items if suffix_role(TAIL.sub("", it) or it)) / len(items)
+            single = len(items) == 1 or goal or suffixed < 0.5
+            if ok and strict and not named_list and single and not is_proper(name, lex):
                 ok = False
             if ok:
                 role = suffix_role(name) or "platform"
@@ -390,8 +411,17 @@ def find_elements(pt: PlanText, sections: list[Section], lex: Lexicon) -> list[F
             unit = lex.unit_of(label.group(1)) if label else None
             district = [unit[1]] if unit and unit[0] == "district" else ([] if label else district)
             head = _heading_name(para)
-            listed = _enumerations(pt, p0, p1, sec.title, lex, sec.kind == "section")
-            if head and (lex.unit_of(head[1]) or _strip_item(head[1], lex) != head[1]):
+            if head is None and sec.kind == "column" and label and not unit and len(label.group(1)) <= 24:
+                head = (0, label.group(1))
+            if head and re.match(r"^[一二三四五六七八九十]+、", para) and not is_proper(head[1], lex):
+                head = None
+            ms = MEMBER_SENTENCE.match(para)
+            listed = [] if ms else _enumerations(pt, p0, p1, sec.title, lex, sec.kind == "section")
+            if head and _strip_item(head[1], lex) != head[1]:
+                stripped = _strip_item(head[1], lex)
+                ok = stripped and _is_name(stripped) and is_proper(stripped, lex) and not re.search(r"[型化的]", stripped)
+                head = (head[0] + head[1].rfind(stripped), stripped) if ok else None
+            if head and lex.unit_of(head[1]):
                 head = None
             if head:
                 off, name = head
@@ -405,7 +435,6 @@ def find_elements(pt: PlanText, sections: list[Section], lex: Lexicon) -> list[F
                 else:
                     current = Found(name, suffix_role(name) or "zone", p0 + off, sec.title, "heading")
                     listed = [current] + [f for f in listed if f.index != current.index]
-            ms = MEMBER_SENTENCE.match(para)
             if ms and current is not None and not current.members:
                 current.members, current.member_words = _members_of(ms.group(1), lex)
                 current.unknown_members = [
@@ -421,12 +450,13 @@ def find_elements(pt: PlanText, sections: list[Section], lex: Lexicon) -> list[F
                 if area:
                     f.stated_area_km2 = float(area.group(1))
             found += listed
-    seen: set[str] = set()
-    unique: list[Found] = []
+    best: dict[str, Found] = {}
     for f in sorted(found, key=lambda f: f.index):
         key = normalise_name(f.name)
-        if key in seen or lex.unit_of(f.name) or f.name == lex.city:
+        if lex.unit_of(f.name) or f.name == lex.city:
             continue
-        seen.add(key)
-        unique.append(f)
-    return unique
+        if key not in best or RULE_RANK[f.rule] < RULE_RANK[best[key].rule]:
+            if key in best:
+                f.plan_names = list(dict.fromkeys(best[key].plan_names + f.plan_names))
+            best[key] = f
+    return sorted(best.values(), key=lambda f: f.index)

@@ -21,6 +21,7 @@ CHAR_MAP: dict[str, str] = {
     "\U001001b0": ".",  # the private full stop of 1􀆰 in the 广州 plan's extraction
     "｡": "。",
     ",": "，",
+    ":": "：",
     ";": "；",
     "(": "（",
     ")": "）",
