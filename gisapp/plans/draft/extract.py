@@ -90,7 +90,7 @@ LEAD = re.compile(
     r"^(?:(?:加快|推进|推动|全力|全面|高标准|高水平|高起点|积极|大力|重点|着力|稳步|依托|以|建设|打造|培育|提升|"
     r"优化|升级|发展|加强|做实|做强|做优|统筹|完善|支持|围绕|聚焦|布局|规划|包括|涵盖|形成|构建|实施|深化|"
     r"引导|促进|强化|共建|联手|携手|启动|争取|谋划|整合|改造|结合|发挥|将|把|由|在|向|与|和|及|以及|等|其中|"
-    r"推动形成|致力于建设|致力于|充分利用|充分发挥|充分|利用|率先|持续|逐步|进一步|合理|加速|前瞻|协同|协力|联合|助力|探索|开展|实现|力争|设立|新建|"
+    r"推动形成|致力于建设|致力于|充分利用|充分发挥|充分|利用|申请纳入|申请|纳入|率先|持续|逐步|进一步|合理|加速|前瞻|协同|协力|联合|助力|探索|开展|实现|力争|设立|新建|"
     r"扩建|改扩建|对接|融入|服务|成为|作为|构筑|营造|完善|提高|打响|擦亮|集中|重点推进|全力打造|"
     r"加快推进|加快建设|高标准建设|高水平建设|规划建设|推动建设|着力推动|主动|深度|全面提升|优化提升|"
     r"提升优化|的|了|是|为|有|各|一批|若干)\s*)+"
@@ -103,11 +103,15 @@ CLAUSE_VERBS = re.compile(
     r"共建|参与|融入|对接|致力于|"
     r"为(?:核心|依托|重点|主要载体|重要节点|引领|龙头|主体|支撑|抓手|目标|特色|主导|基础)"
 )
+#: Verbs after which come what a place is to become (titles, never places): ``建设成为中山城市副中心、…``.
+BECOME_BEFORE = re.compile(r"(建设成为|打造成为|打造成|打造为|成为|建成|建设成)$")
+#: Prefecture-level cities (short names): a name holding another city's is that city's, not the plan's.
+CITY_SHORT = ("广州", "深圳", "珠海", "佛山", "东莞", "江门", "惠州", "肇庆", "中山", "汕头", "湛江", "清远", "韶关")
 #: Verbs before a goal (what a place is to become, not a place): ``打造…的国际商务城``.
 GOAL_VERBS = re.compile(r"(建设成为|打造成为|打造成|打造为|建成|成为|打造|形成|培育)$")
 #: A list closed by ``等 … 项目/平台/板块`` names places whatever their endings.
 NAMED_LIST_TAIL = re.compile(
-    r"^等(?!\d|[一二三四五六七八九十两]+[个大])[^，。；向在]{0,12}(项目|平台|板块|载体|节点|片区|区块|园区|设施)(建设)?$"
+    r"^等(?!\d|[一二三四五六七八九十两]+[个大])[^，。；向在]{0,12}(项目|平台|板块|载体|节点|片区|区块|园区|设施|口岸|枢纽)(建设|重建)?$"
 )
 #: jieba tags that mark a proper name, and words jieba tags so that are no proper names in plans.
 PROPER_TAGS = ("ns", "nt", "nz", "j", "eng")
@@ -118,6 +122,8 @@ NOT_PROPER = frozenset(
 CATEGORY_BEFORE = re.compile(r"(一批|若干|一流|多个|各类|一系列)[^，。]{0,20}$")
 #: A numbered structure label (``一心``, ``四带``, ``多区``) heading a paragraph.
 STRUCTURE_LABEL = re.compile(r"^[一二三四五六七八九十两多][心核廊带区轴片翼点]$")
+#: A structure label's element named by a quoted phrase and a goal: ``依托"一江两岸"打造创新服务走廊``.
+LABEL_PHRASE = re.compile(r"(?:依托|以)[“”]([^，。“”、]{2,10})[“”](?:打造|建设|形成)([^，。、“”]{2,16}?)(?=[，。]|$)")
 #: A structure phrase of directions (``东进、西协、南联、北拓、中优``).
 DIRECTION_PHRASE = re.compile(r"[“”\"]((?:[东西南北中][\u4e00-\u9fff](?:、|，)?){3,5})[“”\"]")
 #: A stated area in km² (``总面积约81平方公里``).
@@ -192,7 +198,11 @@ def _strip_item(item: str, lex: Lexicon) -> str:
     item = LEAD.sub("", item)
     words = lex.cut(item) if item else []
     known = set(lex.places) | set(lex.towns) | set(lex.districts)
-    while len(words) > 1 and words[0][1][:1] in ("d", "p", "c", "u", "r") and words[0][0] not in known:
+    while (
+        len(words) > 1
+        and words[0][0] not in known
+        and (words[0][1][:1] in ("d", "p", "c", "u", "r") or (words[0][1] == "v" and len(item) - len(words[0][0]) >= 4))
+    ):
         words = words[1:]
         item = "".join(w for w, _ in words)
         item = LEAD.sub("", item)
@@ -209,6 +219,13 @@ def is_proper(name: str, lex: Lexicon) -> bool:
     if re.search(r"[（(A-Za-z0-9+-]", name):
         return True
     return any(flag in PROPER_TAGS and word not in NOT_PROPER for word, flag in lex.cut(name))
+
+
+def other_city(name: str, city: str) -> bool:
+    """Whether a name holds another prefecture-level city's name (not ``city``'s): that city's place."""
+    return any(c in name for c in CITY_SHORT if not city.startswith(c)) and not any(
+        c in name for c in CITY_SHORT if city.startswith(c)
+    )
 
 
 def _is_name(item: str) -> bool:
@@ -228,7 +245,17 @@ def _items(clause: str) -> list[tuple[int, str]]:
     """Split a clause at 、 (and at 和/与/及 after a name), with offsets."""
     out: list[tuple[int, str]] = []
     pos = 0
-    for part in re.split(r"(、)", clause):
+    parts: list[str] = []
+    depth, cur = 0, ""
+    for ch in clause:
+        depth += (ch == "（") - (ch == "）")
+        if ch == "、" and depth <= 0:
+            parts += [cur, "、"]
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur)
+    for part in parts:
         if part == "、":
             pos += 1
             continue
@@ -274,12 +301,16 @@ def _piece_names(piece: str, before: str, lex: Lexicon, strict: bool = False) ->
     found: list[Found] = []
     items = _items(piece)
     named_list = False
+    kind, kind_role = "", "platform"
     if len(items) >= 2:
         cut = items[-1][1].find("等")
-        if cut >= 0 and NAMED_LIST_TAIL.match(items[-1][1][cut:]):
+        tail = NAMED_LIST_TAIL.match(items[-1][1][cut:]) if cut >= 0 else None
+        if tail:
             named_list = True
+            kind = tail.group(1) if tail.group(1) in ("园区", "片区", "口岸", "枢纽") else ""
+            kind_role = suffix_role(kind) or "platform"
     goal = bool(GOAL_VERBS.search(before))
-    if EXTERNAL_BEFORE.search(before):
+    if EXTERNAL_BEFORE.search(before) or BECOME_BEFORE.search(before):
         return []
     if CATEGORY_BEFORE.search(before + piece.split("、")[0]):
         return []
@@ -309,6 +340,11 @@ def _piece_names(piece: str, before: str, lex: Lexicon, strict: bool = False) ->
             single = len(items) == 1 or goal or suffixed < 0.5
             if ok and strict and not named_list and single and not is_proper(name, lex):
                 ok = False
+            if ok and (other_city(name, lex.city) or not re.search(r"[\u4e00-\u9fff]", name)):
+                ok = False
+            if ok and named_list and lex.unit_of(name) and kind:
+                found.append(Found(name + kind, kind_role, off + max(lead, 0), "", "list", plan_names=[name]))
+                continue
             if ok:
                 role = suffix_role(name) or "platform"
                 found.append(Found(name, role, off + max(lead, 0), "", "list"))
@@ -423,10 +459,17 @@ def find_elements(pt: PlanText, sections: list[Section], lex: Lexicon) -> list[F
                 head = (head[0] + head[1].rfind(stripped), stripped) if ok else None
             if head and lex.unit_of(head[1]):
                 head = None
+            if head and not STRUCTURE_LABEL.match(head[1]) and sec.kind != "column" and not _is_name(head[1]):
+                head = None
             if head:
                 off, name = head
                 if STRUCTURE_LABEL.match(name):
                     first = next((f for f in listed if f.index > p0 + off + len(name)), None)
+                    phrase = LABEL_PHRASE.search(para)
+                    if first is None and phrase and suffix_role(phrase.group(2)):
+                        at = p0 + phrase.start(1)
+                        first = Found(phrase.group(1) + phrase.group(2), suffix_role(phrase.group(2)) or "zone", at, sec.title, "label")
+                        listed.append(first)
                     if first is not None:
                         first.plan_names.append(name)
                         first.rule = "label"
@@ -434,7 +477,9 @@ def find_elements(pt: PlanText, sections: list[Section], lex: Lexicon) -> list[F
                     current = None
                 else:
                     current = Found(name, suffix_role(name) or "zone", p0 + off, sec.title, "heading")
-                    listed = [current] + [f for f in listed if f.index != current.index]
+                    colon = para[off + len(name) : off + len(name) + 1] == "："
+                    # a 专栏 entry "NAME：description": the places of its description are its parts, not elements
+                    listed = [current] + ([] if colon else [f for f in listed if f.index != current.index])
             if ms and current is not None and not current.members:
                 current.members, current.member_words = _members_of(ms.group(1), lex)
                 current.unknown_members = [

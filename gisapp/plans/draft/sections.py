@@ -23,7 +23,7 @@ NON_SPATIAL_TITLE = re.compile(r"双循环|开放")
 #: Title words of a 专栏 that lists places.
 PLACE_COLUMN = re.compile(r"平台|布局|布点|园区|基地|场馆|集聚区|片区|功能区")
 #: Title words of a 专栏 that lists no places (policies, indicators, work items).
-NON_PLACE_COLUMN = re.compile(r"指标|政策|领域|思路|改造|工作|路径|任务")
+NON_PLACE_COLUMN = re.compile(r"指标|政策|领域|思路|改造|工作|路径|任务|农业")
 #: A table-of-contents entry (a title followed by dots or a page number).
 TOC_ENTRY = re.compile(r"(\.{3,}|…{2,}|\d+)$")
 #: A prose paragraph's opening: a short lead sentence followed by more text (the end of a 专栏).
