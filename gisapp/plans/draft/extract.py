@@ -70,6 +70,7 @@ SUFFIX_ROLES: tuple[tuple[str, str], ...] = (
     ("谷", "platform"),
     ("港", "node"),
     ("站", "node"),
+    ("平台", "platform"),
     ("岛", "platform"),
     ("圈", "platform"),
     ("带", "belt"),
@@ -81,7 +82,7 @@ SUFFIX_ROLES: tuple[tuple[str, str], ...] = (
 #: Words that end no name although they end with a suffix (generic kinds, not places).
 GENERIC = re.compile(
     r"^(国际|区域|全市|全区|城市|产业|现代|高端|特色|重点|重大|一批|若干|各类|各|多个|本地|周边|示范|核心|中心|"
-    r"东部|西部|南部|北部|中部|"
+    r"东部|西部|南部|北部|中部|镇村|村级|省级|市级|国家级|低效|各类园区|"
     r"新|该|此|其|大湾区|粤港澳大湾区|湾区)?(区|园|城|带|廊|轴|核|中心|基地|园区|片区|城区|镇区|新城|新区|"
     r"平台|集聚区|示范区|核心区|功能区|承载区|产业园|产业园区|服务区|合作区|实验室|研究院|枢纽|港|岛|圈|商圈)$"
 )
@@ -90,7 +91,7 @@ LEAD = re.compile(
     r"^(?:(?:加快|推进|推动|全力|全面|高标准|高水平|高起点|积极|大力|重点|着力|稳步|依托|以|建设|打造|培育|提升|"
     r"优化|升级|发展|加强|做实|做强|做优|统筹|完善|支持|围绕|聚焦|布局|规划|包括|涵盖|形成|构建|实施|深化|"
     r"引导|促进|强化|共建|联手|携手|启动|争取|谋划|整合|改造|结合|发挥|将|把|由|在|向|与|和|及|以及|等|其中|"
-    r"推动形成|致力于建设|致力于|充分利用|充分发挥|充分|利用|申请纳入|申请|纳入|率先|持续|逐步|进一步|合理|加速|前瞻|协同|协力|联合|助力|探索|开展|实现|力争|设立|新建|"
+    r"推动形成|位于|致力于建设|致力于|充分利用|充分发挥|充分|利用|申请纳入|申请|纳入|率先|持续|逐步|进一步|合理|加速|前瞻|协同|协力|联合|助力|探索|开展|实现|力争|设立|新建|"
     r"扩建|改扩建|对接|融入|服务|成为|作为|构筑|营造|完善|提高|打响|擦亮|集中|重点推进|全力打造|"
     r"加快推进|加快建设|高标准建设|高水平建设|规划建设|推动建设|着力推动|主动|深度|全面提升|优化提升|"
     r"提升优化|的|了|是|为|有|各|一批|若干)\s*)+"
@@ -100,7 +101,7 @@ TAIL = re.compile(r"(等.*|为[^为]{0,8}$|建设$|项目$|区域$|全域$|范�
 #: Verbs that separate the noun phrases of a clause (``将哈工大无人装备产业园建设成为…``, ``以起步区为核心打造…``).
 CLAUSE_VERBS = re.compile(
     r"建设成为|打造成为|打造成|打造为|建成|成为|打造|依托|支持|推动|推进|聚焦|围绕|立足|加快|向|重点发展|大力发展|"
-    r"共建|参与|融入|对接|致力于|"
+    r"共建|参与|融入|对接|致力于|形成|培育|"
     r"为(?:核心|依托|重点|主要载体|重要节点|引领|龙头|主体|支撑|抓手|目标|特色|主导|基础)"
 )
 #: Verbs after which come what a place is to become (titles, never places): ``建设成为中山城市副中心、…``.
@@ -114,9 +115,9 @@ NAMED_LIST_TAIL = re.compile(
     r"^等(?!\d|[一二三四五六七八九十两]+[个大])[^，。；向在]{0,12}(项目|平台|板块|载体|节点|片区|区块|园区|设施|口岸|枢纽)(建设|重建)?$"
 )
 #: jieba tags that mark a proper name, and words jieba tags so that are no proper names in plans.
-PROPER_TAGS = ("ns", "nt", "nz", "j", "eng")
+PROPER_TAGS = ("ns", "nt", "nz", "j")
 NOT_PROPER = frozenset(
-    {"新区", "城市", "湾区", "宜居", "深度", "高科技", "工业集聚", "商务区", "大湾", "粤港澳", "中山"}
+    {"新区", "新城", "城市", "湾区", "宜居", "深度", "高科技", "工业集聚", "商务区", "大湾", "粤港澳", "中山"}
 )
 #: Words before a list that make it a list of kinds, not of places (``布局一批…``).
 CATEGORY_BEFORE = re.compile(r"(一批|若干|一流|多个|各类|一系列)[^，。]{0,20}$")
@@ -194,7 +195,11 @@ class Found:
 
 
 def _strip_item(item: str, lex: Lexicon) -> str:
-    item = item.strip("“”\"'（）()—-")
+    item = item.strip("“”\"'—-")
+    while item.startswith(("（", "(")) and item.count("（") > item.count("）"):
+        item = item[1:]
+    while item.endswith(("）", ")")) and item.count("）") > item.count("（"):
+        item = item[:-1]
     item = LEAD.sub("", item)
     words = lex.cut(item) if item else []
     known = set(lex.places) | set(lex.towns) | set(lex.districts)
@@ -210,15 +215,20 @@ def _strip_item(item: str, lex: Lexicon) -> str:
     return item
 
 
+#: Endings of kinds of area that many plans coin as goals; a name with one needs a proper part.
+WEAK_SUFFIX = re.compile(r"(示范区|集聚区|承载区|功能区|中心|基地|新城|平台)$")
+
+
 def is_proper(name: str, lex: Lexicon) -> bool:
     """Whether a name holds a proper part: a known place or unit, or a word jieba tags as a place, organisation
     or other proper noun (not one of :data:`NOT_PROPER`)."""
     known = [*lex.places, *lex.towns, *lex.districts]
     if any(k in name for k in known if len(k) >= 2 and k not in NOT_PROPER):
         return True
-    if re.search(r"[（(A-Za-z0-9+-]", name):
-        return True
-    return any(flag in PROPER_TAGS and word not in NOT_PROPER for word, flag in lex.cut(name))
+    return any(
+        (flag in PROPER_TAGS or (flag == "nr" and len(word) >= 3)) and word not in NOT_PROPER
+        for word, flag in lex.cut(name)
+    )
 
 
 def other_city(name: str, city: str) -> bool:
@@ -229,7 +239,11 @@ def other_city(name: str, city: str) -> bool:
 
 
 def _is_name(item: str) -> bool:
+    base = re.sub(r"（[^）]*）", "", item)
     return (
+        len(base) >= 3
+        and not GENERIC.match(base)
+        and
         3 <= len(item) <= 30
         and suffix_role(item) is not None
         and not GENERIC.match(item)
@@ -284,11 +298,13 @@ def _enumerations(pt: PlanText, start: int, end: int, section: str, lex: Lexicon
         pieces = []
         p = 0
         for v in CLAUSE_VERBS.finditer(clause):
-            pieces.append((p, clause[p : v.start()], clause[:p]))
+            pieces.append((p, clause[p : v.start()], clause[:p], v.group(0)))
             p = v.end()
-        pieces.append((p, clause[p:], clause[:p]))
-        for p_off, piece, before in pieces:
-            for f in _piece_names(piece, before, lex, strict):
+        pieces.append((p, clause[p:], clause[:p], ""))
+        for p_off, piece, before, verb in pieces:
+            # an anchor ("以X为核心", "将X打造为", "依托X") is a place whatever its words
+            anchor = verb.startswith("为") or bool(BECOME_BEFORE.search(verb)) or before.endswith(("依托", "以"))
+            for f in _piece_names(piece, before, lex, strict and not anchor):
                 f.index += base + p_off
                 f.section = section
                 found.append(f)
@@ -337,7 +353,7 @@ def _piece_names(piece: str, before: str, lex: Lexicon, strict: bool = False) ->
             if goal and not named_list and (re.search(r"[型化]", name) and "文化" not in name):
                 ok = False
             suffixed = sum(1 for _, it in items if suffix_role(TAIL.sub("", it) or it)) / len(items)
-            single = len(items) == 1 or goal or suffixed < 0.5
+            single = len(items) == 1 or goal or suffixed <= 0.5 or WEAK_SUFFIX.search(name) is not None
             if ok and strict and not named_list and single and not is_proper(name, lex):
                 ok = False
             if ok and (other_city(name, lex.city) or not re.search(r"[\u4e00-\u9fff]", name)):
@@ -477,8 +493,9 @@ def find_elements(pt: PlanText, sections: list[Section], lex: Lexicon) -> list[F
                     current = None
                 else:
                     current = Found(name, suffix_role(name) or "zone", p0 + off, sec.title, "heading")
-                    colon = para[off + len(name) : off + len(name) + 1] == "："
+                    colon = para[off + len(name) : off + len(name) + 1] == "：" and name not in lex.places
                     # a 专栏 entry "NAME：description": the places of its description are its parts, not elements
+                    # (unless NAME is a known place, e.g. 大鹏新区: its line lists its platforms)
                     listed = [current] + ([] if colon else [f for f in listed if f.index != current.index])
             if ms and current is not None and not current.members:
                 current.members, current.member_words = _members_of(ms.group(1), lex)
