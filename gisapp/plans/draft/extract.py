@@ -21,7 +21,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from gisapp.plans.draft.lexicon import Lexicon
+from gisapp.plans.draft.lexicon import Lexicon, short_unit_name
 from gisapp.plans.draft.sections import Section
 from gisapp.plans.draft.text import PlanText
 
@@ -71,6 +71,7 @@ SUFFIX_ROLES: tuple[tuple[str, str], ...] = (
     ("港", "node"),
     ("站", "node"),
     ("平台", "platform"),
+    ("大道", "axis"),
     ("岛", "platform"),
     ("圈", "platform"),
     ("带", "belt"),
@@ -82,9 +83,10 @@ SUFFIX_ROLES: tuple[tuple[str, str], ...] = (
 #: Words that end no name although they end with a suffix (generic kinds, not places).
 GENERIC = re.compile(
     r"^(国际|区域|全市|全区|城市|产业|现代|高端|特色|重点|重大|一批|若干|各类|各|多个|本地|周边|示范|核心|中心|"
-    r"东部|西部|南部|北部|中部|镇村|村级|省级|市级|国家级|低效|各类园区|"
+    r"镇村|村级|省级|市级|国家级|低效|各类园区|"
     r"新|该|此|其|大湾区|粤港澳大湾区|湾区)?(区|园|城|带|廊|轴|核|中心|基地|园区|片区|城区|镇区|新城|新区|"
-    r"平台|集聚区|示范区|核心区|功能区|承载区|产业园|产业园区|服务区|合作区|实验室|研究院|枢纽|港|岛|圈|商圈)$"
+    r"平台|集聚区|示范区|核心区|功能区|承载区|产业园|产业园区|服务区|合作区|实验室|研究院|枢纽|港|岛|圈|商圈|"
+    r"工业园|工业园区|综保区|综合保税区|自贸区|保税区|中轴线|轴线|研发中心)$"
 )
 #: Openings stripped from an item (verbs, prepositions, adverbs of the plans' style), longest first.
 LEAD = re.compile(
@@ -101,7 +103,7 @@ TAIL = re.compile(r"(等.*|为[^为]{0,8}$|建设$|项目$|区域$|全域$|范�
 #: Verbs that separate the noun phrases of a clause (``将哈工大无人装备产业园建设成为…``, ``以起步区为核心打造…``).
 CLAUSE_VERBS = re.compile(
     r"建设成为|打造成为|打造成|打造为|建成|成为|打造|依托|支持|推动|推进|聚焦|围绕|立足|加快|向|重点发展|大力发展|"
-    r"共建|参与|融入|对接|致力于|形成|培育|"
+    r"共建|参与|融入|对接|致力于|形成|培育|纳入|结合|串接|串联|连接|"
     r"为(?:核心|依托|重点|主要载体|重要节点|引领|龙头|主体|支撑|抓手|目标|特色|主导|基础)"
 )
 #: Verbs after which come what a place is to become (titles, never places): ``建设成为中山城市副中心、…``.
@@ -109,10 +111,10 @@ BECOME_BEFORE = re.compile(r"(建设成为|打造成为|打造成|打造为|成�
 #: Prefecture-level cities (short names): a name holding another city's is that city's, not the plan's.
 CITY_SHORT = ("广州", "深圳", "珠海", "佛山", "东莞", "江门", "惠州", "肇庆", "中山", "汕头", "湛江", "清远", "韶关")
 #: Verbs before a goal (what a place is to become, not a place): ``打造…的国际商务城``.
-GOAL_VERBS = re.compile(r"(建设成为|打造成为|打造成|打造为|建成|成为|打造|形成|培育)$")
+GOAL_VERBS = re.compile(r"(建设成为|打造成为|打造成|打造为|建成|成为|打造|形成|培育|共建)$")
 #: A list closed by ``等 … 项目/平台/板块`` names places whatever their endings.
 NAMED_LIST_TAIL = re.compile(
-    r"^等(?!\d|[一二三四五六七八九十两]+[个大])[^，。；向在]{0,12}(项目|平台|板块|载体|节点|片区|区块|园区|设施|口岸|枢纽)(建设|重建)?$"
+    r"^等(?!\d|[一二三四五六七八九十两]+[个大])[^，。；向在]{0,12}(项目|平台|板块|载体|节点|片区|区块|园区|设施|口岸|枢纽|要道)(建设|重建)?$"
 )
 #: jieba tags that mark a proper name, and words jieba tags so that are no proper names in plans.
 PROPER_TAGS = ("ns", "nt", "nz", "j")
@@ -139,9 +141,9 @@ _SEPARATORS = "，：；。\n"
 #: Names that are regions, never elements of a plan's structure.
 REGIONS = frozenset({"粤港澳大湾区", "大湾区", "珠三角", "珠江三角洲", "珠江口西岸", "广佛都市圈", "深港", "港澳"})
 #: Endings of names that are no element (regions, activities).
-NOT_ELEMENT = re.compile(r"(经济圈|都市圈|生活圈|入园)$|不少于|万亩|\d+(万|亿)")
+NOT_ELEMENT = re.compile(r"(经济圈|都市圈|生活圈|入园|扩区)$|不少于|万亩|\d+(万|亿)|学习|拥抱|建立|编制|实施")
 #: Verbs after which a name is another's (a region the plan joins): ``全面融入并参与南沙新区建设``.
-EXTERNAL_BEFORE = re.compile(r"(融入|参与|对接|接轨|联动|辐射)[^，。、]{0,3}$")
+EXTERNAL_BEFORE = re.compile(r"(融入|参与|对接|接轨|联动|辐射|纳入|结合|串接|串联|连接)[^，。、]{0,3}$")
 
 
 #: Which finding of a name is kept (its defining mention): a heading beats a label, a structure phrase, a list.
@@ -154,7 +156,9 @@ def normalise_name(name: str) -> str:
 
 
 def suffix_role(name: str) -> str | None:
-    """The role of an element by the ending of its name, or None when the name ends with no place suffix."""
+    """The role of an element by the ending of its name (a closing parenthetical ignored), or None when the
+    name ends with no place suffix."""
+    name = re.sub(r"（[^）]*）$", "", name)
     for suffix, role in SUFFIX_ROLES:
         if name.endswith(suffix):
             return role
@@ -219,6 +223,13 @@ def _strip_item(item: str, lex: Lexicon) -> str:
 WEAK_SUFFIX = re.compile(r"(示范区|集聚区|承载区|功能区|中心|基地|新城|平台)$")
 
 
+def is_known(name: str, lex: Lexicon) -> bool:
+    """Whether a name holds a place or unit of the plan's city the lexicon knows (not the city's own name)."""
+    own = [p for p, place in lex.places.items() if place.city == lex.city]
+    known = [*own, *lex.towns, *lex.districts] + [short_unit_name(u) for u in (*lex.towns, *lex.districts)]
+    return any(k in name for k in known if len(k) >= 2 and k not in NOT_PROPER)
+
+
 def is_proper(name: str, lex: Lexicon) -> bool:
     """Whether a name holds a proper part: a known place or unit, or a word jieba tags as a place, organisation
     or other proper noun (not one of :data:`NOT_PROPER`)."""
@@ -245,7 +256,7 @@ def _is_name(item: str) -> bool:
         and not GENERIC.match(base)
         and
         3 <= len(item) <= 30
-        and suffix_role(item) is not None
+        and suffix_role(base) is not None
         and not GENERIC.match(item)
         and item not in REGIONS
         and not NOT_ELEMENT.search(item)
@@ -355,6 +366,8 @@ def _piece_names(piece: str, before: str, lex: Lexicon, strict: bool = False) ->
             suffixed = sum(1 for _, it in items if suffix_role(TAIL.sub("", it) or it)) / len(items)
             single = len(items) == 1 or goal or suffixed <= 0.5 or WEAK_SUFFIX.search(name) is not None
             if ok and strict and not named_list and single and not is_proper(name, lex):
+                ok = False
+            if ok and strict and goal and not named_list and not is_known(name, lex):
                 ok = False
             if ok and (other_city(name, lex.city) or not re.search(r"[\u4e00-\u9fff]", name)):
                 ok = False
