@@ -99,7 +99,7 @@ LEAD = re.compile(
     r"提升优化|的|了|是|为|有|各|一批|若干)\s*)+"
 )
 #: Tails cut from an item (``…等为重要节点``, ``…为核心``, ``…建设``).
-TAIL = re.compile(r"(等.*|为[^为]{0,8}$|建设$|项目$|区域$|全域$|范围$|集聚$|(?<=[区园城])发展$)")
+TAIL = re.compile(r"(等.*|为[^为]{0,8}$|(?<=[区园城带廊])为.*$|建设$|项目$|区域$|全域$|范围$|集聚$|(?<=[区园城])发展$)")
 #: Verbs that separate the noun phrases of a clause (``将哈工大无人装备产业园建设成为…``, ``以起步区为核心打造…``).
 CLAUSE_VERBS = re.compile(
     r"建设成为|打造成为|打造成|打造为|建成|成为|打造|依托|支持|推动|推进|聚焦|围绕|立足|加快|向|重点发展|大力发展|"
@@ -116,6 +116,8 @@ GOAL_VERBS = re.compile(r"(建设成为|打造成为|打造成|打造为|建成|
 NAMED_LIST_TAIL = re.compile(
     r"^等(?!\d|[一二三四五六七八九十两]+[个大])[^，。；向在]{0,12}(项目|平台|板块|载体|节点|片区|区块|园区|设施|口岸|枢纽|要道)(建设|重建)?$"
 )
+#: A list closed by a count and a kind: ``中山站、中山北站两个TOD商务圈`` (each item + the kind).
+COUNTED_KIND = re.compile(r"(两|三|四|五|六|七|八|九|十|\d+)个([^，。、]{2,12}?)(建设)?$")
 #: jieba tags that mark a proper name, and words jieba tags so that are no proper names in plans.
 PROPER_TAGS = ("ns", "nt", "nz", "j")
 NOT_PROPER = frozenset(
@@ -141,7 +143,7 @@ _SEPARATORS = "，：；。\n"
 #: Names that are regions, never elements of a plan's structure.
 REGIONS = frozenset({"粤港澳大湾区", "大湾区", "珠三角", "珠江三角洲", "珠江口西岸", "广佛都市圈", "深港", "港澳"})
 #: Endings of names that are no element (regions, activities).
-NOT_ELEMENT = re.compile(r"(经济圈|都市圈|生活圈|入园|扩区)$|不少于|万亩|\d+(万|亿)|学习|拥抱|建立|编制|实施")
+NOT_ELEMENT = re.compile(r"(经济圈|都市圈|生活圈|入园|扩区)$|^[东西南北中]部(镇区|城区|地区)$|不少于|\d+(万|亿)|学习|拥抱|建立|编制|实施")
 #: Verbs after which a name is another's (a region the plan joins): ``全面融入并参与南沙新区建设``.
 EXTERNAL_BEFORE = re.compile(r"(融入|参与|对接|接轨|联动|辐射|纳入|结合|串接|串联|连接)[^，。、]{0,3}$")
 
@@ -157,8 +159,10 @@ def normalise_name(name: str) -> str:
 
 def suffix_role(name: str) -> str | None:
     """The role of an element by the ending of its name (a closing parenthetical ignored), or None when the
-    name ends with no place suffix."""
+    name ends with no place suffix; a part of an area (``南朗片区北部``) is a zone."""
     name = re.sub(r"（[^）]*）$", "", name)
+    if re.search(r"(区|片区|城)[东西南北中]部$", name):
+        return "zone"
     for suffix, role in SUFFIX_ROLES:
         if name.endswith(suffix):
             return role
@@ -336,7 +340,18 @@ def _piece_names(piece: str, before: str, lex: Lexicon, strict: bool = False) ->
             named_list = True
             kind = tail.group(1) if tail.group(1) in ("园区", "片区", "口岸", "枢纽") else ""
             kind_role = suffix_role(kind) or "platform"
-    goal = bool(GOAL_VERBS.search(before))
+    counted = COUNTED_KIND.search(items[-1][1]) if len(items) >= 2 else None
+    if counted and suffix_role(counted.group(2)):
+        last_off, last = items[-1]
+        items = items[:-1] + [(last_off, last[: counted.start()])]
+        out = []
+        for off, raw in items:
+            name = _strip_item(raw, lex)
+            if 2 <= len(name) <= 12 and (is_proper(name, lex) or not strict):
+                kind_name = name + counted.group(2)
+                out.append(Found(kind_name, suffix_role(kind_name) or "platform", off + raw.rfind(name), "", "list", [name]))
+        return out
+    goal = bool(GOAL_VERBS.search(before)) and len(items) < 3
     if EXTERNAL_BEFORE.search(before) or BECOME_BEFORE.search(before):
         return []
     if CATEGORY_BEFORE.search(before + piece.split("、")[0]):
@@ -350,10 +365,12 @@ def _piece_names(piece: str, before: str, lex: Lexicon, strict: bool = False) ->
                 continue
             lead = core.rfind(name)
             if "的" in name:
-                name = name.rsplit("的", 1)[1]
-                lead = core.rfind(name)
-                if goal or len(name) < 3:
+                owner, name = name.rsplit("的", 1)
+                if not suffix_role(name) and suffix_role(owner):  # "与马鞍岛科创平台的联系": the owner
+                    name = _strip_item(owner, lex)
+                elif goal or len(name) < 3:
                     continue
+                lead = core.rfind(name)
             ok = _is_name(name) or (
                 named_list
                 and 2 <= len(name) <= 10
