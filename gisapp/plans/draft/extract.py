@@ -122,6 +122,7 @@ COUNTED_KIND = re.compile(r"(两|三|四|五|六|七|八|九|十|\d+)个([^，�
 PROPER_TAGS = ("ns", "nt", "nz", "j")
 NOT_PROPER = frozenset(
     {"新区", "新城", "城市", "湾区", "宜居", "深度", "高科技", "工业集聚", "商务区", "大湾", "粤港澳", "中山"}
+    | {"深中", "广佛", "珠西"}  # two-city and regional abbreviations: cooperation concepts, not places
 )
 #: Words before a list that make it a list of kinds, not of places (``布局一批…``).
 CATEGORY_BEFORE = re.compile(r"(一批|若干|一流|多个|各类|一系列)[^，。]{0,20}$")
@@ -131,6 +132,14 @@ STRUCTURE_LABEL = re.compile(r"^[一二三四五六七八九十两多][心核廊
 LABEL_PHRASE = re.compile(r"(?:依托|以)[“”]([^，。“”、]{2,10})[“”](?:打造|建设|形成)([^，。、“”]{2,16}?)(?=[，。]|$)")
 #: A structure phrase of directions (``东进、西协、南联、北拓、中优``).
 DIRECTION_PHRASE = re.compile(r"[“”\"]((?:[东西南北中][\u4e00-\u9fff](?:、|，)?){3,5})[“”\"]")
+#: A structure phrase of numbered parts, listed with 、 (``"一江两岸、一体两翼"``).
+NUMERAL_PHRASE = re.compile(
+    r"[“”\"]((?:[一两二三四五六七八九十多][\u4e00-\u9fff][一两二三四五六七八九十多][\u4e00-\u9fff]、)+"
+    r"[一两二三四五六七八九十多][\u4e00-\u9fff][一两二三四五六七八九十多][\u4e00-\u9fff])[“”\"]"
+)
+#: A counted structure (``打造四条城市发展带``): parts the plan does not name get placeholders.
+COUNTED_STRUCTURE = re.compile(r"(?:打造|建设|形成)([两三四五六七八九十])(条|个)([^，。、]{2,10}?(?:带|廊|轴))")
+_NUMERALS = {c: i for i, c in enumerate("一两三四五六七八九十", start=1)} | {"二": 2}
 #: A stated area in km² (``总面积约81平方公里``).
 AREA = re.compile(r"面积(?:约|为|达)?(\d+(?:\.\d+)?)平方公里")
 #: The sentence that lists an element's members.
@@ -143,13 +152,13 @@ _SEPARATORS = "，：；。\n"
 #: Names that are regions, never elements of a plan's structure.
 REGIONS = frozenset({"粤港澳大湾区", "大湾区", "珠三角", "珠江三角洲", "珠江口西岸", "广佛都市圈", "深港", "港澳"})
 #: Endings of names that are no element (regions, activities).
-NOT_ELEMENT = re.compile(r"(经济圈|都市圈|生活圈|入园|扩区)$|^[东西南北中]部(镇区|城区|地区)$|不少于|\d+(万|亿)|学习|拥抱|建立|编制|实施")
+NOT_ELEMENT = re.compile(r"(经济圈|都市圈|生活圈|入园|扩区)$|镇村|村级|^[东西南北中]部(镇区|城区|地区)$|不少于|\d+(万|亿)|学习|拥抱|建立|编制|实施")
 #: Verbs after which a name is another's (a region the plan joins): ``全面融入并参与南沙新区建设``.
 EXTERNAL_BEFORE = re.compile(r"(融入|参与|对接|接轨|联动|辐射|纳入|结合|串接|串联|连接)[^，。、]{0,3}$")
 
 
 #: Which finding of a name is kept (its defining mention): a heading beats a label, a structure phrase, a list.
-RULE_RANK: dict[str, int] = {"heading": 0, "label": 1, "structure": 2, "list": 3}
+RULE_RANK: dict[str, int] = {"heading": 0, "label": 1, "structure": 2, "list": 3, "count": 4}
 
 
 def normalise_name(name: str) -> str:
@@ -228,8 +237,9 @@ WEAK_SUFFIX = re.compile(r"(示范区|集聚区|承载区|功能区|中心|基�
 
 
 def is_known(name: str, lex: Lexicon) -> bool:
-    """Whether a name holds a place or unit of the plan's city the lexicon knows (not the city's own name)."""
-    own = [p for p, place in lex.places.items() if place.city == lex.city]
+    """Whether a name holds a place or unit of the plan's city the lexicon knows (not the city's own name),
+    or an element the draft has already found (``起步区先进智能产业区`` after ``起步区``)."""
+    own = [p for p, place in lex.places.items() if place.city == lex.city] + [n for n in lex.found if n != name]
     known = [*own, *lex.towns, *lex.districts] + [short_unit_name(u) for u in (*lex.towns, *lex.districts)]
     return any(k in name for k in known if len(k) >= 2 and k not in NOT_PROPER)
 
@@ -237,7 +247,9 @@ def is_known(name: str, lex: Lexicon) -> bool:
 def is_proper(name: str, lex: Lexicon) -> bool:
     """Whether a name holds a proper part: a known place or unit, or a word jieba tags as a place, organisation
     or other proper noun (not one of :data:`NOT_PROPER`)."""
-    known = [*lex.places, *lex.towns, *lex.districts]
+    known = [*lex.places, *lex.towns, *lex.districts, *(n for n in lex.found if n != name)]
+    if short_unit_name(lex.city) in name:
+        return True  # named after the plan's own city (中山影视城)
     if any(k in name for k in known if len(k) >= 2 and k not in NOT_PROPER):
         return True
     return any(
@@ -318,7 +330,13 @@ def _enumerations(pt: PlanText, start: int, end: int, section: str, lex: Lexicon
         pieces.append((p, clause[p:], clause[:p], ""))
         for p_off, piece, before, verb in pieces:
             # an anchor ("以X为核心", "将X打造为", "依托X") is a place whatever its words
-            anchor = verb.startswith("为") or bool(BECOME_BEFORE.search(verb)) or before.endswith(("依托", "以"))
+            anchor = (
+                verb.startswith("为")
+                or bool(BECOME_BEFORE.search(verb))
+                or before.endswith(("依托", "以"))
+                or (before.endswith("聚焦") and piece.startswith("建设"))
+                or (whole.startswith("——") and p_off == pieces[0][0])  # a "——做强X带，…" bullet names X
+            )
             for f in _piece_names(piece, before, lex, strict and not anchor):
                 f.index += base + p_off
                 f.section = section
@@ -340,6 +358,8 @@ def _piece_names(piece: str, before: str, lex: Lexicon, strict: bool = False) ->
             named_list = True
             kind = tail.group(1) if tail.group(1) in ("园区", "片区", "口岸", "枢纽") else ""
             kind_role = suffix_role(kind) or "platform"
+    if EXTERNAL_BEFORE.search(before) or BECOME_BEFORE.search(before):
+        return []
     counted = COUNTED_KIND.search(items[-1][1]) if len(items) >= 2 else None
     if counted and suffix_role(counted.group(2)):
         last_off, last = items[-1]
@@ -348,10 +368,10 @@ def _piece_names(piece: str, before: str, lex: Lexicon, strict: bool = False) ->
         for off, raw in items:
             name = _strip_item(raw, lex)
             if 2 <= len(name) <= 12 and (is_proper(name, lex) or not strict):
-                kind_name = name + counted.group(2)
+                kind_name = name if suffix_role(name) else name + counted.group(2)
                 out.append(Found(kind_name, suffix_role(kind_name) or "platform", off + raw.rfind(name), "", "list", [name]))
         return out
-    goal = bool(GOAL_VERBS.search(before)) and len(items) < 3
+    goal = bool(GOAL_VERBS.search(before)) and (len(items) < 3 or not any(is_known(t, lex) for _, t in items))
     if EXTERNAL_BEFORE.search(before) or BECOME_BEFORE.search(before):
         return []
     if CATEGORY_BEFORE.search(before + piece.split("、")[0]):
@@ -371,6 +391,9 @@ def _piece_names(piece: str, before: str, lex: Lexicon, strict: bool = False) ->
                 elif goal or len(name) < 3:
                     continue
                 lead = core.rfind(name)
+            suffixed = sum(1 for _, it in items if suffix_role(TAIL.sub("", it) or it)) / len(items)
+            if named_list and strict and suffixed <= 0.5 and not is_proper(name, lex):
+                continue
             ok = _is_name(name) or (
                 named_list
                 and 2 <= len(name) <= 10
@@ -449,7 +472,8 @@ def _members_of(sentence: str, lex: Lexicon) -> tuple[list[str], list[str]]:
 def _direction_zones(pt: PlanText, start: int, end: int, section: str, lex: Lexicon) -> list[Found]:
     text = pt.text[start:end]
     out: list[Found] = []
-    for m in DIRECTION_PHRASE.finditer(text):
+    matches = list(DIRECTION_PHRASE.finditer(text)) + list(NUMERAL_PHRASE.finditer(text))
+    for m in matches:
         before = text[max(0, m.start() - 6) : m.start()]
         after = text[m.end() : m.end() + 16]
         if re.search(r"全市|全省|落实|融入", before) or not re.search(r"格局|战略", after.split("。")[0]):
@@ -458,7 +482,7 @@ def _direction_zones(pt: PlanText, start: int, end: int, section: str, lex: Lexi
         for item in items:
             found = Found(item, "zone", start + m.start(1) + m.group(1).find(item), section, "structure")
             para = re.search(rf"——[^\n]{{0,8}}{item[0]}部[^\n]*", text[m.end() :])
-            if item[0] != "中" and para:
+            if item[0] in "东西南北" and para:
                 places = [p for p in lex.places if p in para.group(0)]
                 names = [u for u in (*lex.towns, *lex.districts) if u in para.group(0)]
                 members, words = _members_of("、".join(places + names), lex)
@@ -479,6 +503,7 @@ def find_elements(pt: PlanText, sections: list[Section], lex: Lexicon) -> list[F
         the elements; a name found twice is kept once (its first finding).
     """
     found: list[Found] = []
+    lex.found.clear()
     for sec in sections:
         idx = [i for i, n in enumerate(pt.origin) if sec.first <= n <= sec.last]
         if not idx:
@@ -534,6 +559,14 @@ def find_elements(pt: PlanText, sections: list[Section], lex: Lexicon) -> list[F
                     for w in re.split(r"[、，,和与及]", ms.group(1).rstrip("。；"))
                     if re.search(r"(镇|街道|区)$", w) and w not in current.member_words
                 ]
+            for cm in COUNTED_STRUCTURE.finditer(para):
+                s0, s1 = pt.sentence_span(p0 + cm.start())
+                named = [f for f in listed if s0 <= f.index < p0 + cm.start() and f.rule != "count"]
+                total = _NUMERALS[cm.group(1)]
+                for k in range(len(named) + 1, total + 1):
+                    name = f"{cm.group(3)}（第{k}{cm.group(2)}，未具名）"
+                    listed.append(Found(name, suffix_role(cm.group(3)) or "belt", p0 + cm.start(), sec.title, "count"))
+            lex.found.update(f.name for f in listed if f.rule != "count")
             for f in listed:
                 f.unit_context = list(district)
                 if current is not None and f is not current:

@@ -40,6 +40,7 @@ class Lexicon:
         towns: the city's 镇街 by full name (empty for a city without a town layer).
         districts: the city's districts by full name → city.
         other_units: every other 广东 city and district name (known, not the plan's own).
+        found: the names of elements a draft has found so far (a later name holding one is a place's name).
     """
 
     city: str
@@ -47,6 +48,7 @@ class Lexicon:
     towns: list[str]
     districts: list[str]
     other_units: list[str] = field(default_factory=list)
+    found: set[str] = field(default_factory=set)
     _tokenizer: Any = field(default=None, repr=False)
 
     @classmethod

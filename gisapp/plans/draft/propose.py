@@ -85,6 +85,9 @@ def propose(found: Found, lex: Lexicon, zone_units: list[str], plan_district: st
     """
     name = found.name
     geometry: dict[str, Any]
+    if found.rule == "count":
+        reason = "drafted: the plan counts this part of its structure but does not name it; place it by hand or keep it unplaced"
+        return Proposal({"method": "unplaced", "reason": reason}, "low")
     if found.members:
         towns, districts = _units(lex, found.members)
         words = "、".join(found.member_words)
