@@ -10,7 +10,8 @@ reviewed file in ``zones/`` naming that plan:
 * **precision** — drafted elements that match a reviewed element that way;
 * **member lists** — reviewed zones drawn as ``union_of_towns`` / ``union_of_districts`` whose members the
   plan *enumerates* (its sentence names every member, or a gazetteer place whose ``within`` gives them):
-  how many the draft lists exactly (same units, any order); ``all zones`` counts every union zone.
+  how many the draft lists exactly (same units, any order); ``all zones`` counts every union zone. The
+  element's own name is not a listing (南沙粤港澳全面合作示范区 lists no district).
 
 Run: ``python benchmarks/plan_draft_bench.py`` (prints a table; ``--json`` for JSON). The test
 ``tests/test_plan_draft_bench.py`` runs the same comparison.
@@ -110,6 +111,8 @@ def enumerated(element: dict[str, Any], lex: Lexicon) -> bool:
     if members is None:
         return False
     sentence = element["sentence"]
+    for own in sorted([element["name"], *element.get("plan_names", [])], key=len, reverse=True):
+        sentence = sentence.replace(own, "")  # the members are listed, not named by the element's own name
     named: set[str] = set()
     for unit in (*lex.towns, *lex.districts):
         from gisapp.plans.draft.lexicon import short_unit_name

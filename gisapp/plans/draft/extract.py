@@ -142,6 +142,10 @@ COUNTED_STRUCTURE = re.compile(r"(?:打造|建设|形成)([两三四五六七八
 _NUMERALS = {c: i for i, c in enumerate("一两三四五六七八九十", start=1)} | {"二": 2}
 #: A stated area in km² (``总面积约81平方公里``).
 AREA = re.compile(r"面积(?:约|为|达)?(\d+(?:\.\d+)?)平方公里")
+#: A member sentence inside a heading's paragraph (after its name): ``。包括…，`` up to the clause's end.
+MEMBER_INNER = re.compile(r"[。：]\s*(?:区域范围|空间范围|范围)?[：:]?(?:包括|包含|涵盖)([^，。；]*)")
+#: ``X为Y行政范围``: the units of an element stated right after its name.
+MEMBER_IS = re.compile(r"^为([^，。；]{2,20}?)(?:行政范围|全域|辖区)")
 #: The sentence that lists an element's members.
 MEMBER_SENTENCE = re.compile(r"^(?:区域范围|空间范围|范围)[：:]?(?:包括|包含|涵盖)?(.*)")
 _NUMBERING = re.compile(r"^(?:\d+[、.．]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)])")
@@ -152,7 +156,9 @@ _SEPARATORS = "，：；。\n"
 #: Names that are regions, never elements of a plan's structure.
 REGIONS = frozenset({"粤港澳大湾区", "大湾区", "珠三角", "珠江三角洲", "珠江口西岸", "广佛都市圈", "深港", "港澳"})
 #: Endings of names that are no element (regions, activities).
-NOT_ELEMENT = re.compile(r"(经济圈|都市圈|生活圈|入园|扩区)$|镇村|村级|^[东西南北中]部(镇区|城区|地区)$|不少于|\d+(万|亿)|学习|拥抱|建立|编制|实施")
+NOT_ELEMENT = re.compile(
+    r"(经济圈|都市圈|生活圈|入园|扩区)$|镇村|村级|^[东西南北中]部(镇区|城区|地区)$|不少于|\d+(万|亿)|学习|拥抱|建立|编制|实施"
+)
 #: Verbs after which a name is another's (a region the plan joins): ``全面融入并参与南沙新区建设``.
 EXTERNAL_BEFORE = re.compile(r"(融入|参与|对接|接轨|联动|辐射|纳入|结合|串接|串联|连接)[^，。、]{0,3}$")
 
@@ -270,8 +276,7 @@ def _is_name(item: str) -> bool:
     return (
         len(base) >= 3
         and not GENERIC.match(base)
-        and
-        3 <= len(item) <= 30
+        and 3 <= len(item) <= 30
         and suffix_role(base) is not None
         and not GENERIC.match(item)
         and item not in REGIONS
@@ -369,7 +374,9 @@ def _piece_names(piece: str, before: str, lex: Lexicon, strict: bool = False) ->
             name = _strip_item(raw, lex)
             if 2 <= len(name) <= 12 and (is_proper(name, lex) or not strict):
                 kind_name = name if suffix_role(name) else name + counted.group(2)
-                out.append(Found(kind_name, suffix_role(kind_name) or "platform", off + raw.rfind(name), "", "list", [name]))
+                out.append(
+                    Found(kind_name, suffix_role(kind_name) or "platform", off + raw.rfind(name), "", "list", [name])
+                )
         return out
     goal = bool(GOAL_VERBS.search(before)) and (len(items) < 3 or not any(is_known(t, lex) for _, t in items))
     if EXTERNAL_BEFORE.search(before) or BECOME_BEFORE.search(before):
@@ -458,7 +465,7 @@ def _members_of(sentence: str, lex: Lexicon) -> tuple[list[str], list[str]]:
     members: list[str] = []
     words: list[str] = []
     for raw in re.split(r"[、，,和与及]", sentence.rstrip("。；")):
-        item = re.sub(r"(区域|全域|片区|的部分区域|部分区域)$", "", raw.strip())
+        item = re.sub(r"(的部分区域|部分区域|主体空间|行政范围|区域|全域|片区)$", "", raw.strip())
         unit = lex.unit_of(item)
         units = [unit[1]] if unit else []
         if not units and item in lex.places:
@@ -481,7 +488,7 @@ def _direction_zones(pt: PlanText, start: int, end: int, section: str, lex: Lexi
         items = [x for x in re.split(r"[、，]", m.group(1)) if x]
         for item in items:
             found = Found(item, "zone", start + m.start(1) + m.group(1).find(item), section, "structure")
-            para = re.search(rf"——[^\n]{{0,8}}{item[0]}部[^\n]*", text[m.end() :])
+            para = re.search(rf"——[^\n。]{{0,24}}{item[0]}部[^\n]*", text[m.end() :])
             if item[0] in "东西南北" and para:
                 places = [p for p in lex.places if p in para.group(0)]
                 names = [u for u in (*lex.towns, *lex.districts) if u in para.group(0)]
@@ -526,7 +533,12 @@ def find_elements(pt: PlanText, sections: list[Section], lex: Lexicon) -> list[F
             listed = [] if ms else _enumerations(pt, p0, p1, sec.title, lex, sec.kind == "section")
             if head and _strip_item(head[1], lex) != head[1]:
                 stripped = _strip_item(head[1], lex)
-                ok = stripped and _is_name(stripped) and is_proper(stripped, lex) and not re.search(r"[型化的]", stripped)
+                ok = (
+                    stripped
+                    and _is_name(stripped)
+                    and is_proper(stripped, lex)
+                    and not re.search(r"[型化的]", stripped)
+                )
                 head = (head[0] + head[1].rfind(stripped), stripped) if ok else None
             if head and lex.unit_of(head[1]):
                 head = None
@@ -539,7 +551,13 @@ def find_elements(pt: PlanText, sections: list[Section], lex: Lexicon) -> list[F
                     phrase = LABEL_PHRASE.search(para)
                     if first is None and phrase and suffix_role(phrase.group(2)):
                         at = p0 + phrase.start(1)
-                        first = Found(phrase.group(1) + phrase.group(2), suffix_role(phrase.group(2)) or "zone", at, sec.title, "label")
+                        first = Found(
+                            phrase.group(1) + phrase.group(2),
+                            suffix_role(phrase.group(2)) or "zone",
+                            at,
+                            sec.title,
+                            "label",
+                        )
                         listed.append(first)
                     if first is not None:
                         first.plan_names.append(name)
@@ -552,6 +570,10 @@ def find_elements(pt: PlanText, sections: list[Section], lex: Lexicon) -> list[F
                     # a 专栏 entry "NAME：description": the places of its description are its parts, not elements
                     # (unless NAME is a known place, e.g. 大鹏新区: its line lists its platforms)
                     listed = [current] + ([] if colon else [f for f in listed if f.index != current.index])
+            if current is not None and not current.members and not ms and current.index >= p0:
+                # "1. X（产业园）。包括火炬开发区主体空间、民众全域，…": a member sentence in the heading's paragraph
+                inner = MEMBER_INNER.search(pt.text[current.index : p1])
+                ms = inner if inner and _members_of(inner.group(1), lex)[0] else None
             if ms and current is not None and not current.members:
                 current.members, current.member_words = _members_of(ms.group(1), lex)
                 current.unknown_members = [
@@ -559,6 +581,10 @@ def find_elements(pt: PlanText, sections: list[Section], lex: Lexicon) -> list[F
                     for w in re.split(r"[、，,和与及]", ms.group(1).rstrip("。；"))
                     if re.search(r"(镇|街道|区)$", w) and w not in current.member_words
                 ]
+            for f in listed:
+                is_members = MEMBER_IS.match(pt.text[f.index + len(f.name) : p1])
+                if is_members and not f.members:
+                    f.members, f.member_words = _members_of(is_members.group(1), lex)
             for cm in COUNTED_STRUCTURE.finditer(para):
                 s0, s1 = pt.sentence_span(p0 + cm.start())
                 named = [f for f in listed if s0 <= f.index < p0 + cm.start() and f.rule != "count"]
