@@ -183,3 +183,16 @@ def test_rejected_elements_are_not_compiled(tmp_path: Path) -> None:
     gdf, _ = compile_structure(path, towns)
     assert list(gdf["id"]) == [f"zs-services-structure-{el['id']}" for el in data["elements"][1:]]
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+@needs_plans
+def test_every_drafted_sentence_is_verbatim_where_validate_looks() -> None:
+    """The evidence of every drafted element passes validate's quotation check (Markdown marks and PDF
+    punctuation kept as in the plan; long sentences cut within the 8 lines validate reads)."""
+    from gisapp.plans.validate import sentence_at_line
+
+    for name in ("zhongshan-torch-zone-2021-2025.txt", "guangzhou-services-2021-2025.txt"):
+        lines = read_plan_lines(paths.plans_dir() / name)
+        elements = draft_plan(paths.plans_dir() / name).data["elements"]
+        bad = [e["id"] for e in elements if not sentence_at_line(lines, e["plan_line"], e["sentence"])]
+        assert bad == [], name

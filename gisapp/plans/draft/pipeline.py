@@ -14,6 +14,7 @@ from gisapp.plans.draft.propose import Proposal, propose
 from gisapp.plans.draft.readers import read_plan_lines
 from gisapp.plans.draft.sections import Section, find_sections
 from gisapp.plans.draft.text import PlanText
+from gisapp.plans.validate import SENTENCE_SPAN_LINES
 from gisapp.plans.zoneschema import LAYER_ID_PATTERN
 
 #: Cities a plan's opening lines may name (the draft's default ``city``).
@@ -113,7 +114,12 @@ def draft_plan(path: Path, city: str | None = None, layer_id: str | None = None,
         proposal = propose(f, lex, f.zone_units, plan_district)
         draft.found.append((f, proposal))
         clause = pt.clause_start(f.index)
+        if pt.line_of(f.index + len(f.name) - 1) > pt.line_of(clause) + SENTENCE_SPAN_LINES:
+            clause = f.index  # a long list: quote from the name itself
         _, end = pt.sentence_span(f.index)
+        limit = pt.line_of(clause) + SENTENCE_SPAN_LINES  # a quotation validate can check (it reads 8 lines on)
+        while end > f.index + len(f.name) and pt.line_of(end - 1) > limit:
+            end -= 1
         element: dict[str, Any] = {
             "id": element_id(f.name, taken),
             "name": f.name,

@@ -44,8 +44,27 @@ def _map_char(ch: str) -> str:
 
 def _line_text(raw: str) -> str:
     """A line without Markdown emphasis/heading marks and whitespace."""
-    line = re.sub(r"^#+\s*", "", raw.strip())
-    return re.sub(r"\s+", "", line.replace("**", ""))
+    return "".join(ch for ch, _ in _kept(raw))
+
+
+def _kept(raw: str) -> list[tuple[str, int]]:
+    """The characters of a line the stream keeps, each with its index in the line without whitespace.
+
+    Whitespace, a leading Markdown heading mark (``###``) and emphasis marks (``**``) are dropped; the
+    index lets a quotation run from the raw line's characters, marks included (as ``gisapp validate``
+    compares them).
+    """
+    squashed = re.sub(r"\s+", "", raw)
+    lead = len(squashed) - len(squashed.lstrip("#"))
+    out: list[tuple[str, int]] = []
+    i = lead
+    while i < len(squashed):
+        if squashed.startswith("**", i):
+            i += 2
+            continue
+        out.append((squashed[i], i))
+        i += 1
+    return out
 
 
 def is_heading(raw: str) -> bool:
@@ -62,11 +81,13 @@ class PlanText:
         lines: the raw lines (line ``i`` is ``lines[i - 1]``).
         text: the normalised stream (no whitespace; ``\\n`` between paragraphs).
         origin: for every character of ``text``, its 1-based line.
+        position: for every character of ``text``, its index in its line with whitespace removed.
     """
 
     lines: list[str]
     text: str = ""
     origin: list[int] = field(default_factory=list)
+    position: list[int] = field(default_factory=list)
 
     @classmethod
     def from_lines(cls, lines: list[str]) -> PlanText:
@@ -78,6 +99,7 @@ class PlanText:
         """
         chars: list[str] = []
         origin: list[int] = []
+        where: list[int] = []
         prev = ""
         prev_heading = True
         for number, raw in enumerate(lines, start=1):
@@ -91,11 +113,13 @@ class PlanText:
             if chars and not wrapped:
                 chars.append("\n")
                 origin.append(number)
-            for ch in body:
+                where.append(0)
+            for ch, pos in _kept(raw):
                 chars.append(_map_char(ch))
                 origin.append(number)
+                where.append(pos)
             prev, prev_heading = body, heading
-        return cls(lines=lines, text="".join(chars), origin=origin)
+        return cls(lines=lines, text="".join(chars), origin=origin, position=where)
 
     def line_of(self, index: int) -> int:
         """The 1-based source line of the stream character at ``index``."""
@@ -104,14 +128,23 @@ class PlanText:
     def verbatim(self, start: int, end: int) -> str:
         """The raw text (whitespace removed) of the stream characters ``start``..``end`` (exclusive).
 
-        The raw lines are concatenated from the line of ``start`` to that of ``end - 1``, then
-        cut at the same characters, so the quotation is verbatim from the plan.
+        The raw lines (whitespace removed, Markdown marks kept) from the line of ``start`` to that of
+        ``end - 1`` are cut at the same characters, so the quotation is verbatim from the plan as
+        :func:`gisapp.plans.validate.sentence_at_line` reads it.
         """
+        while start < end and self.text[start] == "\n":
+            start += 1
+        while end > start and self.text[end - 1] == "\n":
+            end -= 1
+        if start >= end:
+            return ""
         first, last = self.line_of(start), self.line_of(end - 1)
-        raw = "".join(_line_text(self.lines[n - 1]) for n in range(first, last + 1))
-        skip = sum(1 for i in range(start) if self.origin[i] == first and self.text[i] != "\n")
-        length = sum(1 for i in range(start, end) if self.text[i] != "\n")
-        return raw[skip : skip + length]
+        squashed = [re.sub(r"\s+", "", self.lines[n - 1]) for n in range(first, last + 1)]
+        if first == last:
+            return squashed[0][self.position[start] : self.position[end - 1] + 1]
+        return (
+            squashed[0][self.position[start] :] + "".join(squashed[1:-1]) + squashed[-1][: self.position[end - 1] + 1]
+        )
 
     def sentence_span(self, index: int) -> tuple[int, int]:
         """The ``[start, end)`` of the sentence holding ``index`` (ends at 。；！？ or a paragraph break)."""
