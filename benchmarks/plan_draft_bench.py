@@ -125,6 +125,42 @@ def enumerated(element: dict[str, Any], lex: Lexicon) -> bool:
     return set(members) <= named
 
 
+def baseline_elements(path: Path) -> list[dict[str, Any]]:
+    """The baseline draft: every fragment of the same sections (split at punctuation and 、) that ends with
+    a place suffix, without the draft's rules (no verb stripping, no goal or proper-name tests)."""
+    import re
+
+    from gisapp.plans.draft.extract import suffix_role
+    from gisapp.plans.draft.readers import read_plan_lines
+    from gisapp.plans.draft.sections import find_sections
+    from gisapp.plans.draft.text import PlanText
+
+    lines = read_plan_lines(path)
+    pt = PlanText.from_lines(lines)
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for sec in find_sections(lines):
+        idx = [i for i, n in enumerate(pt.origin) if sec.first <= n <= sec.last]
+        if not idx:
+            continue
+        pos = idx[0]
+        for frag in re.split(r"([，。；：、\n])", pt.text[idx[0] : idx[-1] + 1]):
+            if 3 <= len(frag) <= 30 and suffix_role(frag) and frag not in seen:
+                seen.add(frag)
+                out.append({"name": frag, "plan_line": pt.line_of(pos), "geometry": {"method": "unplaced"}})
+            pos += len(frag)
+    return out
+
+
+def baseline_score(plan: str, plans_dir: Path, zones_dir: Path) -> tuple[float, float]:
+    """``(recall, precision)`` of :func:`baseline_elements` for one plan (the same matching)."""
+    drafted = baseline_elements(plans_dir / plan)
+    reviewed = reviewed_elements(plan, zones_dir)
+    found = sum(1 for r in reviewed if any(matches(d, r) for d in drafted))
+    correct = sum(1 for d in drafted if any(matches(d, r) for r in reviewed))
+    return found / max(1, len(reviewed)), correct / max(1, len(drafted))
+
+
 def score_plan(plan: str, city: str, plans_dir: Path, zones_dir: Path) -> PlanScore:
     """Draft one plan and compare it with its reviewed zone files."""
     t0 = time.perf_counter()
@@ -187,8 +223,12 @@ def main() -> int:
     scores = run()
     if args.json:
         print(json.dumps([asdict(s) | {"recall": s.recall, "precision": s.precision} for s in scores], indent=2))
-    else:
-        print(table(scores))
+        return 0
+    print(table(scores))
+    print("\nbaseline (every suffix-ended fragment of the same sections, no rules):")
+    for s in scores:
+        r, p = baseline_score(s.plan, paths.plans_dir(), paths.zones_dir())
+        print(f"  {s.plan:42} recall {r:6.1%}  precision {p:6.1%}")
     return 0
 
 

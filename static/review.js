@@ -1,5 +1,5 @@
 // Review page of a drafted zone file (templates/review.html; gisapp/web/routes_review.py).
-// Plan text | drafted elements (accept / edit name / reject) | map. Click a line -> its elements; click an
+// Plan text | drafted elements (accept / edit name and role / reject) | map. Click a line -> its elements; click an
 // element -> its line and feature. Save POSTs the decisions as JSON; the file is published (built) only when
 // no element is left "draft".
 (function () {
@@ -82,10 +82,18 @@
       const name = document.createElement("input");
       name.className = "name"; name.value = el.name; name.setAttribute("aria-label", "名称 name");
       name.addEventListener("change", () => { el.name = name.value.trim() || el.name; });
+      const role = document.createElement("select");
+      role.className = "role"; role.setAttribute("aria-label", "角色 role");
+      ["core", "axis", "corridor", "belt", "zone", "node", "platform"].forEach((r) => {
+        const o = document.createElement("option"); o.value = r; o.textContent = r; role.append(o);
+      });
+      role.value = el.role;
+      role.addEventListener("change", () => { el.role = role.value; });
+      role.addEventListener("click", (e) => e.stopPropagation());
       const meta = document.createElement("div");
       meta.className = "meta";
       const g = el.geometry || {};
-      meta.textContent = `${el.role} · 第 ${el.plan_line} 行 line · ${g.method}` + (problems[el.id] ? ` · ⚠ ${problems[el.id]}` : "");
+      meta.textContent = `第 ${el.plan_line} 行 line · ${g.method}` + (problems[el.id] ? ` · ⚠ ${problems[el.id]}` : "");
       const note = document.createElement("div");
       note.className = "meta"; note.textContent = g.basis_note || g.reason || "";
       const accept = document.createElement("button");
@@ -94,7 +102,7 @@
       const reject = document.createElement("button");
       reject.type = "button"; reject.className = "reject"; reject.textContent = "拒绝 Reject";
       reject.addEventListener("click", (e) => { e.stopPropagation(); setStatus(el, "rejected"); });
-      li.append(name, meta, note, accept, reject);
+      li.append(name, role, meta, note, accept, reject);
       li.addEventListener("click", () => select(el.id, "list"));
       ul.append(li);
     });
@@ -133,7 +141,7 @@
   async function save() {
     const out = document.getElementById("save-result");
     out.textContent = "保存中 saving…";
-    const payload = { elements: state.elements.map((el) => ({ id: el.id, status: el.status, name: el.name })) };
+    const payload = { elements: state.elements.map((el) => ({ id: el.id, status: el.status, name: el.name, role: el.role })) };
     const resp = await fetch(api, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload) });
     const body = await resp.json();
     out.textContent = resp.ok

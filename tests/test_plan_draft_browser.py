@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from gisapp.cli import main
 from gisapp.core import paths
@@ -63,6 +64,10 @@ def test_review_in_browser_then_build(workspace, monkeypatch) -> None:  # type: 
             assert wrong.locator("input.name").input_value() == "广佛全域同城化和粤港澳大湾区"
             wrong.locator("button.reject").click()
             assert wrong.get_attribute("data-status") == "rejected"
+            # edit an element: its role
+            page.locator("#element-list li[data-id='san-shan-guo-ji-shang-wu-gang'] select.role").select_option(
+                "platform"
+            )
             page.locator("#save").click()
             page.wait_for_selector("#save-result[data-ok='1']")
             assert page.locator("#save-result").get_attribute("data-publishable") == "0"
@@ -87,3 +92,6 @@ def test_review_in_browser_then_build(workspace, monkeypatch) -> None:  # type: 
     assert [(r["layer"], r["id"]) for r in results][:1] == [(LAYER, f"{LAYER}-qian-deng-hu-chuang-tou-xiao-zhen")]
     items = built.get(f"/ogc/collections/{LAYER}/items", query_string={"f": "json"}).get_json()
     assert items["numberMatched"] == 10
+    saved = {el["id"]: el for el in yaml.safe_load((zones / f"{LAYER}.yaml").read_text("utf-8"))["elements"]}
+    assert saved["san-shan-guo-ji-shang-wu-gang"]["role"] == "platform"
+    assert {el["status"] for el in saved.values()} == {"accepted", "rejected"}
