@@ -11,7 +11,9 @@ reviewed file in ``zones/`` naming that plan:
 * **member lists** — reviewed zones drawn as ``union_of_towns`` / ``union_of_districts`` whose members the
   plan *enumerates* (its sentence names every member, or a gazetteer place whose ``within`` gives them):
   how many the draft lists exactly (same units, any order); ``all zones`` counts every union zone. The
-  element's own name is not a listing (南沙粤港澳全面合作示范区 lists no district).
+  element's own name is not a listing (南沙粤港澳全面合作示范区 lists no district);
+* **same place** (information, not a target) — reviewed elements whose drafted geometry has the same
+  method and the same towns/districts/places as the reviewed one.
 
 Run: ``python benchmarks/plan_draft_bench.py`` (prints a table; ``--json`` for JSON). The test
 ``tests/test_plan_draft_bench.py`` runs the same comparison.
@@ -62,6 +64,7 @@ class PlanScore:
     enumerated_exact: int
     union_zones: int
     union_exact: int
+    placed_same: int
     seconds: float
 
     @property
@@ -94,6 +97,13 @@ def matches(drafted: dict[str, Any], reviewed: dict[str, Any]) -> bool:
     if abs(int(drafted["plan_line"]) - int(reviewed.get("plan_line", 0))) > LINE_TOLERANCE:
         return False
     return any(len(name) >= 4 and len(n) >= 4 and (name in n or n in name) for n in names)
+
+
+def _placement(element: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    g = element["geometry"]
+    keys = ("towns", "districts", "places")
+    refs = tuple(sorted(x for k in keys for x in g.get(k) or [])) + ((g["place"],) if g.get("place") else ())
+    return g["method"], refs
 
 
 def _members(element: dict[str, Any]) -> list[str] | None:
@@ -177,6 +187,7 @@ def score_plan(plan: str, city: str, plans_dir: Path, zones_dir: Path) -> PlanSc
     def exact(r: dict[str, Any]) -> bool:
         return any(matches(d, r) and _members(d) == _members(r) for d in drafted)
 
+    placed_same = sum(1 for r in reviewed if any(matches(d, r) and _placement(d) == _placement(r) for d in drafted))
     return PlanScore(
         plan=plan,
         reviewed=len(reviewed),
@@ -187,6 +198,7 @@ def score_plan(plan: str, city: str, plans_dir: Path, zones_dir: Path) -> PlanSc
         enumerated_exact=sum(1 for r in enum if exact(r)),
         union_zones=len(zones),
         union_exact=sum(1 for r in zones if exact(r)),
+        placed_same=placed_same,
         seconds=seconds,
     )
 
@@ -200,12 +212,16 @@ def run(plans_dir: Path | None = None, zones_dir: Path | None = None) -> list[Pl
 
 def table(scores: list[PlanScore]) -> str:
     """The scores as a text table, with the totals and the acceptance thresholds of issue 17."""
-    head = f"{'plan':42} {'reviewed':>8} {'drafted':>7} {'recall':>7} {'precision':>9} {'enum. exact':>11} {'all zones':>9} {'s':>5}"
+    head = (
+        f"{'plan':42} {'reviewed':>8} {'drafted':>7} {'recall':>7} {'precision':>9} {'enum. exact':>11} "
+        f"{'all zones':>9} {'same place':>10} {'s':>5}"
+    )
     rows = [head, "-" * len(head)]
     for s in scores:
         rows.append(
             f"{s.plan:42} {s.reviewed:8} {s.drafted:7} {s.recall:7.1%} {s.precision:9.1%} "
-            f"{s.enumerated_exact:>5}/{s.enumerated_zones:<5} {s.union_exact:>4}/{s.union_zones:<4} {s.seconds:5.1f}"
+            f"{s.enumerated_exact:>5}/{s.enumerated_zones:<5} {s.union_exact:>4}/{s.union_zones:<4} "
+            f"{s.placed_same / s.reviewed:10.1%} {s.seconds:5.1f}"
         )
     rev, dra = sum(s.reviewed for s in scores), sum(s.drafted for s in scores)
     fou, cor = sum(s.found for s in scores), sum(s.correct for s in scores)
