@@ -29,6 +29,7 @@ from gisapp.plans.controllines import CONTROL_LINES
 from gisapp.plans.structures import compile_structure, definition_files
 from gisapp.plans.towns import LAYER_ID as TOWNS_ID
 from gisapp.plans.towns import construct_towns
+from gisapp.plans.zoneschema import refuse_drafts
 from gisapp.store.layerstore import LayerMeta, geojson_path, read_layer, read_meta, write_layer
 from gisapp.store.storetxn import Manifest, VersionedStore, checkpoint, sha256_file
 
@@ -57,10 +58,14 @@ def build_dependents(
 
     Returns:
         the ids of the layers written (all of them built from ``towns``).
+
+    Raises:
+        DraftElementsError: when a zone file still holds elements ``status: draft``.
     """
     from gisapp.plans.gazetteer import load_gazetteer
 
     source = source or directory
+    refuse_drafts(definition_files())  # drafted elements are reviewed before anything is built from them
     written = []
 
     def base(layer_id: str) -> gpd.GeoDataFrame | None:
@@ -158,11 +163,13 @@ def build_store(
 
     Raises:
         InputError: code ``official_layer`` when the stored towns are official and neither
-            ``keep_towns`` nor ``replace_official`` is given (nothing is written).
+            ``keep_towns`` nor ``replace_official`` is given (nothing is written); ``draft_elements``
+            when a zone file still holds elements ``status: draft``.
     """
     from gisapp.core.errors import InputError
 
     directory = directory or paths.layers_dir()
+    refuse_drafts(definition_files())
     if not keep_towns and not replace_official and _is_official(TOWNS_ID, directory):
         raise InputError(
             f"the stored {TOWNS_ID} is an official layer: use --keep-towns to keep it, "

@@ -214,6 +214,8 @@ def _compile(
     geoms: list[BaseGeometry] = []
     unplaced: list[dict[str, Any]] = []
     for el, model in zip(data["elements"], definition.elements):
+        if model.status == "rejected":  # reviewed and left out (gisapp plan review)
+            continue
         params = model.geometry
         members = _resolve_towns(path, el["id"], list(params.towns), lookup)
         geo = el["geometry"]

@@ -57,6 +57,7 @@ from gisapp.plans.gazetteer import Place, load_gazetteer
 from gisapp.plans.structures import STAND_IN_M, DefinitionError, compile_structure, definition_files, load_definition
 from gisapp.plans.towns import LAYER_ID as TOWNS_ID
 from gisapp.plans.towns import load_town_facts
+from gisapp.plans.zoneschema import refuse_drafts
 from gisapp.store.layerstore import read_layer
 
 #: Separators of a list in plan text (both plain and the PDF-extraction forms ꎬ ꎮ ꎻ).
@@ -502,7 +503,9 @@ def validate_all(
     Raises:
         GazetteerError: when the gazetteer file itself cannot be read.
         LayerNotFound: when the layer store lacks the towns, districts or cities.
+        DraftElementsError: when a zone file still holds elements ``status: draft`` (exit 2 in the CLI).
     """
+    refuse_drafts(definition_files(zones_dir))  # a drafted file is reviewed before it is validated
     report = Report()
     report.findings += check_store(layers_dir)
     places = load_gazetteer(gazetteer_file)

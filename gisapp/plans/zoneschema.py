@@ -37,6 +37,9 @@ ROLES_ZH: dict[str, str] = {
 LAYER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
 Role = Literal["core", "axis", "corridor", "belt", "zone", "node", "platform"]
+#: Review status of an element: ``draft`` (written by ``gisapp plan draft``, not yet reviewed), ``accepted``
+#: (the default: every hand-written element) or ``rejected`` (reviewed and left out of the layer).
+Status = Literal["draft", "accepted", "rejected"]
 #: The ``geometry`` of an element: one parameter model per registered method, chosen by ``method``.
 #: (The type checker cannot follow a Union built at import time; it sees the models' common base.)
 if TYPE_CHECKING:
@@ -74,6 +77,9 @@ class Element(_Strict):
     group: str | None = Field(None, description="the group shown in the legend (default: the structure)")
     plan_names: list[str] = Field(default_factory=list, description="other names the plan's lists use for it")
     outside_city: str | None = Field(None, description="why the element may lie outside the city (validate)")
+    status: Status = Field(
+        "accepted", description="review status: draft (not reviewed; validate and build refuse it), accepted, rejected"
+    )
 
 
 class InventoryList(_Strict):
@@ -217,6 +223,47 @@ def parse_definition(path: Path) -> tuple[dict[str, Any], Definition]:
         return data, Definition.model_validate(data)
     except ValidationError as exc:
         raise DefinitionError(path, _message(data, exc.errors()[0])) from None
+
+
+class DraftElementsError(InputError):
+    """A zone file that still holds elements ``status: draft`` (``gisapp validate``/``build`` refuse it; HTTP 422)."""
+
+    def __init__(self, path: Path, ids: list[str]) -> None:
+        more = f" and {len(ids) - 3} more" if len(ids) > 3 else ""
+        super().__init__(
+            f"{path.name}: {len(ids)} element(s) still 'status: draft' ({', '.join(ids[:3])}{more}); "
+            f"review them first (gisapp plan review {path.name})",
+            code="draft_elements",
+            status=422,
+        )
+
+
+def draft_element_ids(data: Any) -> list[str]:
+    """The ids of a zone file's elements whose ``status`` is ``draft`` (reads the raw mapping, before validation)."""
+    elements = data.get("elements") if isinstance(data, dict) else None
+    if not isinstance(elements, list):
+        return []
+    return [
+        str(e.get("id", f"#{i + 1}"))
+        for i, e in enumerate(elements)
+        if isinstance(e, dict) and e.get("status") == "draft"
+    ]
+
+
+def refuse_drafts(paths: list[Path]) -> None:
+    """Raise for the first zone file that still holds drafted elements.
+
+    Raises:
+        DraftElementsError: naming the file, the count and the first ids.
+    """
+    for path in paths:
+        try:
+            data = yaml.safe_load(path.read_text("utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue  # parse_definition reports it with its own message
+        ids = draft_element_ids(data)
+        if ids:
+            raise DraftElementsError(path, ids)
 
 
 def plan_cities(files: list[Path]) -> list[str]:
