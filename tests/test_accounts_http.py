@@ -388,3 +388,19 @@ def test_a_second_analysis_of_the_same_user_is_429(accounts):
     control.limits.leave("analyst")
     assert c.post("/api/overlap", json=PARCEL, headers=bearer(tokens["analyst"])).status_code == 200
     assert control.limits._running == {}  # every slot given back
+
+
+def test_a_named_target_set_is_checked_layer_by_layer(app, accounts):
+    """``target=controls`` stands for its four control lines: a line restricted above the user's role
+    makes the request 403 (it used to pass, the set's name not being a layer)."""
+    db, tokens, _path = accounts
+    c = app.test_client()
+    db.set_layer_rule("zs-farmland", "manage")
+    try:
+        r = c.post("/api/overlap?target=controls", json=PARCEL, headers=bearer(tokens["analyst"]))
+        assert r.status_code == 403 and r.get_json()["error"] == "forbidden_layer"
+        assert "zs-farmland" in r.get_json()["message"]
+        r = c.post("/api/overlap?target=controls", json=PARCEL, headers=bearer(tokens["boss"]))
+        assert r.status_code == 200 and len(r.get_json()["control_lines"]["lines"]) == 4
+    finally:
+        db.set_layer_rule("zs-farmland", None)

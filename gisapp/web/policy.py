@@ -47,6 +47,9 @@ POLICY: tuple[Rule, ...] = (
     Rule("export.export_formats", _ANY, Role.VIEW),
     Rule("export.*", _ANY, Role.ANALYSE, "export"),
     Rule("figure.*", _ANY, Role.ANALYSE, "figure"),
+    Rule("review.review_save", _POST, Role.MANAGE, "plan-review"),
+    Rule("review.*", _ANY, Role.ANALYSE),
+    Rule("tiles.*", _ANY, Role.VIEW),
 )
 DEFAULT_RULE = Rule("*", _ANY, Role.VIEW)
 
@@ -76,8 +79,10 @@ def layers_named() -> list[str]:
         from gisapp.analysis.overlap.targets import default_targets
 
         named += default_targets()
-    # a target may carry a filter: LAYER[FIELD=VALUE]
-    return [n.split("[", 1)[0].removesuffix(".geojson") for n in named]
+    # a named target set (``controls``, ``三区三线``) stands for its layers; a target may carry a filter
+    from gisapp.analysis.overlap.targets import expand_targets
+
+    return [n.split("[", 1)[0].removesuffix(".geojson") for n in expand_targets(named)]
 
 
 def _ruleset_layer() -> list[str]:
