@@ -282,7 +282,18 @@ def paired_end_to_end(pq: Path, store: Path, workdir: Path, env: dict[str, str],
     script.write_text(PLAIN_SCRIPT, encoding="utf-8")
     out_g, out_p = workdir / "out.parquet", workdir / "out_plain.parquet"
     commands = {
-        "gisapp": [sys.executable, "-m", "gisapp", "overlap", str(pq), "-o", str(out_g)],
+        # the script's targets, named (whatever the default targets become): the red line (+ the 镇街, always)
+        "gisapp": [
+            sys.executable,
+            "-m",
+            "gisapp",
+            "overlap",
+            str(pq),
+            "-o",
+            str(out_g),
+            "--target",
+            "zs-industrial-redline",
+        ],
         "plain": [sys.executable, str(script), str(pq), str(store), str(out_p)],
     }
     runs: dict[str, list[tuple[float, float]]] = {"gisapp": [], "plain": []}
