@@ -7,7 +7,7 @@ Python ``bytes`` object per row is kept for the whole column), and the file is w
 geopandas' metadata (``geo`` 1.1.0, the ``geoarrow.wkb`` field extension, ``pandas``,
 ``PANDAS_ATTRS``) plus our own key-value entry. A file written here reads back with
 :func:`geopandas.read_parquet` exactly as one written by ``GeoDataFrame.to_parquet``
-(``tests/test_geoparquet_io.py``). Specification: GeoParquet 1.1.0 (https://geoparquet.org/releases/v1.1.0/).
+(``tests/test_overlap_geoparquet.py``). Specification: GeoParquet 1.1.0 (https://geoparquet.org/releases/v1.1.0/).
 
 Used by the GeoParquet reader (:mod:`gisapp.io.readers.parquet`), the GeoParquet writer
 (:class:`gisapp.io.writers.GeoParquetWriter`) and the overlap output of ``gisapp overlap``.
