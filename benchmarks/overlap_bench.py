@@ -225,12 +225,19 @@ print(f"{read:.3f} {dt:.3f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss 
 #: ru_maxrss counts the image it was forked from, so forking from the big process would overstate it.
 _MAXRSS_WRAPPER = (
     "import os, subprocess, sys; p = subprocess.Popen(sys.argv[1:]); _, st, ru = os.wait4(p.pid, 0); "
-    "sys.stderr.write(f'\\nMAXRSS_KIB={ru.ru_maxrss}\\n'); sys.exit(os.waitstatus_to_exitcode(st))"
+    "sys.stderr.write(f'\\nMAXRSS_KIB={ru.ru_maxrss} CPU_S={ru.ru_utime + ru.ru_stime}\\n'); "
+    "sys.exit(os.waitstatus_to_exitcode(st))"
 )
 
 
 def run_child(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """Run a subprocess; return (wall seconds, its own peak RSS in MiB, stdout)."""
+    wall, rss, _, out = run_measured(args, env)
+    return wall, rss, out
+
+
+def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
+    """Run a subprocess; return (wall seconds, its own peak RSS in MiB, its CPU seconds user + system, stdout)."""
     t = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", _MAXRSS_WRAPPER, *args], env=env, capture_output=True, text=True, check=False
@@ -239,7 +246,8 @@ def run_child(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     if proc.returncode != 0:
         raise RuntimeError(f"{args[:3]} failed: {proc.stderr[-2000:]}")
     rss_kib = int(proc.stderr.rsplit("MAXRSS_KIB=", 1)[1].split()[0])
-    return wall, rss_kib / 1024, proc.stdout
+    cpu = float(proc.stderr.rsplit("CPU_S=", 1)[1].split()[0])
+    return wall, rss_kib / 1024, cpu, proc.stdout
 
 
 #: The baseline of issue 15: what a user would write by hand (shapely 2 + geopandas, one thread).
@@ -274,7 +282,7 @@ parcels.to_parquet(out)
 def paired_end_to_end(pq: Path, store: Path, workdir: Path, env: dict[str, str], pairs: int) -> None:
     """``gisapp overlap parcels.parquet -o out.parquet`` vs :data:`PLAIN_SCRIPT`, ``pairs`` times, alternating.
 
-    Prints one row per run pair (wall s, peak RSS MiB of each, the ratio), the medians, the verdict
+    Prints one row per run pair (wall s, CPU s user + system, peak RSS MiB of each; the wall ratio), the medians, the verdict
     against issue 15 (gisapp's median wall ≤ the script's, peak ≤ 1.2 GiB = 1228.8 MiB) and the
     agreement of the two outputs (overlap m² per parcel, 镇街).
     """
@@ -282,26 +290,43 @@ def paired_end_to_end(pq: Path, store: Path, workdir: Path, env: dict[str, str],
     script.write_text(PLAIN_SCRIPT, encoding="utf-8")
     out_g, out_p = workdir / "out.parquet", workdir / "out_plain.parquet"
     commands = {
-        "gisapp": [sys.executable, "-m", "gisapp", "overlap", str(pq), "-o", str(out_g)],
+        # the script's targets, named (whatever the default targets become): the red line (+ the 镇街, always)
+        "gisapp": [
+            sys.executable,
+            "-m",
+            "gisapp",
+            "overlap",
+            str(pq),
+            "-o",
+            str(out_g),
+            "--target",
+            "zs-industrial-redline",
+        ],
         "plain": [sys.executable, str(script), str(pq), str(store), str(out_p)],
     }
-    runs: dict[str, list[tuple[float, float]]] = {"gisapp": [], "plain": []}
-    print("\n| pair | first | gisapp wall s | gisapp peak MiB | plain wall s | plain peak MiB | gisapp / plain |")
-    print("|---:|---|---:|---:|---:|---:|---:|")
+    runs: dict[str, list[tuple[float, float, float]]] = {"gisapp": [], "plain": []}
+    print(
+        "\n| pair | first | gisapp wall s | gisapp CPU s | gisapp peak MiB | plain wall s | plain CPU s | plain peak MiB "
+        "| wall gisapp / plain |"
+    )
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for i in range(pairs):
         order = ["gisapp", "plain"] if i % 2 == 0 else ["plain", "gisapp"]
         for name in order:
-            wall, rss, _ = run_child(commands[name], env)
-            runs[name].append((wall, rss))
-        (gw, gr), (pw, pr) = runs["gisapp"][-1], runs["plain"][-1]
-        print(f"| {i + 1} | {order[0]} | {gw:.2f} | {gr:,.0f} | {pw:.2f} | {pr:,.0f} | {gw / pw:.2f} |", flush=True)
-    med = {k: (float(np.median([w for w, _ in v])), float(np.median([r for _, r in v]))) for k, v in runs.items()}
+            wall, rss, cpu, _ = run_measured(commands[name], env)
+            runs[name].append((wall, cpu, rss))
+        (gw, gc, gr), (pw, pc, pr) = runs["gisapp"][-1], runs["plain"][-1]
+        print(
+            f"| {i + 1} | {order[0]} | {gw:.2f} | {gc:.2f} | {gr:,.0f} | {pw:.2f} | {pc:.2f} | {pr:,.0f} | {gw / pw:.2f} |",
+            flush=True,
+        )
+    med = {k: [float(np.median([r[j] for r in v])) for j in range(3)] for k, v in runs.items()}
     ratios = [g[0] / p[0] for g, p in zip(runs["gisapp"], runs["plain"])]
     print(
-        f"| median | | {med['gisapp'][0]:.2f} | {med['gisapp'][1]:,.0f} | {med['plain'][0]:.2f} | "
-        f"{med['plain'][1]:,.0f} | {float(np.median(ratios)):.2f} |"
+        f"| median | | {med['gisapp'][0]:.2f} | {med['gisapp'][1]:.2f} | {med['gisapp'][2]:,.0f} | "
+        f"{med['plain'][0]:.2f} | {med['plain'][1]:.2f} | {med['plain'][2]:,.0f} | {float(np.median(ratios)):.2f} |"
     )
-    peak = max(r for _, r in runs["gisapp"])
+    peak = max(r for _, _, r in runs["gisapp"])
     ok_time = med["gisapp"][0] <= med["plain"][0]
     ok_mem = peak <= 1.2 * 1024
     print(

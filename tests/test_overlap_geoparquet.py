@@ -183,3 +183,30 @@ def test_cli_parquet_to_stdout_and_file_are_the_same_table(store, tmp_path, caps
     a, c = gpd.read_parquet(out), gpd.read_parquet(io.BytesIO(piped))
     pd.testing.assert_frame_equal(a, c)
     assert a.crs.to_epsg() == 4547 and a["towns"].tolist() == ["中山港街道"] * 6
+
+
+def test_sliver_parts_of_several_multipolygons_are_dropped_in_parcel_order():
+    from gisapp.analysis.parcels import load_parcels
+
+    sq = b.square
+    parts = {
+        "M1": [sq(0, 0, 100), sq(200, 0, 0.5), sq(300, 0, 0.4)],  # two sliver parts
+        "M2": [sq(0, 200, 100), sq(200, 200, 50)],  # none
+        "M3": [sq(0, 400, 0.3), sq(200, 400, 100)],  # one, first
+        "M4": [sq(0, 600, 0.2), sq(200, 600, 0.1)],  # only slivers: the whole parcel goes
+    }
+    gdf = gpd.GeoDataFrame(
+        {"parcel_id": list(parts)}, geometry=[shapely.MultiPolygon(p) for p in parts.values()], crs="EPSG:4547"
+    )
+    buf = io.BytesIO()
+    gdf.to_parquet(buf)
+    parsed = load_parcels(buf.getvalue(), fmt="geoparquet")
+    assert parsed.ids.tolist() == ["M1", "M2", "M3"]
+    assert shapely.get_type_id(parsed.geometries).tolist() == [3, 6, 3]  # one part left: a Polygon
+    assert shapely.area(parsed.geometries).round(3).tolist() == [10_000.0, 12_500.0, 10_000.0]
+    assert parsed.dropped == [
+        "parcel M4: 0.050 m² is a sliver (< 1 m²); dropped",
+        "parcel M1: a part of 0.250 m² is a sliver (< 1 m²); part dropped",
+        "parcel M1: a part of 0.160 m² is a sliver (< 1 m²); part dropped",
+        "parcel M3: a part of 0.090 m² is a sliver (< 1 m²); part dropped",
+    ]

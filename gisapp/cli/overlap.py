@@ -88,10 +88,10 @@ def cmd_overlap(args: argparse.Namespace) -> int:
     if args.dask:
         from gisapp.analysis.overlap import dask_overlap_check
 
-        table, info = dask_overlap_check(
+        result: Any
+        result, info = dask_overlap_check(
             data, filename, scheduler=args.scheduler, partitions=args.partitions, output_crs=wanted_crs, **options
         )
-        result: Any = table
     else:
         from gisapp.analysis.overlap import run_overlap
 
@@ -122,14 +122,13 @@ def cmd_overlap(args: argparse.Namespace) -> int:
                 sys.stdout.buffer.write(parquet.to_bytes())
             return 0
     out = render(_table(result, info, wanted_crs), info, fmt, bom=args.bom, store=store)
-    body, text = out.body, out.text
     if args.output:
-        write_atomic(body, args.output)
+        write_atomic(out.body, args.output)
         print(f"wrote {args.output}", file=sys.stderr)
-    elif not text:
-        sys.stdout.buffer.write(body)
+    elif not out.text:
+        sys.stdout.buffer.write(out.body)
     else:
-        write_output(body.decode("utf-8"), None)
+        write_output(out.body.decode("utf-8"), None)
     return 0
 
 

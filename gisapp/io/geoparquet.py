@@ -7,7 +7,7 @@ Python ``bytes`` object per row is kept for the whole column), and the file is w
 geopandas' metadata (``geo`` 1.1.0, the ``geoarrow.wkb`` field extension, ``pandas``,
 ``PANDAS_ATTRS``) plus our own key-value entry. A file written here reads back with
 :func:`geopandas.read_parquet` exactly as one written by ``GeoDataFrame.to_parquet``
-(``tests/test_geoparquet_io.py``). Specification: GeoParquet 1.1.0 (https://geoparquet.org/releases/v1.1.0/).
+(``tests/test_overlap_geoparquet.py``). Specification: GeoParquet 1.1.0 (https://geoparquet.org/releases/v1.1.0/).
 
 Used by the GeoParquet reader (:mod:`gisapp.io.readers.parquet`), the GeoParquet writer
 (:class:`gisapp.io.writers.GeoParquetWriter`) and the overlap output of ``gisapp overlap``.
@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,34 +127,31 @@ def _crs_json(crs: CRS | None) -> dict[str, Any] | None:
 
 
 def write_geoparquet(
-    attributes: pd.DataFrame,
+    attributes: pd.DataFrame | Iterable[pd.DataFrame],
     geometry: GeoColumn,
     crs: CRS | None,
     target: str | Path | BinaryIO,
     *,
     metadata: dict[bytes, bytes] | None = None,
     attrs: dict[str, Any] | None = None,
-    repeat: int = 1,
     name: str = "geometry",
 ) -> None:
     """Write attributes and a WKB geometry column as one GeoParquet file (as ``GeoDataFrame.to_parquet(index=False)``).
 
     Args:
-        attributes: the other columns, one row per geometry (or per geometry and repetition); a
-            column named ``name`` (any content) sets the geometry's position, else it comes last.
+        attributes: the other columns, one row per geometry; a column named ``name`` (any content)
+            sets the geometry's position, else it comes last. Or several such frames (e.g. one per
+            target of a long table of parcels × targets): each gets the same geometry and is written
+            after the previous one as if concatenated, one at a time (only one is in memory as Arrow).
         geometry: the :func:`wkb_column`.
         crs: the geometry's CRS (None: no CRS, as GeoParquet's ``"crs": null``).
         target: a path or a binary file object.
         metadata: more key-value entries for the file (e.g. ``{b"gisapp": …}``).
         attrs: ``DataFrame.attrs`` to keep (geopandas' ``PANDAS_ATTRS`` entry) when not empty.
-        repeat: the geometry column is used ``repeat`` times one after the other (a long table of
-            parcels × targets), without copying it.
         name: the geometry column's name.
     """
-    frame = pd.DataFrame(attributes.copy(deep=False))
-    frame[name] = None  # a null column in the table, replaced below (as geopandas does)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    del frame, attributes  # the caller's temporary frame goes now, before the file is encoded
+    frames = iter([attributes] if isinstance(attributes, pd.DataFrame) else attributes)
+    del attributes
     crs_json = _crs_json(crs)
     field = pa.field(
         name,
@@ -165,28 +163,50 @@ def write_geoparquet(
             "ARROW:extension:metadata": json.dumps({"crs": crs.to_json_dict()}) if crs is not None else "{}",
         },
     )
-    wkb = geometry.wkb if repeat == 1 else pa.chunked_array(geometry.wkb.chunks * repeat, type=pa.binary())
-    table = table.set_column(table.schema.get_field_index(name), field, wkb)
+    writer: pq.ParquetWriter | None = None
+    try:
+        for frame in frames:
+            table = _arrow_table(frame, name, field, geometry.wkb)
+            del frame  # the caller's temporary frame goes now, before the file is encoded
+            if writer is None:
+                schema_meta = dict(table.schema.metadata or {})
+                schema_meta[b"geo"] = json.dumps(_geo_metadata(geometry, crs_json, name)).encode("utf-8")
+                if attrs:
+                    schema_meta[b"PANDAS_ATTRS"] = json.dumps(attrs).encode("utf-8")
+                schema_meta.update(metadata or {})
+                schema = table.schema.with_metadata(schema_meta)
+                writer = pq.ParquetWriter(target, schema)
+            table = table.replace_schema_metadata(schema.metadata)
+            writer.write_table(table if table.schema.equals(schema) else table.cast(schema))
+            del table
+    finally:
+        if writer is not None:
+            writer.close()
+        pa.default_memory_pool().release_unused()
+
+
+def _arrow_table(frame: pd.DataFrame, name: str, field: pa.Field, wkb: pa.ChunkedArray) -> pa.Table:
+    """One frame as an Arrow table with the WKB column in place (geopandas' way: a null column, then replaced)."""
+    frame = pd.DataFrame(frame.copy(deep=False))
+    frame[name] = None
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    return table.set_column(table.schema.get_field_index(name), field, wkb)
+
+
+def _geo_metadata(geometry: GeoColumn, crs_json: dict[str, Any] | None, name: str) -> dict[str, Any]:
+    """The ``geo`` key-value entry (GeoParquet 1.1.0), as geopandas writes it."""
     from geopandas import __version__ as geopandas_version
     from geopandas.io.arrow import METADATA_VERSION
 
     column: dict[str, Any] = {"encoding": "WKB", "crs": crs_json, "geometry_types": geometry.types}
     if geometry.bbox is not None:
         column["bbox"] = geometry.bbox
-    geo = {
+    return {
         "primary_column": name,
         "columns": {name: column},
         "version": METADATA_VERSION,
         "creator": {"library": "geopandas", "version": geopandas_version},
     }
-    schema_meta = dict(table.schema.metadata or {})
-    schema_meta[b"geo"] = json.dumps(geo).encode("utf-8")
-    if attrs:
-        schema_meta[b"PANDAS_ATTRS"] = json.dumps(attrs).encode("utf-8")
-    schema_meta.update(metadata or {})
-    pq.write_table(table.replace_schema_metadata(schema_meta), target)
-    del table
-    pa.default_memory_pool().release_unused()
 
 
 def encode_geoparquet(attributes: pd.DataFrame, geometry: GeoColumn, crs: CRS | None, **options: Any) -> bytes:

@@ -77,14 +77,15 @@ class OverlapGeoParquet:
         from gisapp.io.geoparquet import write_geoparquet
         from gisapp.io.writers import GeoParquetWriter, WriteOptions
 
+        # one target at a time: the table of parcels × targets is never whole in memory
+        per_target = (replace(self.analysis, targets=[t]).attributes() for t in self.analysis.targets)
         write_geoparquet(
-            self.analysis.attributes(),
+            per_target,
             self.column,
             self.crs,
             target,
             metadata=GeoParquetWriter.metadata_entry(WriteOptions("overlap", self.metadata, BINARY_PRECISION)),
             attrs={"invalid_after_rounding": self.invalid},
-            repeat=len(self.analysis.targets),
         )
 
     def to_bytes(self) -> bytes:
