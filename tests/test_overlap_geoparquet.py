@@ -147,7 +147,7 @@ def test_writer_writes_what_geopandas_writes_and_reader_reads_it_back():
         geometry=[shapely.box(0, 0, 1, 1), None, shapely.Point(1, 2, 3)],
         crs="EPSG:4326",
     )[["a", "geometry", "s"]]
-    gdf.attrs = {"invalid_after_rounding": []}
+    gdf.attrs = {"snap_rounded": []}
     ours = pq.read_table(io.BytesIO(WRITERS["parquet"].to_bytes(gdf, WriteOptions("x", {"k": "值"}))))
     ref_buf = io.BytesIO()
     gdf.to_parquet(ref_buf, index=False)

@@ -90,8 +90,15 @@ def test_review_in_browser_then_build(workspace, monkeypatch) -> None:  # type: 
     assert f"{LAYER}-guang-fu-tong-cheng-fu-wu-zou-lang" in ids
     results = built.get("/api/map/search", query_string={"q": "千灯湖创投小镇"}).get_json()["results"]
     assert [(r["layer"], r["id"]) for r in results][:1] == [(LAYER, f"{LAYER}-qian-deng-hu-chuang-tou-xiao-zhen")]
-    items = built.get(f"/ogc/collections/{LAYER}/items", query_string={"f": "json"}).get_json()
-    assert items["numberMatched"] == 10
+    # a layer of points and polygons is served as one OGC collection per geometry type (for QGIS)
+    collections = {c["id"] for c in built.get("/ogc/collections", query_string={"f": "json"}).get_json()["collections"]}
+    parts = sorted(c for c in collections if c.startswith(LAYER))
+    assert parts and all(c in (f"{LAYER}-points", f"{LAYER}-polygons", f"{LAYER}-lines") for c in parts), parts
+    matched = 0
+    for cid in parts:
+        items = built.get(f"/ogc/collections/{cid}/items", query_string={"f": "json"}).get_json()
+        matched += items["numberMatched"]
+    assert matched == 10
     saved = {el["id"]: el for el in yaml.safe_load((zones / f"{LAYER}.yaml").read_text("utf-8"))["elements"]}
     assert saved["san-shan-guo-ji-shang-wu-gang"]["role"] == "platform"
     assert {el["status"] for el in saved.values()} == {"accepted", "rejected"}

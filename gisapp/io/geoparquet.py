@@ -322,7 +322,7 @@ def export_geometries(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Returns:
         ``(geometries, broke)``: what to write, and a mask of those valid before and invalid after
-        (``invalid_after_rounding`` of the export record).
+        (the caller then leaves the file to the export's snap rounding).
     """
     out = geoms.copy()
     broke = np.zeros(len(geoms), dtype=bool)

@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from gisapp.analysis.overlap.result import OverlapAnalysis
 from gisapp.analysis.overlap.usecase import output_crs_of, overlap_metadata
@@ -63,7 +64,8 @@ class OverlapGeoParquet:
         column: the encoded geometry, in the output CRS.
         crs: the output CRS.
         metadata: the ``gisapp`` record.
-        invalid: rows (their ``id``, else their number) valid before and invalid after the export steps.
+        invalid: rows (their ``id``, else their number) snap-rounded by the export steps (always empty: a
+            result that needs snap rounding takes the rendered path), the export's ``snap_rounded``.
     """
 
     analysis: OverlapAnalysis
@@ -85,7 +87,7 @@ class OverlapGeoParquet:
             self.crs,
             target,
             metadata=GeoParquetWriter.metadata_entry(WriteOptions("overlap", self.metadata, BINARY_PRECISION)),
-            attrs={"invalid_after_rounding": self.invalid},
+            attrs={"snap_rounded": self.invalid},
         )
 
     def to_bytes(self) -> bytes:
@@ -134,12 +136,20 @@ def overlap_geoparquet(
         return None
 
     def chunk(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if crs is not None and crs != PROJECTED:
+        reprojected = crs is not None and crs != PROJECTED
+        if reprojected:
             with np.errstate(all="ignore"):
                 geoms = transform_geoms(geoms, PROJECTED_CRS, crs)
         if not rounding_is_noop(geoms, BINARY_PRECISION):
             raise _RoundingMatters
-        return export_geometries(geoms)
+        # the parcels are valid (QA repairs them); a reprojection or the export steps may break one, and
+        # then the export's snap rounding (:func:`gisapp.io.formats.round_valid`) must decide: the slow path
+        if reprojected and not shapely.is_valid(geoms).all():
+            raise _RoundingMatters
+        out, broke = export_geometries(geoms)
+        if broke.any():
+            raise _RoundingMatters
+        return out, broke
 
     try:
         column = wkb_column(analysis.geometries, workers, transform=chunk)
@@ -160,5 +170,5 @@ def overlap_geoparquet(
         overlap_metadata(info, store), WRITERS["parquet"], out_crs, BINARY_PRECISION, n * k, None, columns
     )
     if invalid:
-        metadata["export"]["invalid_after_rounding"] = invalid
+        metadata["export"]["snap_rounded"] = invalid
     return OverlapGeoParquet(analysis, column, file_crs, metadata, invalid)
