@@ -137,7 +137,7 @@ def overlap_geoparquet(
 
     def chunk(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         reprojected = crs is not None and crs != PROJECTED
-        if reprojected:
+        if crs is not None and reprojected:
             with np.errstate(all="ignore"):
                 geoms = transform_geoms(geoms, PROJECTED_CRS, crs)
         if not rounding_is_noop(geoms, BINARY_PRECISION):
