@@ -22,14 +22,8 @@ fi
 echo "[setup] Python packages ready"
 
 # CJK font for print figures (TrueType, so PDF text stays extractable). Root only; waits for the dpkg lock.
+. scripts/_apt.sh
 if [ ! -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "[setup] installing Debian package fonts-wqy-zenhei (CJK font for figures)"
-    for _i in $(seq 1 10); do
-      if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=60 install -y -qq fonts-wqy-zenhei >/dev/null 2>&1; then break; fi
-      apt-get update -qq >/dev/null 2>&1 || true
-      sleep 5
-    done
-  fi
+  apt_install "print figures (CJK font)" fonts-wqy-zenhei
   [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || echo "WARNING: fonts-wqy-zenhei is not installed: figures (gisapp figure) will fail until it is" >&2
 fi
