@@ -73,8 +73,8 @@ def build_config(store: LayerStore, base_url: str) -> dict[str, Any]:
     """
     resources = {}
     for meta in store.list():
-        gdf = store.frame(meta.id)
-        bbox = [round(float(v), 6) for v in gdf.total_bounds] if len(gdf) else [-180.0, -90.0, 180.0, 90.0]
+        bounds = store.bounds(meta.id)  # a large layer's from its backend: never read whole
+        bbox = [round(float(v), 6) for v in bounds] if any(bounds) else [-180.0, -90.0, 180.0, 90.0]
         resources[meta.id] = _collection(meta, bbox, store)
     return {
         "server": {

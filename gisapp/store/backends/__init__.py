@@ -29,7 +29,9 @@ def open_backend(directory: Path, database_url: str | None) -> FeatureBackend:
         :class:`~gisapp.store.backends.gpkg.GpkgBackend`.
     """
     if database_url:
-        from gisapp.store.backends.postgis import PostgisBackend  # only when configured (needs psycopg)
+        from gisapp.store.backends.postgis import (  # type: ignore[import-not-found,unused-ignore]  # written by another branch
+            PostgisBackend,  # only when configured
+        )
 
         return PostgisBackend(database_url)  # type: ignore[no-any-return,unused-ignore]  # module of another helper
     from gisapp.store.backends.gpkg import GpkgBackend

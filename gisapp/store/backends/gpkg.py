@@ -217,7 +217,7 @@ class GpkgBackend:
             return self._total(con) if bbox is None else len(self._match(con, bbox))
 
     def _read(self, path: Path, columns: list[str] | None, **kwargs: object) -> gpd.GeoDataFrame:
-        gdf = pyogrio.read_dataframe(path, layer=TABLE, columns=columns, fid_as_index=True, **kwargs)  # type: ignore[arg-type]  # kwargs are pyogrio's read options
+        gdf = pyogrio.read_dataframe(path, layer=TABLE, columns=columns, fid_as_index=True, **kwargs)
         gdf.index = gdf.index.astype(np.int64)
         gdf.index.name = FID
         if gdf.crs is None:

@@ -149,6 +149,7 @@ def encode_tile(gdf: gpd.GeoDataFrame, layer_name: str, z: int, x: int, y: int) 
     props = gdf.drop(columns=gdf.geometry.name)
     names = [str(c) for c in props.columns]
     rows = props.to_numpy(dtype=object)
+    fids = gdf.index.to_numpy()
     features = []
     for k in np.flatnonzero(keep):
         values = {n: _value(v) for n, v in zip(names, rows[k])}
@@ -156,7 +157,7 @@ def encode_tile(gdf: gpd.GeoDataFrame, layer_name: str, z: int, x: int, y: int) 
             {
                 "geometry": geoms[k],
                 "properties": {n: v for n, v in values.items() if v is not None},
-                "id": int(gdf.index[k]),
+                "id": int(fids[k]),
             }
         )
     return bytes(
