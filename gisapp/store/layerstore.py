@@ -481,16 +481,29 @@ class LayerStore:
     def query_boxes(
         self, layer_id: str, boxes: Sequence[BBox], columns: Sequence[str] | None = None
     ) -> gpd.GeoDataFrame:
-        """Features intersecting any of ``boxes`` (EPSG:4326), each once, ordered by fid (e.g. the
-        targets near a set of parcels: one box per cluster of parcels).
+        """Features near any of ``boxes`` (EPSG:4326), each once, ordered by fid: at least every feature
+        intersecting a box, and for a large layer possibly some whose envelope only meets one (e.g. the
+        targets near a set of parcels, one box per parcel; the overlap tests intersection exactly).
+
+        A backend with ``fids_in_boxes(layer_id, boxes)`` (the GeoPackage one) answers with one index
+        lookup per box and one read; another gets one :meth:`query` per box.
 
         Raises:
             as :meth:`query`.
         """
+        cols = None if columns is None else [str(c) for c in columns]
+        if self._large_meta(layer_id) is not None:
+            find = getattr(self.backend, "fids_in_boxes", None)
+            if find is not None:
+                return self.backend.query(layer_id, fids=[int(f) for f in find(layer_id, boxes)], columns=cols)
+        elif boxes:
+            gdf = self._indexed(layer_id)
+            hits = gdf.sindex.query(shapely.box(*np.asarray(boxes, dtype=float).T), predicate="intersects")[1]
+            page = gdf.iloc[np.unique(hits)]
+            return (page if cols is None else page[[*cols, gdf.geometry.name]]).copy()
         if not boxes:
-            return self.query(layer_id, (0.0, 0.0, 0.0, 0.0), limit=0, columns=columns)
-        parts = [self.query(layer_id, b, columns=columns) for b in boxes]
-        both = pd.concat(parts)
+            return self.query(layer_id, (0.0, 0.0, 0.0, 0.0), limit=0, columns=cols)
+        both = pd.concat([self.query(layer_id, b, columns=cols) for b in boxes])
         return both[~both.index.duplicated()].sort_index()
 
     def columns(self, layer_id: str) -> dict[str, str]:

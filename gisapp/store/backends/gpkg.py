@@ -211,6 +211,22 @@ class GpkgBackend:
             hits.append(fids[shapely.intersects(geoms, box)])
         return np.sort(np.concatenate(hits))
 
+    def fids_in_boxes(self, layer_id: str, boxes: Iterable[BBox]) -> np.ndarray:
+        """Sorted fids of the features whose R-tree envelope meets any of ``boxes`` (EPSG:4326): a
+        superset of those intersecting them, found without reading a geometry (e.g. the targets near
+        10 000 parcels: one R-tree lookup per parcel). Optional backend capability, used by
+        :meth:`gisapp.store.layerstore.LayerStore.query_boxes`.
+
+        Raises:
+            KeyError: unknown layer.
+        """
+        sql = f'SELECT id FROM "{_RTREE}" WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?'
+        found: set[int] = set()
+        with self._sql(layer_id) as con:
+            for x0, y0, x1, y1 in boxes:
+                found.update(r[0] for r in con.execute(sql, (x1, x0, y1, y0)))
+        return np.array(sorted(found), dtype=np.int64)
+
     def count(self, layer_id: str, bbox: BBox | None = None) -> int:
         """Number of features, or of features whose geometry intersects ``bbox`` (EPSG:4326)."""
         with self._sql(layer_id) as con:
