@@ -237,6 +237,13 @@ def list_layers(directory: Path | None = None) -> list[LayerMeta]:
 T = TypeVar("T")
 
 
+def _rfc7946_rings(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``gdf`` stored as a file layer would be: coordinates rounded to :data:`COORDINATE_PRECISION`
+    decimals (about 1 cm), polygon exteriors counter-clockwise and holes clockwise (RFC 7946 §3.1.6)."""
+    geoms = shapely.transform(gdf.geometry.to_numpy(), lambda xy: np.round(xy, COORDINATE_PRECISION))
+    return gdf.set_geometry(shapely.orient_polygons(geoms, exterior_cw=False), crs=gdf.crs)
+
+
 def _stat_key(path: Path) -> tuple[int, int, int]:
     try:
         st = path.stat()
@@ -391,7 +398,8 @@ class LayerStore:
         is removed (the layer becomes large).
 
         Args:
-            chunks: EPSG:4326 frames of one schema (see :meth:`FeatureBackend.write`).
+            chunks: EPSG:4326 frames of one schema (see :meth:`FeatureBackend.write`); polygon rings are
+                stored as a file layer's are (7 decimals; RFC 7946: exteriors counter-clockwise, holes clockwise).
             meta: the layer's metadata; ``backend``, ``feature_count`` and ``extra["bounds"]``,
                 ``extra["tile_min_zoom"]`` (zoom where an average tile holds ≤ :data:`TILE_FEATURES`)
                 are filled in here.
@@ -403,7 +411,7 @@ class LayerStore:
             ValueError: chunks not in EPSG:4326 or of different schemas (nothing changed).
         """
         check_layer_id(meta.id)
-        count = self.backend.write(meta.id, chunks)
+        count = self.backend.write(meta.id, (_rfc7946_rings(c) for c in chunks))
         bounds = self.backend.bounds(meta.id)
         meta.backend = self.backend.name
         meta.feature_count = count

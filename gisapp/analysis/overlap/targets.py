@@ -296,7 +296,9 @@ def large_target(spec: str, store: LayerStore, near: np.ndarray | None) -> Contr
     if gdf.empty:
         none = np.empty(0, dtype=object)
         return ControlLayer(spec, layer_id, none, none.copy(), none.copy(), meta, filt, modified)
-    return control_from_frame(gdf, spec, meta=meta, filter=filt, modified=modified)
+    # without an id field, features are numbered by fid, as a file layer's are by row (1, 2 …)
+    id_field = None if any(c in gdf for c in _ID_FIELDS) else "fid"
+    return control_from_frame(gdf.reset_index(), spec, id_field=id_field, meta=meta, filter=filt, modified=modified)
 
 
 def default_targets() -> list[str]:

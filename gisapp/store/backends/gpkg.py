@@ -164,8 +164,8 @@ class GpkgBackend:
     # -- metadata ----------------------------------------------------------------------------
     def columns(self, layer_id: str) -> dict[str, str]:
         """Attribute columns and their pandas dtypes (``fid`` and the geometry excluded)."""
-        info = pyogrio.read_info(self._existing(layer_id), layer=TABLE)
-        return {str(f): str(d) for f, d in zip(info["fields"], info["dtypes"])}
+        empty = self._read(self._existing(layer_id), None, max_features=1)  # the dtypes queries return
+        return {str(c): str(empty[c].dtype) for c in empty.columns if c != empty.geometry.name}
 
     def bounds(self, layer_id: str) -> BBox:
         """Extent of the layer in EPSG:4326 degrees (``gpkg_contents``, kept by GDAL on write)."""
@@ -227,6 +227,14 @@ class GpkgBackend:
                 found.update(r[0] for r in con.execute(sql, (x1, x0, y1, y0)))
         return np.array(sorted(found), dtype=np.int64)
 
+    def _present(self, con: sqlite3.Connection, fids: np.ndarray) -> np.ndarray:
+        """The fids of ``fids`` (sorted, unique) that the layer holds."""
+        found = []
+        for k in range(0, len(fids), _BATCH):
+            part = ",".join(str(int(i)) for i in fids[k : k + _BATCH])
+            found += [r[0] for r in con.execute(f'SELECT "{FID}" FROM "{TABLE}" WHERE "{FID}" IN ({part})')]
+        return np.sort(np.asarray(found, dtype=np.int64))
+
     def count(self, layer_id: str, bbox: BBox | None = None) -> int:
         """Number of features, or of features whose geometry intersects ``bbox`` (EPSG:4326)."""
         with self._sql(layer_id) as con:
@@ -283,9 +291,9 @@ class GpkgBackend:
             return self._read(path, columns, skip_features=offset, max_features=limit)
         with self._sql(layer_id) as con:
             selected = self._match(con, bbox) if bbox is not None else None
-        if fids is not None:
-            wanted = np.unique(np.asarray(fids, dtype=np.int64))
-            selected = wanted if selected is None else np.intersect1d(selected, wanted)
+            if fids is not None:
+                wanted = self._present(con, np.unique(np.asarray(fids, dtype=np.int64)))
+                selected = wanted if selected is None else np.intersect1d(selected, wanted)
         assert selected is not None
         return self._by_fids(path, selected[offset:end], columns, bbox)
 
