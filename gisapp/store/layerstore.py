@@ -48,7 +48,7 @@ from gisapp.store.backends.mvt import check_tile, encode_tile, min_zoom_for, til
 COORDINATE_PRECISION = 7
 #: A large layer's vector tiles start at the zoom where an average tile holds at most this many features
 #: (below it the map shows the layer's extent only; see :meth:`LayerStore.write_large`).
-TILE_FEATURES = 1_500
+TILE_FEATURES = 600
 LAYER_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 

@@ -146,20 +146,18 @@ def encode_tile(gdf: gpd.GeoDataFrame, layer_name: str, z: int, x: int, y: int) 
     keep = ~(shapely.is_empty(geoms) | shapely.is_missing(geoms) | collapsed)
     if not keep.any():
         return b""
-    props = gdf.drop(columns=gdf.geometry.name)
-    names = [str(c) for c in props.columns]
-    rows = props.to_numpy(dtype=object)
-    fids = gdf.index.to_numpy()
-    features = []
-    for k in np.flatnonzero(keep):
-        values = {n: _value(v) for n, v in zip(names, rows[k])}
-        features.append(
-            {
-                "geometry": geoms[k],
-                "properties": {n: v for n, v in values.items() if v is not None},
-                "id": int(fids[k]),
-            }
-        )
+    kept = np.flatnonzero(keep)
+    props = gdf.drop(columns=gdf.geometry.name).iloc[kept]
+    columns = {str(c): [_value(v) for v in props[c].to_numpy(dtype=object)] for c in props.columns}
+    fids = gdf.index.to_numpy()[kept].tolist()
+    features = [
+        {
+            "geometry": geoms[k],
+            "properties": {n: vals[j] for n, vals in columns.items() if vals[j] is not None},
+            "id": int(fids[j]),
+        }
+        for j, k in enumerate(kept)
+    ]
     return bytes(
         mapbox_vector_tile.encode(
             [{"name": layer_name, "features": features}],
