@@ -51,14 +51,43 @@ from gisapp.web import create_app  # noqa: E402
 
 #: DLBM codes (GB/T 21010-2017) and weights, roughly a Pearl River Delta county's 三调 mix.
 CODES = {
-    "0101": ("水田", 12), "0102": ("水浇地", 4), "0103": ("旱地", 3), "0201": ("果园", 8), "0204": ("其他园地", 2),
-    "0301": ("乔木林地", 9), "0305": ("灌木林地", 2), "0404": ("其他草地", 2), "0601": ("工业用地", 10),
-    "0602": ("采矿用地", 1), "0604": ("仓储用地", 1), "0701": ("城镇住宅用地", 8), "0702": ("农村宅基地", 9),
-    "0505": ("商务金融用地", 2), "0803": ("教育用地", 1), "0810": ("公园与绿地", 1), "1003": ("公路用地", 2),
-    "1004": ("城镇村道路用地", 3), "1006": ("农村道路", 3), "1101": ("河流水面", 3), "1104": ("坑塘水面", 9),
-    "1107": ("沟渠", 2), "1202": ("设施农用地", 2), "1201": ("空闲地", 1),
+    "0101": ("水田", 12),
+    "0102": ("水浇地", 4),
+    "0103": ("旱地", 3),
+    "0201": ("果园", 8),
+    "0204": ("其他园地", 2),
+    "0301": ("乔木林地", 9),
+    "0305": ("灌木林地", 2),
+    "0404": ("其他草地", 2),
+    "0601": ("工业用地", 10),
+    "0602": ("采矿用地", 1),
+    "0604": ("仓储用地", 1),
+    "0701": ("城镇住宅用地", 8),
+    "0702": ("农村宅基地", 9),
+    "0505": ("商务金融用地", 2),
+    "0803": ("教育用地", 1),
+    "0810": ("公园与绿地", 1),
+    "1003": ("公路用地", 2),
+    "1004": ("城镇村道路用地", 3),
+    "1006": ("农村道路", 3),
+    "1101": ("河流水面", 3),
+    "1104": ("坑塘水面", 9),
+    "1107": ("沟渠", 2),
+    "1202": ("设施农用地", 2),
+    "1201": ("空闲地", 1),
 }
-TOWN_NAMES = ["石岐街道", "东区街道", "西区街道", "南区街道", "火炬开发区", "小榄镇", "古镇镇", "横栏镇", "三角镇", "民众街道"]
+TOWN_NAMES = [
+    "石岐街道",
+    "东区街道",
+    "西区街道",
+    "南区街道",
+    "火炬开发区",
+    "小榄镇",
+    "古镇镇",
+    "横栏镇",
+    "三角镇",
+    "民众街道",
+]
 
 
 def synthetic_dltb(n: int, bounds: tuple[float, float, float, float], seed: int = 1) -> gpd.GeoDataFrame:
@@ -161,7 +190,24 @@ def main() -> int:
     rows.append(("generate + write source", f"{time.perf_counter() - t:.1f} s", f"{args.n} 图斑, {driver}"))
 
     t = time.perf_counter()
-    assert cli(["store", "import", str(src), "--id", "dltb", "--layer", "DLTB", "--title", "地类图斑", "--store", str(store_dir)]) == 0
+    assert (
+        cli(
+            [
+                "store",
+                "import",
+                str(src),
+                "--id",
+                "dltb",
+                "--layer",
+                "DLTB",
+                "--title",
+                "地类图斑",
+                "--store",
+                str(store_dir),
+            ]
+        )
+        == 0
+    )
     rows.append(("store import (GeoPackage)", f"{time.perf_counter() - t:.1f} s", "streamed, 50 000 a batch"))
 
     store = LayerStore(store_dir)
@@ -215,7 +261,9 @@ def main() -> int:
     analysis, info = run_overlap(data, "parcels.geojson", ["dltb"], id_field="pid", store=store)
     took = time.perf_counter() - t
     touched = int(analysis.frame()["overlaps"].sum())
-    rows.append((f"overlap {args.parcels} parcels × dltb", f"{took:.2f} s", f"target < 5 s; {touched} parcels touch 图斑"))
+    rows.append(
+        (f"overlap {args.parcels} parcels × dltb", f"{took:.2f} s", f"target < 5 s; {touched} parcels touch 图斑")
+    )
 
     if not args.skip_accounting:
         from gisapp.analysis.accounting import service
@@ -224,7 +272,13 @@ def main() -> int:
         rep = service.report(store=store, landuse_layer="dltb")
         took = time.perf_counter() - t
         lu = rep["landuse"]
-        rows.append(("land-use accounting (dltb)", f"{took:.1f} s", f"{lu['feature_count']} 图斑, {len(lu['by_class'])} classes"))
+        rows.append(
+            (
+                "land-use accounting (dltb)",
+                f"{took:.1f} s",
+                f"{lu['feature_count']} 图斑, {len(lu['by_class'])} classes",
+            )
+        )
 
     width = max(len(r[0]) for r in rows)
     print(f"\nlarge layer benchmark: {args.n} synthetic 三调 DLTB 图斑, GeoPackage backend ({work})")
