@@ -283,3 +283,15 @@ def test_replace_is_atomic_for_open_readers(tmp_path: Path) -> None:
     assert backend.layers() == []
     with pytest.raises(KeyError):
         backend.count("x")
+
+
+def test_versioned_store_does_not_count_large_layers(tmp_path: Path) -> None:
+    from gisapp.store.storetxn import VersionedStore
+
+    store = LayerStore(tmp_path)
+    store.write(synthetic_dltb(3, 1), _meta("small"))
+    VersionedStore(tmp_path).init()
+    store.write_large([synthetic_dltb(10, 2)], _meta("big"))
+    assert VersionedStore(tmp_path).verify() == []
+    assert [m.id for m in store.list()] == ["big", "small"]
+    assert (store.count("big"), store.count("small")) == (20, 3)
