@@ -283,9 +283,11 @@ def large_target(spec: str, store: LayerStore, near: np.ndarray | None) -> Contr
         raise InputError(
             f"'{layer_id}' is a large layer: it is a target only for given parcels", code="large_target", status=422
         )
-    if fld is not None and fld not in store.columns(layer_id):
+    have = store.columns(layer_id)
+    if fld is not None and fld not in have:
         raise InputError(f"layer '{layer_id}' has no field '{fld}'", code="missing_field")
-    gdf = store.query_boxes(layer_id, _boxes_4326(np.asarray(near, dtype=object)))
+    wanted = [c for c in (*_ID_FIELDS, fld) if c is not None and c in have]
+    gdf = store.query_boxes(layer_id, _boxes_4326(np.asarray(near, dtype=object)), columns=list(dict.fromkeys(wanted)))
     if fld is not None:
         gdf = gdf[gdf[fld].astype(str) == value]
     meta = store.meta(layer_id)
