@@ -84,6 +84,8 @@ export class LargeLayers {
       interactive: true,
       getFeatureId: (f) => f.id,
       rendererFactory: L.canvas.tile,
+      pane: 'tilePane', // above the base map's tiles, below the plan's layers
+      zIndex: 10,
     });
     layer.on('click', (e) => {
       const p = e.layer && e.layer.properties ? e.layer.properties : {};
