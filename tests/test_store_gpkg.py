@@ -295,3 +295,49 @@ def test_versioned_store_does_not_count_large_layers(tmp_path: Path) -> None:
     assert VersionedStore(tmp_path).verify() == []
     assert [m.id for m in store.list()] == ["big", "small"]
     assert (store.count("big"), store.count("small")) == (20, 3)
+
+
+def test_import_filegdb_folder_and_zip(tmp_path: Path) -> None:
+    import zipfile
+
+    gdb = tmp_path / "survey.gdb"
+    dltb = synthetic_dltb(10, 3).to_crs("EPSG:4526")  # a 三调 CRS: CGCS2000 3° zone 38
+    dltb.to_file(gdb, layer="DLTB", driver="OpenFileGDB")
+    dltb.head(2).to_file(gdb, layer="XZQ", driver="OpenFileGDB")
+    store_dir = tmp_path / "layers"
+    argv = ["store", "import", str(gdb), "--id", "dltb", "--store", str(store_dir)]
+    assert main(argv) == 2  # two feature classes: --layer is needed
+    assert main([*argv, "--layer", "DLTB"]) == 0
+    zipped = tmp_path / "survey.gdb.zip"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        for f in gdb.iterdir():
+            zf.write(f, f"survey.gdb/{f.name}")
+    assert main(["store", "import", str(zipped), "--id", "xzq", "--layer", "XZQ", "--store", str(store_dir)]) == 0
+    store = LayerStore(store_dir)
+    assert (store.count("dltb"), store.count("xzq")) == (30, 2)
+    got = store.query("dltb")
+    assert got["BSM"].tolist() == synthetic_dltb(10, 3)["BSM"].tolist()
+    assert got.total_bounds == pytest.approx(synthetic_dltb(10, 3).total_bounds, abs=1e-7)
+    bad = tmp_path / "not.zip"
+    bad.write_bytes(b"PK\x03\x04 not a zip")
+    assert main(["store", "import", str(bad), "--id", "bad", "--store", str(store_dir)]) == 2
+    assert not store.exists("bad")
+
+
+def test_accounting_reads_a_large_landuse_layer_like_the_file(tmp_path: Path) -> None:
+    import shutil
+
+    from gisapp.analysis.accounting import service
+    from gisapp.core import paths
+
+    store_dir = tmp_path / "layers"
+    shutil.copytree(paths.layers_dir(), store_dir, ignore=shutil.ignore_patterns(".store", "large"))
+    store = LayerStore(store_dir)
+    dltb = synthetic_dltb(30, 20)  # 600 图斑 around 石岐/东区
+    store.write_large([dltb], _meta("dltb"))
+    src = tmp_path / "dltb.gpkg"
+    dltb.to_file(src, driver="GPKG")
+    from_store = service.report(store=store, landuse_layer="dltb")["landuse"]
+    from_file = service.report(store=store, landuse_data=src)["landuse"]
+    assert from_store["feature_count"] == 600
+    assert from_store == from_file
