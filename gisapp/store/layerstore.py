@@ -95,8 +95,12 @@ class LayerMeta:
     backend: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the metadata as a JSON-serialisable dict."""
-        return asdict(self)
+        """Return the metadata as a JSON-serialisable dict (``backend`` only for a large layer, so file
+        layers' meta.json stay as they were)."""
+        d = asdict(self)
+        if not d["backend"]:
+            del d["backend"]
+        return d
 
 
 def check_layer_id(layer_id: str) -> str:
