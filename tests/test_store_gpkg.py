@@ -341,3 +341,17 @@ def test_accounting_reads_a_large_landuse_layer_like_the_file(tmp_path: Path) ->
     from_file = service.report(store=store, landuse_data=src)["landuse"]
     assert from_store["feature_count"] == 600
     assert from_store == from_file
+
+
+def test_import_geoparquet_and_shapefile_equal(tmp_path: Path) -> None:
+    src = synthetic_dltb(10, 2).to_crs("EPSG:4526")
+    src.to_parquet(tmp_path / "dltb.parquet")
+    src.to_file(tmp_path / "dltb.shp")
+    store_dir = tmp_path / "layers"
+    for name, layer_id in (("dltb.parquet", "pq"), ("dltb.shp", "shp")):
+        assert main(["store", "import", str(tmp_path / name), "--id", layer_id, "--store", str(store_dir)]) == 0
+    store = LayerStore(store_dir)
+    assert store.count("pq") == 20
+    assert store.query("pq").equals(store.query("shp"))
+    (tmp_path / "plain.parquet").write_bytes((tmp_path / "dltb.parquet").read_bytes()[:100])
+    assert main(["store", "import", str(tmp_path / "plain.parquet"), "--id", "bad", "--store", str(store_dir)]) == 2

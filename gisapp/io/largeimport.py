@@ -6,11 +6,13 @@ to :meth:`gisapp.store.layerstore.LayerStore.write_large`; memory holds one batc
 
 Accepted: File Geodatabase (a ``.gdb`` folder or a zipped one, GDAL's OpenFileGDB driver; the zip
 goes through the upload checks of :mod:`gisapp.io.readers.safety`), GeoPackage (schema checked by
-:func:`gisapp.io.readers.safety.check_gpkg`), Shapefile, GeoParquet, FlatGeobuf, GeoJSON.
+:func:`gisapp.io.readers.safety.check_gpkg`), Shapefile, FlatGeobuf, GeoJSON; GeoParquet is streamed by
+pyarrow in row batches.
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
@@ -30,8 +32,8 @@ from gisapp.store.layerstore import LayerMeta, LayerStore
 
 #: Features per batch read and written (about 50 MB of 三调 polygons).
 CHUNK = 50_000
-#: GDAL drivers a large import accepts.
-DRIVERS = ("OpenFileGDB", "GPKG", "ESRI Shapefile", "Parquet", "FlatGeobuf", "GeoJSON")
+#: GDAL drivers a large import accepts (GeoParquet is read by pyarrow, see :func:`_parquet_batches`).
+DRIVERS = ("OpenFileGDB", "GPKG", "ESRI Shapefile", "FlatGeobuf", "GeoJSON")
 #: Unzipped size a local zipped FileGDB may reach (a 三调 county database is a few GiB).
 MAX_UNZIPPED = 16 * 1024**3
 _INTEGERS = {pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.uint8(), pa.uint16(), pa.uint32()}
@@ -62,6 +64,33 @@ def _batches(path: Path, layer: str | None, label: str, tmp: str, chunk: int) ->
                 yield to_wgs84(gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(geoms), crs=crs))
     except READ_ERRORS as exc:
         raise InputError(f"cannot read {label}: {scrub(str(exc), tmp, label)}", code="unreadable_file") from exc
+
+
+def _parquet_batches(path: Path, label: str, chunk: int) -> Iterator[gpd.GeoDataFrame]:
+    """A GeoParquet file's features as EPSG:4326 frames, read by pyarrow in row batches (GDAL's Parquet
+    driver is not used: the pyogrio wheel's fails to load its DuckDB library).
+
+    The geometry column and CRS come from the file's ``geo`` metadata (GeoParquet 1.x; a missing
+    ``crs`` means OGC:CRS84 by the specification); WKB encoding only.
+    """
+    import pyarrow.parquet as pq
+    from pyproj import CRS
+
+    try:
+        pf = pq.ParquetFile(path)
+        geo = json.loads((pf.schema_arrow.metadata or {}).get(b"geo", b"{}"))
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise InputError(f"cannot read {label}: {exc}", code="unreadable_file") from exc
+    column = geo.get("primary_column")
+    spec = (geo.get("columns") or {}).get(column or "", {})
+    if not column or spec.get("encoding", "WKB").upper() != "WKB":
+        raise InputError(f"{label} is not a GeoParquet file with WKB geometries", code="unsupported_format", status=415)
+    crs = CRS.from_json_dict(spec["crs"]) if spec.get("crs") else CRS.from_user_input("OGC:CRS84")
+    for batch in pf.iter_batches(batch_size=chunk):
+        table = pa.Table.from_batches([batch])
+        attrs = table.drop_columns([column]).to_pandas(types_mapper=_types)
+        geoms = shapely.force_2d(shapely.from_wkb(table.column(column).to_numpy(zero_copy_only=False)))
+        yield to_wgs84(gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(geoms), crs=crs))
 
 
 def _choose_layer(path: Path, layer: str | None, label: str, tmp: str) -> str:
@@ -124,10 +153,14 @@ def import_large(
             path = extract_gdb(data, Path(tmp) / "upload.gdb", lim)
         elif source.suffix.lower() == ".gpkg":
             check_gpkg(source, label)
-        chosen = _choose_layer(path, layer, label, tmp)
-        check_driver(path, chosen, DRIVERS, label, tmp)
+        if source.suffix.lower() in (".parquet", ".geoparquet"):
+            batches = _parquet_batches(source, label, chunk)
+        else:
+            chosen = _choose_layer(path, layer, label, tmp)
+            check_driver(path, chosen, DRIVERS, label, tmp)
+            batches = _batches(path, chosen, label, tmp, chunk)
         try:
-            return store.write_large(_batches(path, chosen, label, tmp, chunk), meta)
+            return store.write_large(batches, meta)
         except InputError:
             raise
         except ValueError as exc:  # the backend's schema and CRS checks
