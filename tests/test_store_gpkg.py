@@ -142,6 +142,9 @@ def test_pages_by_fid(store: LayerStore) -> None:
     assert store.query("dltb-file", bbox, limit=10, offset=20, columns=["DLBM"]).index.tolist() == everything[20:30]
     assert store.query("dltb", limit=3, offset=N - 2).index.tolist() == [N - 1, N]
     assert store.query("dltb", limit=5, offset=N + 5).empty
+    world = (-180.0, -90.0, 180.0, 90.0)  # holds the whole layer: counted and paged without the index
+    assert store.count("dltb", world) == store.count("dltb-file", world) == N
+    assert store.query("dltb", world, limit=4, offset=7).index.tolist() == [8, 9, 10, 11]
     with pytest.raises(InputError) as err:
         store.query("dltb", columns=["nope"])
     assert err.value.code == "missing_field"

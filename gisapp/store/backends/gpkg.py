@@ -239,10 +239,18 @@ class GpkgBackend:
             found += [r[0] for r in con.execute(f'SELECT "{FID}" FROM "{TABLE}" WHERE "{FID}" IN ({part})')]
         return np.sort(np.asarray(found, dtype=np.int64))
 
+    def _covers(self, layer_id: str, bbox: BBox | None) -> bool:
+        """Whether ``bbox`` holds the whole layer (then it selects every feature: no index look-up)."""
+        if bbox is None:
+            return True
+        x0, y0, x1, y1 = self.bounds(layer_id)
+        return bool(bbox[0] <= x0 and bbox[1] <= y0 and bbox[2] >= x1 and bbox[3] >= y1)
+
     def count(self, layer_id: str, bbox: BBox | None = None) -> int:
         """Number of features, or of features whose geometry intersects ``bbox`` (EPSG:4326)."""
+        covers = self._covers(layer_id, bbox)
         with self._sql(layer_id) as con:
-            return self._total(con) if bbox is None else len(self._match(con, bbox))
+            return self._total(con) if covers or bbox is None else len(self._match(con, bbox))
 
     def _read(self, path: Path, columns: list[str] | None, **kwargs: object) -> gpd.GeoDataFrame:
         gdf = pyogrio.read_dataframe(path, layer=TABLE, columns=columns, fid_as_index=True, **kwargs)
@@ -290,7 +298,7 @@ class GpkgBackend:
             if unknown:
                 raise ValueError(f"layer {layer_id} has no column {unknown[0]!r}")
         end = None if limit is None else offset + limit
-        if bbox is None and fids is None:
+        if fids is None and self._covers(layer_id, bbox):  # every feature: pages by position
             if limit is None and offset == 0:
                 return self._read(path, columns)
             with self._sql(layer_id) as con:
