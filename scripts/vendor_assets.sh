@@ -9,6 +9,7 @@
 #   gcoord                          WGS 84 <-> GCJ-02 for the AMap base map
 #   geographiclib-geodesic          geodesic (ellipsoidal) distances and areas of the measure tool
 #   rbush                           R-tree of placed label boxes: label collision (static/js/map/labels.js)
+#   leaflet.vectorgrid              vector tiles (MVT) of large layers (static/js/map/large.js, /tiles/…)
 #
 # Usage: scripts/vendor_assets.sh            (from anywhere; needs npm and sha256sum)
 # Result: static/vendor/<name>/…  and static/vendor/MANIFEST.txt (package@version, npm integrity,
@@ -23,6 +24,7 @@ PACKAGES=(
     "gcoord@1.0.7"
     "geographiclib-geodesic@2.2.0"
     "rbush@4.0.1"
+    "leaflet.vectorgrid@1.3.0"
 )
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -77,6 +79,13 @@ for spec in "${PACKAGES[@]}"; do
             d="$work/out/rbush"
             mkdir -p "$d"
             cp "$src/rbush.min.js" "$src/LICENSE" "$d/"
+            ;;
+        leaflet.vectorgrid)
+            d="$work/out/vectorgrid"
+            mkdir -p "$d"
+            # the bundle holds its dependencies (pbf, vector-tile); its licence (Beerware) is in the README
+            cp "$src/dist/Leaflet.VectorGrid.bundled.min.js" "$src/README.md" "$d/"
+            sed -i '/sourceMappingURL=/d' "$d/Leaflet.VectorGrid.bundled.min.js"
             ;;
         *)
             echo "vendor_assets.sh: no copy rule for $name" >&2

@@ -170,6 +170,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         progress=_progress(args),
         line=Path(args.line) if args.line else None,
         landuse_data=Path(args.landuse) if args.landuse else None,
+        landuse_layer=args.landuse_layer,
         class_field=args.class_field,
         dictionary_id=args.dictionary,
         industrial_codes=args.industrial_codes.split(",") if args.industrial_codes else None,
@@ -352,6 +353,7 @@ def register(sub: Any) -> None:
     s.add_argument("--set", action="append", metavar="KEY=VALUE", help="one reported figure (repeatable)")
     s.add_argument("--line", help="use this control-line file instead of the stored layer")
     s.add_argument("--landuse", help="land-use layer (GeoJSON, GeoPackage, Shapefile) for class tables and shares")
+    s.add_argument("--landuse-layer", help="a stored land-use layer (e.g. a large 三调 DLTB) instead of --landuse")
     s.add_argument("--class-field", help="the land-use layer's class column")
     s.add_argument("--dictionary", help="land-use dictionary id (default: the rule set's)")
     s.add_argument("--industrial-codes", help="comma-separated code prefixes that count as industrial land")

@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 from gisapp.core.errors import InputError
 from gisapp.core.settings import Settings
+from gisapp.store.backends import open_backend
 from gisapp.store.layerstore import LayerStore
 
 EXIT_INPUT = 2
@@ -75,5 +76,7 @@ def settings_of(args: argparse.Namespace) -> Settings:
 
 
 def store_of(args: argparse.Namespace) -> LayerStore:
-    """The :class:`~gisapp.store.layerstore.LayerStore` of this invocation (see :func:`settings_of`)."""
-    return LayerStore(settings_of(args).layers_dir)
+    """The :class:`~gisapp.store.layerstore.LayerStore` of this invocation (see :func:`settings_of`), with
+    the large-layer backend the settings choose (PostGIS when ``GISAPP_DATABASE_URL`` is set, else GeoPackage)."""
+    settings = settings_of(args)
+    return LayerStore(settings.layers_dir, open_backend(settings.layers_dir, settings.database_url or None))

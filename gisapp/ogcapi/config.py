@@ -129,6 +129,11 @@ def build_config(store: LayerStore, base_url: str) -> dict[str, Any]:
     """
     resources = {}
     for meta in store.list():
+        if store.is_large(meta.id):  # one collection, its extent from the backend: never read whole
+            bounds = store.bounds(meta.id)
+            bbox = [round(float(v), 6) for v in bounds] if any(bounds) else [-180.0, -90.0, 180.0, 90.0]
+            resources[meta.id] = _collection(meta, bbox, store, None)
+            continue
         gdf = store.frame(meta.id)
         for collection_id, family in collection_parts(gdf, meta.id):
             part = gdf if family is None else gdf[family_mask(gdf, family)]

@@ -14,7 +14,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pygeoapi.provider.base import BaseProvider, ProviderItemNotFoundError, ProviderQueryError
+from pygeoapi.provider.base import (
+    BaseProvider,
+    ProviderInvalidQueryError,
+    ProviderItemNotFoundError,
+    ProviderQueryError,
+)
 from pygeoapi.util import crs_transform
 
 from gisapp.core.errors import InputError
@@ -41,6 +46,12 @@ class LayerStoreProvider(BaseProvider):
     Supports ``bbox`` (in CRS84 after pygeoapi's ``bbox-crs`` transform), ``limit``/``offset``,
     ``resulttype=hits``, property equality filters (``?name=石岐街道``), ``sortby``,
     ``properties`` and ``skipGeometry``.
+
+    Pages without property filters, ``sortby`` or a geometry family are read from the store by bbox, limit and offset
+    (:meth:`~gisapp.store.layerstore.LayerStore.query`, :meth:`~gisapp.store.layerstore.LayerStore.count`):
+    a large layer (a million 图斑) is never read whole, and offers no property filters or sorting (400).
+    Items of a layer without an ``id`` column, and every item of a large layer, are identified by
+    their fid (1-based feature number).
     """
 
     _fields: dict[str, dict[str, str]]  # set to {} by BaseProvider.__init__, filled by get_fields
@@ -51,11 +62,19 @@ class LayerStoreProvider(BaseProvider):
         super().__init__(provider_def)
         self.store: LayerStore = provider_def["store"]
         self.geometry_family: str | None = provider_def.get("geometry_family")
+        self.large = self._large()
         self.get_fields()
 
-    def _frame(self) -> gpd.GeoDataFrame:
+    def _large(self) -> bool:
         try:
-            gdf = self.store.frame(self.data)
+            return self.store.is_large(self.data)
+        except InputError as exc:
+            raise ProviderQueryError(exc.message) from exc
+
+    def _frame(self) -> gpd.GeoDataFrame:
+        """The whole (small, file) layer, or only its features of ``geometry_family``."""
+        try:
+            gdf = self.store.query(self.data)
         except InputError as exc:
             raise ProviderQueryError(exc.message) from exc
         return gdf if self.geometry_family is None else gdf[family_mask(gdf, self.geometry_family)]
@@ -63,8 +82,11 @@ class LayerStoreProvider(BaseProvider):
     def get_fields(self) -> dict[str, dict[str, str]]:
         """Field names and JSON Schema types of the layer (geometry excluded)."""
         if not self._fields:
-            gdf = self._frame()
-            self._fields = {c: _json_type(gdf[c].dtype) for c in gdf.columns if c != gdf.geometry.name}
+            try:
+                cols = self.store.columns(self.data)
+            except InputError as exc:
+                raise ProviderQueryError(exc.message) from exc
+            self._fields = {c: _json_type(pd.api.types.pandas_dtype(d)) for c, d in cols.items()}
         return self._fields
 
     def _feature(self, gdf: gpd.GeoDataFrame, i: int, skip_geometry: bool, select: list[str]) -> dict[str, Any]:
@@ -72,7 +94,7 @@ class LayerStoreProvider(BaseProvider):
         cols = [c for c in gdf.columns if c != gdf.geometry.name and (not select or c in select)]
         props = {c: _py(row[c]) for c in cols}
         geom = gdf.geometry.iloc[i]
-        fid = str(row[self.id_field]) if self.id_field in gdf.columns else str(gdf.index[i])
+        fid = str(row[self.id_field]) if self.id_field in gdf.columns and not self.large else str(gdf.index[i])
         return {
             "type": "Feature",
             "id": fid,
@@ -95,7 +117,21 @@ class LayerStoreProvider(BaseProvider):
         q: str | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
-        """Return a FeatureCollection dict (CRS84) of the matching features, ``limit`` from ``offset``."""
+        """Return a FeatureCollection dict (CRS84) of the matching features, ``limit`` from ``offset``.
+
+        Raises:
+            ProviderInvalidQueryError: property filters or ``sortby`` on a large layer (HTTP 400).
+        """
+        box = None
+        if bbox:
+            b = [bbox[0], bbox[1], bbox[3], bbox[4]] if len(bbox) == 6 else list(bbox)
+            box = (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+        if not properties and not sortby and self.geometry_family is None:
+            return self._paged(box, offset, limit, resulttype, select_properties or [], skip_geometry)
+        if self.large:
+            raise ProviderInvalidQueryError(
+                "a large layer is queried by bbox and page only (no property filters, no sortby)"
+            )
         gdf = self._frame()
         mask = np.ones(len(gdf), dtype=bool)
         for name, value in properties or []:
@@ -104,9 +140,8 @@ class LayerStoreProvider(BaseProvider):
                 mask &= (col == pd.to_numeric(value, errors="coerce")).to_numpy()
             else:
                 mask &= (col.astype(str) == value).to_numpy()
-        if bbox:
-            b = [bbox[0], bbox[1], bbox[3], bbox[4]] if len(bbox) == 6 else list(bbox)
-            mask &= gdf.geometry.intersects(shapely.box(b[0], b[1], b[2], b[3])).to_numpy()
+        if box:
+            mask &= gdf.geometry.intersects(shapely.box(*box)).to_numpy()
         sel = gdf[mask]
         for s in reversed(sortby or []):
             sel = sel.sort_values(s["property"], ascending=s["order"] != "-", kind="stable")
@@ -122,13 +157,47 @@ class LayerStoreProvider(BaseProvider):
             "numberReturned": len(features),
         }
 
+    def _paged(
+        self,
+        box: tuple[float, float, float, float] | None,
+        offset: int,
+        limit: int,
+        resulttype: str,
+        select: list[str],
+        skip_geometry: bool,
+    ) -> dict[str, Any]:
+        """A page read from the store by bbox, limit and offset (file and large layers alike)."""
+        try:
+            matched = self.store.count(self.data, box)
+            features = []
+            if resulttype != "hits" and limit > 0 and offset < matched:
+                page = self.store.query(self.data, box, limit=limit, offset=offset)
+                features = [self._feature(page, i, skip_geometry, select) for i in range(len(page))]
+        except InputError as exc:
+            raise ProviderQueryError(exc.message) from exc
+        return {
+            "type": "FeatureCollection",
+            "features": features,
+            "numberMatched": matched,
+            "numberReturned": len(features),
+        }
+
     @crs_transform
     def get(self, identifier: str, **kwargs: Any) -> dict[str, Any]:
-        """Return one feature (CRS84) by its id.
+        """Return one feature (CRS84) by its id (a large layer's: its fid).
 
         Raises:
             ProviderItemNotFoundError: no feature has that id (HTTP 404).
         """
+        if self.large:
+            fid = int(identifier) if identifier.isdigit() and len(identifier) < 12 else -1
+            try:
+                one = self.store.backend.query(self.data, fids=[fid])
+            except (KeyError, ValueError) as exc:
+                raise ProviderItemNotFoundError(f"item {identifier} not found") from exc
+            if one.empty:
+                raise ProviderItemNotFoundError(f"item {identifier} not found")
+            return self._feature(one, 0, False, [])
         gdf = self._frame()
         ids = gdf[self.id_field].astype(str) if self.id_field in gdf.columns else pd.Series(gdf.index.astype(str))
         hits = np.flatnonzero(ids.to_numpy() == str(identifier))

@@ -340,7 +340,7 @@ def map_model(result: gpd.GeoDataFrame, info: dict[str, Any], store: LayerStore)
     minx, miny, maxx, maxy = shapely.total_bounds(geoms)
     for t in info.get("targets", []):  # show the touched features whole, within 20 km
         touched = set((info.get("summaries") or {}).get(t["target"], {}).get("features_touched", []))
-        control = load_control(t["target"], store)
+        control = load_control(t["target"], store, near=geoms)
         hit = control.geometries[np.isin(control.ids, list(touched))]
         if len(hit):
             fx0, fy0, fx1, fy1 = shapely.total_bounds(hit)
@@ -358,7 +358,7 @@ def map_model(result: gpd.GeoDataFrame, info: dict[str, Any], store: LayerStore)
         clipped = shapely.clip_by_rect(towns.geometries, *box)
         layers.append(MapLayer("towns", "镇街 towns", _page_rings(clipped, origin, k), "none", 0.0, "#9e9e9e", 0.6))
     for n, t in enumerate(info.get("targets", [])):
-        control = load_control(t["target"], store)
+        control = load_control(t["target"], store, near=geoms)
         kind = kind_of_layer(control.layer_id, control.meta)
         colour = kind.style.colour if kind is not None else _TARGET_COLOURS[n % len(_TARGET_COLOURS)]
         clipped = shapely.clip_by_rect(control.geometries, *box)

@@ -7,6 +7,11 @@ A layer ``<id>`` is two files in :func:`gisapp.core.paths.layers_dir`:
   (about 1 cm);
 * ``<id>.meta.json``: :class:`LayerMeta` (title, source, licence, datum, geometry basis …).
 
+A *large* layer (``"backend": "gpkg"`` or ``"postgis"`` in its meta.json) has no GeoJSON file: its
+features live in a spatially indexed backend (:mod:`gisapp.store.backends`) and are read by bbox, by
+page or as vector tiles (:meth:`LayerStore.query`, :meth:`LayerStore.count`, :meth:`LayerStore.tile`,
+which work for file layers too), never whole (:meth:`LayerStore.frame` refuses).
+
 Writes are atomic (temporary file + :func:`os.replace`), so a failed build or upload never
 leaves a half-written layer behind. A store with a ``.store/manifest.json`` is *versioned*
 (:mod:`gisapp.store.storetxn`): :func:`write_layer` into it is a one-layer transaction, commands
@@ -21,20 +26,29 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pyogrio
+import shapely
 
 from gisapp.core import paths
 from gisapp.core.crs import WGS84, to_wgs84
 from gisapp.core.errors import InputError, LayerNotFound
 from gisapp.store import storetxn
+from gisapp.store.backends import open_backend
+from gisapp.store.backends.base import BBox, FeatureBackend
+from gisapp.store.backends.mvt import check_tile, encode_tile, min_zoom_for, tile_bbox_4326
 
 COORDINATE_PRECISION = 7
+#: A large layer's vector tiles start at the zoom where an average tile holds at most this many features
+#: (below it the map shows the layer's extent only; see :meth:`LayerStore.write_large`).
+TILE_FEATURES = 600
 LAYER_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
@@ -56,7 +70,11 @@ class LayerMeta:
         plan: plan file the layer encodes (for structures), else ``""``.
         structure: the structure's name in the plan's words, else ``""``.
         notes: further caveats (list of sentences).
-        extra: any other key/value a builder wants to record (e.g. area scaling).
+        extra: any other key/value a builder wants to record (e.g. area scaling; for a large layer
+            ``tile_min_zoom`` and ``bounds``).
+        feature_count: number of features.
+        backend: ``""`` for a GeoJSON file layer; ``gpkg`` | ``postgis`` for a large layer held by
+            that backend (:mod:`gisapp.store.backends`).
     """
 
     id: str
@@ -74,10 +92,15 @@ class LayerMeta:
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     feature_count: int = 0
+    backend: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the metadata as a JSON-serialisable dict."""
-        return asdict(self)
+        """Return the metadata as a JSON-serialisable dict (``backend`` only for a large layer, so file
+        layers' meta.json stay as they were)."""
+        d = asdict(self)
+        if not d["backend"]:
+            del d["backend"]
+        return d
 
 
 def check_layer_id(layer_id: str) -> str:
@@ -218,6 +241,13 @@ def list_layers(directory: Path | None = None) -> list[LayerMeta]:
 T = TypeVar("T")
 
 
+def _rfc7946_rings(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``gdf`` stored as a file layer would be: coordinates rounded to :data:`COORDINATE_PRECISION`
+    decimals (about 1 cm), polygon exteriors counter-clockwise and holes clockwise (RFC 7946 §3.1.6)."""
+    geoms = shapely.transform(gdf.geometry.to_numpy(), lambda xy: np.round(xy, COORDINATE_PRECISION))
+    return gdf.set_geometry(shapely.orient_polygons(geoms, exterior_cw=False), crs=gdf.crs)
+
+
 def _stat_key(path: Path) -> tuple[int, int, int]:
     try:
         st = path.stat()
@@ -239,13 +269,19 @@ class LayerStore:
     every write replaces files (:func:`os.replace`), which changes inode and mtime. Values handed
     out from the cache are shared: callers must not modify them (copy first).
 
+    Large layers (``meta.backend`` set) live in :attr:`backend`; :meth:`count`, :meth:`query`,
+    :meth:`tile` and :meth:`bounds` answer for both kinds, :meth:`frame`/:meth:`read` only for files.
+
     Args:
         directory: the store's folder (need not exist yet; a missing store lists no layers).
+        backend: the large-layer backend (see :func:`gisapp.store.backends.open_backend`); default:
+            GeoPackage files in ``<directory>/large``.
     """
 
-    def __init__(self, directory: Path) -> None:
-        """Args: directory: the store's folder."""
+    def __init__(self, directory: Path, backend: FeatureBackend | None = None) -> None:
+        """Args: directory: the store's folder. backend: the large-layer backend (default GeoPackage)."""
         self.directory = Path(directory).resolve()
+        self.backend: FeatureBackend = backend or open_backend(self.directory, None)
         self._lock = threading.Lock()
         self._cache: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 
@@ -263,8 +299,39 @@ class LayerStore:
         return meta_path(layer_id, self.directory)
 
     def exists(self, layer_id: str) -> bool:
-        """Whether the store holds layer ``layer_id`` (False for an invalid id)."""
-        return bool(LAYER_ID_RE.match(layer_id)) and self.path(layer_id).exists()
+        """Whether the store holds layer ``layer_id``, file or large (False for an invalid id)."""
+        if not LAYER_ID_RE.match(layer_id):
+            return False
+        return self.path(layer_id).exists() or self.is_large(layer_id)
+
+    def is_large(self, layer_id: str) -> bool:
+        """Whether ``layer_id`` is a large layer (features in :attr:`backend`, no GeoJSON file).
+
+        Raises:
+            InputError: invalid id.
+        """
+        mp = self.meta_path(layer_id)
+        if not mp.exists():
+            return False
+        try:
+            return bool(self.derived("meta", layer_id, lambda: read_meta(layer_id, self.directory)).backend)
+        except LayerNotFound:  # removed while we looked
+            return False
+
+    def _large_meta(self, layer_id: str) -> LayerMeta | None:
+        """The metadata of a large layer, None for a file layer (cached). Raises LayerNotFound, InputError."""
+        if self.path(layer_id).exists():
+            return None
+        meta = self.derived("meta", layer_id, lambda: read_meta(layer_id, self.directory))
+        if not meta.backend:
+            raise LayerNotFound(layer_id)
+        if meta.backend != self.backend.name:
+            raise InputError(
+                f"layer '{layer_id}' is held by the {meta.backend} backend, this store uses {self.backend.name}",
+                code="backend_unavailable",
+                status=503,
+            )
+        return meta
 
     def read(self, layer_id: str) -> gpd.GeoDataFrame:
         """A fresh copy of a layer (EPSG:4326) that the caller may modify.
@@ -275,12 +342,25 @@ class LayerStore:
         return self.frame(layer_id).copy()
 
     def frame(self, layer_id: str) -> gpd.GeoDataFrame:
-        """A layer (EPSG:4326) from the cache: shared, do not modify it.
+        """A file layer (EPSG:4326) from the cache: shared, do not modify it.
 
         Raises:
-            LayerNotFound: unknown layer (HTTP 404). InputError: invalid id.
+            LayerNotFound: unknown layer (HTTP 404). InputError: invalid id; ``large_layer`` (422) for a
+                large layer, which is read by bbox or page (:meth:`query`), never whole.
         """
+        self._refuse_whole(layer_id)
         return self.derived("frame", layer_id, lambda: read_layer(layer_id, self.directory))
+
+    def _refuse_whole(self, layer_id: str) -> None:
+        """Raise ``large_layer`` (422) when ``layer_id`` is large: a million features are not read whole."""
+        if self.is_large(layer_id):
+            meta = self.meta(layer_id)
+            raise InputError(
+                f"layer '{layer_id}' is a large layer ({meta.feature_count} features in {meta.backend}): "
+                "read it by bbox or by page (vector tiles, OGC API items), not whole",
+                code="large_layer",
+                status=422,
+            )
 
     def meta(self, layer_id: str) -> LayerMeta:
         """A layer's metadata (a fresh object).
@@ -294,8 +374,9 @@ class LayerStore:
         """A layer's stored GeoJSON text (RFC 7946, WGS 84), as written.
 
         Raises:
-            LayerNotFound: unknown layer (HTTP 404). InputError: invalid id.
+            LayerNotFound: unknown layer (HTTP 404). InputError: invalid id; ``large_layer`` (422).
         """
+        self._refuse_whole(layer_id)
         path = self.path(layer_id)
         with storetxn.read_lock(self.directory):
             if not path.exists():
@@ -312,9 +393,190 @@ class LayerStore:
         """Store a layer (see :func:`write_layer`); returns the GeoJSON path."""
         return write_layer(gdf, meta, self.directory)
 
+    # -- large layers and queries on any layer -----------------------------------------------
+    def write_large(self, chunks: Iterable[gpd.GeoDataFrame], meta: LayerMeta) -> LayerMeta:
+        """Store a large layer: its features in :attr:`backend`, then its ``<id>.meta.json``.
+
+        The backend replaces the features atomically; the metadata is written after, so a failed
+        import leaves the old layer (features and metadata) as it was. A GeoJSON file of the same id
+        is removed (the layer becomes large).
+
+        Args:
+            chunks: EPSG:4326 frames of one schema (see :meth:`FeatureBackend.write`); polygon rings are
+                stored as a file layer's are (7 decimals; RFC 7946: exteriors counter-clockwise, holes clockwise).
+            meta: the layer's metadata; ``backend``, ``feature_count`` and ``extra["bounds"]``,
+                ``extra["tile_min_zoom"]`` (zoom where an average tile holds ≤ :data:`TILE_FEATURES`)
+                are filled in here.
+
+        Returns:
+            the metadata as written.
+
+        Raises:
+            ValueError: chunks not in EPSG:4326 or of different schemas (nothing changed).
+        """
+        check_layer_id(meta.id)
+        count = self.backend.write(meta.id, (_rfc7946_rings(c) for c in chunks))
+        bounds = self.backend.bounds(meta.id)
+        meta.backend = self.backend.name
+        meta.feature_count = count
+        meta.extra = {
+            **meta.extra,
+            "bounds": [round(float(v), 7) for v in bounds],
+            "tile_min_zoom": min_zoom_for(count, bounds, TILE_FEATURES),
+        }
+        write_json(meta.to_dict(), self.meta_path(meta.id))
+        self.path(meta.id).unlink(missing_ok=True)
+        return meta
+
+    def _indexed(self, layer_id: str) -> gpd.GeoDataFrame:
+        """A file layer with its fid (1-based row number) as index, cached."""
+
+        def make() -> gpd.GeoDataFrame:
+            gdf = self.frame(layer_id).copy()
+            gdf.index = pd.RangeIndex(1, len(gdf) + 1, name="fid")
+            return gdf
+
+        return self.derived("indexed", layer_id, make)
+
+    def _positions(self, gdf: gpd.GeoDataFrame, bbox: BBox | None) -> np.ndarray:
+        if bbox is None:
+            return np.arange(len(gdf))
+        hits = gdf.sindex.query(shapely.box(*bbox), predicate="intersects")
+        return np.sort(np.asarray(hits, dtype=np.int64))
+
+    def count(self, layer_id: str, bbox: BBox | None = None) -> int:
+        """Number of features of a layer (file or large), or of those intersecting ``bbox`` (EPSG:4326).
+
+        Raises:
+            LayerNotFound: unknown layer (404). InputError: invalid id.
+        """
+        if self._large_meta(layer_id) is not None:
+            return self.backend.count(layer_id, bbox)
+        return len(self._positions(self._indexed(layer_id), bbox))
+
+    def query(
+        self,
+        layer_id: str,
+        bbox: BBox | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        columns: Sequence[str] | None = None,
+    ) -> gpd.GeoDataFrame:
+        """Features of a layer (file or large) intersecting ``bbox`` (all when None), ordered by fid (the
+        1-based feature number), ``limit`` from ``offset``; ``columns`` limits the attributes.
+
+        Returns:
+            a new frame (EPSG:4326, index ``fid``) the caller may modify.
+
+        Raises:
+            LayerNotFound: unknown layer (404). InputError: invalid id; ``missing_field`` for an unknown
+                column; ``invalid_page`` for a negative limit or offset.
+        """
+        if offset < 0 or (limit is not None and limit < 0):
+            raise InputError("limit and offset must be ≥ 0", code="invalid_page")
+        if columns is not None:
+            unknown = [c for c in columns if c not in self.columns(layer_id)]
+            if unknown:
+                raise InputError(f"layer '{layer_id}' has no field '{unknown[0]}'", code="missing_field")
+        if self._large_meta(layer_id) is not None:
+            cols = None if columns is None else [str(c) for c in columns]
+            return self.backend.query(layer_id, bbox, limit=limit, offset=offset, columns=cols)
+        gdf = self._indexed(layer_id)
+        pos = self._positions(gdf, bbox)
+        pos = pos[offset : None if limit is None else offset + limit]
+        page = gdf.iloc[pos]
+        if columns is not None:
+            page = page[[*columns, gdf.geometry.name]]
+        return page.copy()
+
+    def query_boxes(
+        self, layer_id: str, boxes: Sequence[BBox], columns: Sequence[str] | None = None
+    ) -> gpd.GeoDataFrame:
+        """Features near any of ``boxes`` (EPSG:4326), each once, ordered by fid: at least every feature
+        intersecting a box, and for a large layer possibly some whose envelope only meets one (e.g. the
+        targets near a set of parcels, one box per parcel; the overlap tests intersection exactly).
+
+        A backend with ``fids_in_boxes(layer_id, boxes)`` (the GeoPackage one) answers with one index
+        lookup per box and one read; another gets one :meth:`query` per box.
+
+        Raises:
+            as :meth:`query`.
+        """
+        cols = None if columns is None else [str(c) for c in columns]
+        if self._large_meta(layer_id) is not None:
+            find = getattr(self.backend, "fids_in_boxes", None)
+            if find is not None:
+                return self.backend.query(layer_id, fids=[int(f) for f in find(layer_id, boxes)], columns=cols)
+        elif boxes:
+            gdf = self._indexed(layer_id)
+            hits = gdf.sindex.query(shapely.box(*np.asarray(boxes, dtype=float).T), predicate="intersects")[1]
+            page = gdf.iloc[np.unique(hits)]
+            return (page if cols is None else page[[*cols, gdf.geometry.name]]).copy()
+        if not boxes:
+            return self.query(layer_id, (0.0, 0.0, 0.0, 0.0), limit=0, columns=cols)
+        both = pd.concat([self.query(layer_id, b, columns=cols) for b in boxes])
+        return both[~both.index.duplicated()].sort_index()
+
+    def columns(self, layer_id: str) -> dict[str, str]:
+        """Attribute columns of a layer (file or large) and their pandas dtypes, geometry excluded.
+
+        Raises:
+            LayerNotFound: unknown layer (404). InputError: invalid id.
+        """
+        if self._large_meta(layer_id) is not None:
+            return self.derived("columns", layer_id, lambda: self.backend.columns(layer_id))
+        gdf = self.frame(layer_id)
+        return {str(c): str(gdf[c].dtype) for c in gdf.columns if c != gdf.geometry.name}
+
+    def bounds(self, layer_id: str) -> BBox:
+        """Extent of a layer (file or large), EPSG:4326 degrees; ``(0, 0, 0, 0)`` when empty.
+
+        Raises:
+            LayerNotFound: unknown layer (404). InputError: invalid id.
+        """
+        if self._large_meta(layer_id) is not None:
+            return self.derived("bounds", layer_id, lambda: self.backend.bounds(layer_id))
+        gdf = self.frame(layer_id)
+        if gdf.empty:
+            return (0.0, 0.0, 0.0, 0.0)
+        b = gdf.total_bounds
+        return (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+
+    def tile_min_zoom(self, layer_id: str) -> int:
+        """The lowest zoom level at which :meth:`tile` draws the layer's features (0 for file layers;
+        for a large layer the level where an average tile holds ≤ :data:`TILE_FEATURES` features).
+
+        Raises:
+            LayerNotFound: unknown layer (404). InputError: invalid id.
+        """
+        meta = self._large_meta(layer_id)
+        return int(meta.extra.get("tile_min_zoom", 0)) if meta is not None else 0
+
+    def tile(self, layer_id: str, z: int, x: int, y: int) -> bytes:
+        """Mapbox Vector Tile (MVT 2.1, extent 4096, layer name = ``layer_id``, feature id = fid) of XYZ
+        tile ``z/x/y`` (Web Mercator tiling) of a layer, file or large; ``b""`` when no feature falls in
+        it or, for a large layer, when ``z`` is below :meth:`tile_min_zoom` (too many features to draw).
+
+        Raises:
+            LayerNotFound: unknown layer (404). InputError: invalid id; ``invalid_tile`` for a tile
+                address outside the grid.
+        """
+        try:
+            check_tile(z, x, y)
+        except ValueError as exc:
+            raise InputError(str(exc), code="invalid_tile") from exc
+        if self._large_meta(layer_id) is not None:
+            if z < self.tile_min_zoom(layer_id):
+                return b""
+            return self.backend.tile(layer_id, z, x, y)
+        gdf = self._indexed(layer_id)
+        return encode_tile(gdf.iloc[self._positions(gdf, tile_bbox_4326(z, x, y))], layer_id, z, x, y)
+
     # -- cache -------------------------------------------------------------------------
     def layer_state(self, layer_id: str) -> tuple[Any, ...]:
-        """What a layer's derived objects depend on: (inode, mtime_ns, size) of both of its files."""
+        """What a layer's derived objects depend on: (inode, mtime_ns, size) of both of its files (a large
+        layer's meta.json is rewritten after each import, so it stands for the backend's data too)."""
         return (_stat_key(self.path(layer_id)), _stat_key(self.meta_path(layer_id)))
 
     def store_state(self) -> tuple[Any, ...]:

@@ -90,7 +90,11 @@ def layer_file_names(layer_id: str) -> list[str]:
 
 
 def layer_ids_in(directory: Path) -> list[str]:
-    """Return the ids of every layer with a file in ``directory`` (temp files ``.*`` ignored), sorted."""
+    """Return the ids of every layer with a file in ``directory`` (temp files ``.*`` ignored), sorted.
+
+    Large layers (a ``<id>.meta.json`` with a ``backend`` and no GeoJSON; their features live in a
+    spatial backend, replaced atomically on import) are not versioned and not listed.
+    """
     ids = set()
     for p in directory.iterdir():
         if p.name.startswith(".") or not p.is_file():
@@ -98,7 +102,16 @@ def layer_ids_in(directory: Path) -> list[str]:
         for suffix in LAYER_SUFFIXES:
             if p.name.endswith(suffix):
                 ids.add(p.name.removesuffix(suffix))
-    return sorted(ids)
+    return sorted(i for i in ids if not _large_layer(directory, i))
+
+
+def _large_layer(directory: Path, layer_id: str) -> bool:
+    if (directory / (layer_id + ".geojson")).exists():
+        return False
+    try:
+        return bool(json.loads((directory / (layer_id + ".meta.json")).read_text("utf-8")).get("backend"))
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def temp_files_in(directory: Path) -> list[Path]:

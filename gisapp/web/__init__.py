@@ -17,6 +17,7 @@ from gisapp.core import paths
 from gisapp.core.errors import InputError
 from gisapp.core.jsontext import parse_json
 from gisapp.core.settings import SETTINGS, Settings
+from gisapp.store.backends import open_backend
 from gisapp.store.layerstore import LayerStore
 from gisapp.web.context import SETTINGS_KEY, STORE_KEY
 
@@ -66,7 +67,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update({k: v for k, v in config.items() if k not in SETTING_NAMES})  # settings: parsed above
     app.extensions[SETTINGS_KEY] = settings
-    app.extensions[STORE_KEY] = LayerStore(settings.layers_dir)
+    app.extensions[STORE_KEY] = LayerStore(
+        settings.layers_dir, open_backend(settings.layers_dir, settings.database_url or None)
+    )
     from gisapp.web.accounts import install_accounts
 
     install_accounts(app)  # logins, roles, limits and the audit trail (one policy; single-user without accounts)

@@ -23,6 +23,7 @@ VENDOR_JS: list[tuple[str, str]] = [
     ("gcoord", "/static/vendor/gcoord/gcoord.global.prod.js"),
     ("geographiclib", "/static/vendor/geographiclib/geographiclib-geodesic.min.js"),
     ("rbush", "/static/vendor/rbush/rbush.min.js"),
+    ("leaflet_vectorgrid", "/static/vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
 ]
 
 #: ``(name, URL)`` of the stylesheets.

@@ -427,7 +427,7 @@ class StoreView:
         self.store = store
         self.directory = store.directory
         self.metas: list[LayerMeta] = sorted(
-            (m for m in store.list() if st.is_drawn(m)),
+            (m for m in store.list() if st.is_drawn(m) and not m.backend),  # large layers: vector tiles
             key=lambda m: (st.kind_spec(m.kind).order, m.id),
         )
         self._by_id = {m.id: m for m in self.metas}
@@ -472,6 +472,33 @@ class StoreView:
                 yield self.layer(meta.id)
             except LayerNotFound:
                 log.warning("layer %s has metadata but no GeoJSON; not drawn", meta.id)
+
+
+def large_layer_entries(store: LayerStore) -> list[dict[str, Any]]:
+    """The large layers of the store (a million 图斑 in GeoPackage/PostGIS), which the map draws from
+    vector tiles (``/tiles/<id>/{z}/{x}/{y}.mvt``, :mod:`gisapp.web.routes_tiles`) instead of GeoJSON.
+
+    Args:
+        store: the layer store.
+
+    Returns:
+        ``[{"id", "zh", "en", "tiles", "min_zoom", "bounds" [W, S, E, N] EPSG:4326, "count", "basis"}]``
+        sorted by id; ``min_zoom`` is the layer's ``tile_min_zoom`` (below it the tiles are empty).
+    """
+    return [
+        {
+            "id": m.id,
+            "zh": m.title,
+            "en": m.title_en,
+            "tiles": f"/tiles/{m.id}/{{z}}/{{x}}/{{y}}.mvt",
+            "min_zoom": int(m.extra.get("tile_min_zoom", 0)),
+            "bounds": list(m.extra.get("bounds", [])),
+            "count": m.feature_count,
+            "basis": m.geometry_basis,
+        }
+        for m in store.list()
+        if m.backend and st.is_drawn(m)
+    ]
 
 
 def store_view(store: LayerStore) -> StoreView:

@@ -21,7 +21,7 @@ from gisapp.report import map_styles as st
 from gisapp.store.layerstore import LayerStore
 from gisapp.web.assets import APP_JS, VENDOR_CSS, VENDOR_JS, app_modules
 from gisapp.web.map_basemaps import BaseMap, base_maps, default_base_map
-from gisapp.web.map_layers import StoreView, store_view
+from gisapp.web.map_layers import StoreView, large_layer_entries, store_view
 from gisapp.web.map_legend import DEFAULT_PLAN, defs_html, layer_entry, layer_tree, legend_html, plan_views
 from gisapp.web.map_text import TEMPLATES
 
@@ -74,7 +74,8 @@ def page_config(view: StoreView, maps: list[BaseMap], default_map: str) -> dict[
         "home", "centre", "api", "epsg4547", "roles", "bases", "plans", "default_plan", "figure"}``:
         ``plans`` are the plan views (:func:`gisapp.web.map_legend.plan_views`), ``default_plan`` the one
         ``/`` opens (:data:`~gisapp.web.map_legend.DEFAULT_PLAN` when the store has it, else the first,
-        else ``""``), ``figure`` the URL of the figure endpoint (出图, ``GET /api/figure``).
+        else ``""``), ``figure`` the URL of the figure endpoint (出图, ``GET /api/figure``), ``large_layers``
+        the layers drawn from vector tiles (:func:`gisapp.web.map_layers.large_layer_entries`).
     """
     layers = [layer_entry(layer) for layer in view.layers()]
     plans = plan_views(view)
@@ -98,6 +99,7 @@ def page_config(view: StoreView, maps: list[BaseMap], default_map: str) -> dict[
         "plans": plans,
         "default_plan": default_plan,
         "figure": FIGURE_URL,
+        "large_layers": large_layer_entries(view.store),
     }
 
 

@@ -136,6 +136,25 @@ def _context(
     return ruleset, prepared, units, basis, layer_id
 
 
+def stored_landuse(store: LayerStore, layer_id: str, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The features of a stored land-use layer (file or large) within the extent of ``units``.
+
+    A large layer (a million 图斑 in GeoPackage or PostGIS) is read through its spatial index by the
+    units' bbox (:meth:`gisapp.store.layerstore.LayerStore.query`), never whole beyond that extent.
+
+    Args:
+        store: the layer store. layer_id: the land-use layer. units: the accounting units (any CRS).
+
+    Returns:
+        the features (EPSG:4326) whose geometry intersects the units' bbox.
+
+    Raises:
+        InputError: ``layer_not_found`` (404), invalid id.
+    """
+    b = units.to_crs("EPSG:4326").total_bounds
+    return store.query(layer_id, (float(b[0]), float(b[1]), float(b[2]), float(b[3])))
+
+
 def _structure(
     ruleset: rules.RuleSet, structure_id: str | None, store: LayerStore
 ) -> tuple[gpd.GeoDataFrame | None, str]:
@@ -162,6 +181,7 @@ def report(
     class_field: str | None = None,
     dictionary_id: str | None = None,
     industrial_codes: list[str] | None = None,
+    landuse_layer: str | None = None,
 ) -> dict[str, Any]:
     """The control-line report of a rule set: totals, tiers, floor, headroom, status, per-unit and
     per-zone tables, rule verdicts with citations; with a land-use layer also the class tables.
@@ -180,6 +200,8 @@ def report(
         dictionary_id: the land-use dictionary (default: the rule set's; GB/T 21010-2017 for a DLTB
             layer given without ``class_field``).
         industrial_codes: code prefixes that override the rule set's industrial predicate.
+        landuse_layer: a stored land-use layer instead of ``landuse_data``, e.g. a large 三调 DLTB
+            (:func:`stored_landuse`: only its features within the units' extent are read).
 
     Returns:
         :class:`~gisapp.analysis.accounting.results.AccountingReport` as a JSON-ready dict: the line's
@@ -192,8 +214,12 @@ def report(
     ruleset, prepared, units, basis, layer_id = _context(ruleset_id, line, store)
     structure, sid = _structure(ruleset, structure_id, store)
     lu = None
-    if landuse_data is not None:
-        lu_frame = read_vector(landuse_data, "land-use layer")
+    if landuse_data is not None or landuse_layer is not None:
+        lu_frame = (
+            stored_landuse(store, landuse_layer, units)
+            if landuse_layer is not None
+            else read_vector(landuse_data, "land-use layer")  # type: ignore[arg-type]  # not None here
+        )
         class_field, dictionary_id = landuse.resolve_class_field(lu_frame.columns, class_field, dictionary_id)
         dictionary = landuse.load_dictionary(dictionary_id or ruleset.landuse_dictionary)
         lu = landuse.landuse_accounting(

@@ -22,6 +22,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
+from pyproj import Transformer
 
 from gisapp.core.crs import PROJECTED
 from gisapp.core.crsinfer import PROJECTED_CRS
@@ -204,12 +205,15 @@ def control_from_frame(
     return ControlLayer(spec, spec.split("[")[0], geoms, ids, names, meta, filter, modified)
 
 
-def load_control(spec: str, store: LayerStore) -> ControlLayer:
+def load_control(spec: str, store: LayerStore, near: np.ndarray | None = None) -> ControlLayer:
     """Load a target from the layer store (cached by the store until the layer's files change).
 
     Args:
         spec: ``LAYER`` or ``LAYER[FIELD=VALUE]`` (see :func:`parse_target_spec`).
         store: the layer store.
+        near: the parcels' geometries (EPSG:4547). Required for a large layer (a million 图斑,
+            :meth:`gisapp.store.layerstore.LayerStore.is_large`): only its features whose envelope meets a
+            parcel's are read (:func:`large_target`), never the whole layer; ignored for file layers.
 
     Returns:
         the :class:`ControlLayer` (EPSG:4547); shared through the store's cache, not to be modified.
@@ -217,10 +221,12 @@ def load_control(spec: str, store: LayerStore) -> ControlLayer:
     Raises:
         InputError: ``invalid_target``; ``layer_not_found`` (404); ``missing_field`` when the
             filter's field is not in the layer; ``empty_target`` (422) when the filter selects
-            nothing; ``not_polygons`` (422).
+            nothing; ``not_polygons`` (422); ``large_target`` (422) for a large layer without ``near``.
     """
     layer_id, fld, value = parse_target_spec(spec)
     check_layer_id(layer_id)
+    if store.is_large(layer_id):
+        return large_target(spec, store, near)
 
     def make() -> ControlLayer:
         gdf = store.frame(layer_id)  # raises LayerNotFound (404)
@@ -236,6 +242,66 @@ def load_control(spec: str, store: LayerStore) -> ControlLayer:
         return control_from_frame(gdf, spec, meta=meta, filter=(fld, value or "") if fld else None, modified=modified)
 
     return store.derived("control", layer_id, make, spec)
+
+
+def check_target(spec: str, store: LayerStore) -> None:
+    """Check a target before any parcel is read: the spec, the layer and the filter's field.
+
+    A file layer is loaded (:func:`load_control`, cached); a large one only has its fields checked.
+
+    Raises:
+        InputError: as :func:`load_control` (``large_target`` excepted).
+    """
+    layer_id, fld, _ = parse_target_spec(spec)
+    check_layer_id(layer_id)
+    if not store.is_large(layer_id):
+        load_control(spec, store)
+    elif fld is not None and fld not in store.columns(layer_id):
+        raise InputError(f"layer '{layer_id}' has no field '{fld}'", code="missing_field")
+
+
+def _boxes_4326(geoms: np.ndarray) -> list[tuple[float, float, float, float]]:
+    """Envelopes of EPSG:4547 geometries as lon/lat boxes (EPSG:4326, the corners transformed)."""
+    b = shapely.bounds(geoms)
+    b = b[~np.isnan(b).any(axis=1)]
+    to_ll = Transformer.from_crs(PROJECTED_CRS, "EPSG:4326", always_xy=True)
+    xs = np.concatenate([b[:, 0], b[:, 2], b[:, 0], b[:, 2]])
+    ys = np.concatenate([b[:, 1], b[:, 1], b[:, 3], b[:, 3]])
+    lon, lat = (np.asarray(v).reshape(4, -1) for v in to_ll.transform(xs, ys))
+    return list(zip(lon.min(0).tolist(), lat.min(0).tolist(), lon.max(0).tolist(), lat.max(0).tolist()))
+
+
+def large_target(spec: str, store: LayerStore, near: np.ndarray | None) -> ControlLayer:
+    """A large layer as a target: only its features whose envelope meets a parcel's envelope
+    (:meth:`gisapp.store.layerstore.LayerStore.query_boxes`), in EPSG:4547; not cached (it depends
+    on the parcels). No feature near the parcels gives a target with no features (no overlap).
+
+    Raises:
+        InputError: ``large_target`` (422) when ``near`` is None; ``missing_field``; ``layer_not_found``.
+    """
+    layer_id, fld, value = parse_target_spec(spec)
+    if near is None:
+        raise InputError(
+            f"'{layer_id}' is a large layer: it is a target only for given parcels", code="large_target", status=422
+        )
+    have = store.columns(layer_id)
+    if fld is not None and fld not in have:
+        raise InputError(f"layer '{layer_id}' has no field '{fld}'", code="missing_field")
+    wanted = [c for c in (*_ID_FIELDS, fld) if c is not None and c in have]
+    gdf = store.query_boxes(layer_id, _boxes_4326(np.asarray(near, dtype=object)), columns=list(dict.fromkeys(wanted)))
+    if fld is not None:
+        gdf = gdf[gdf[fld].astype(str) == value]
+    meta = store.meta(layer_id)
+    mtime = store.meta_path(layer_id).stat().st_mtime
+    modified = datetime.fromtimestamp(mtime, UTC).isoformat(timespec="seconds")
+    filt = (fld, value or "") if fld else None
+    gdf = gdf[gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if gdf.empty:
+        none = np.empty(0, dtype=object)
+        return ControlLayer(spec, layer_id, none, none.copy(), none.copy(), meta, filt, modified)
+    # without an id field, features are numbered by fid, as a file layer's are by row (1, 2 …)
+    id_field = None if any(c in gdf for c in _ID_FIELDS) else "fid"
+    return control_from_frame(gdf.reset_index(), spec, id_field=id_field, meta=meta, filter=filt, modified=modified)
 
 
 def default_targets() -> list[str]:

@@ -17,7 +17,7 @@ import geopandas as gpd
 from gisapp.analysis.overlap.citations import plan_rules
 from gisapp.analysis.overlap.engine import PairFunction, analyse_arrays
 from gisapp.analysis.overlap.result import OverlapAnalysis
-from gisapp.analysis.overlap.targets import default_targets, expand_targets, load_control, towns_control
+from gisapp.analysis.overlap.targets import check_target, default_targets, expand_targets, load_control, towns_control
 from gisapp.analysis.overlap.verdicts import control_line_verdicts
 from gisapp.analysis.parcels import DEFAULT_SLIVER_M2, check_sliver_m2, load_parcels
 from gisapp.core.limits import Limits
@@ -59,7 +59,9 @@ def run_overlap(
         InputError: bad file, CRS, geometry or target.
     """
     sliver_m2 = DEFAULT_SLIVER_M2 if sliver_m2 is None else check_sliver_m2(sliver_m2)
-    controls = [load_control(spec, store) for spec in expand_targets(targets or default_targets())]
+    specs = expand_targets(targets or default_targets())
+    for spec in specs:  # a bad target fails before the parcels are read
+        check_target(spec, store)
     parsed = load_parcels(
         data,
         filename=filename,
@@ -73,6 +75,7 @@ def run_overlap(
         max_features=max_features,
         limits=limits,
     )
+    controls = [load_control(spec, store, near=parsed.geometries) for spec in specs]
     towns = towns_control(store)
     analysis = analyse_arrays(
         parsed.ids, parsed.geometries, parsed.properties, controls, towns, workers=workers, pair_function=pair_function

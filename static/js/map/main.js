@@ -8,6 +8,7 @@ import { Compare } from './compare.js';
 import { Datum } from './datum.js';
 import { Details } from './details.js';
 import { lang, setLang } from './i18n.js';
+import { LargeLayers } from './large.js';
 import { LayerSet } from './layerset.js';
 import { Search } from './search.js';
 import { StateSync, parseHash } from './state.js';
@@ -63,6 +64,7 @@ app.tree = new Tree(document.getElementById('gisapp-tree'), config, app.layers, 
   },
 });
 app.views = new Views(app);
+app.large = new LargeLayers(app, document.getElementById('gisapp-large'));
 document.getElementById('gisapp-show-opacity').addEventListener('change', (e) => {
   document.getElementById('gisapp-tree').classList.toggle('gisapp-show-opacity', e.target.checked);
 });
