@@ -21,6 +21,7 @@ PyPI packages ``psycopg`` (3) and ``psycopg-pool``. The connection URL is the se
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import io
 import json
@@ -526,8 +527,27 @@ def _csv_frame(data: bytes, names: list[str], dtypes: dict[str, str]) -> gpd.Geo
         name: pd.Series(table.column(f"c{i}").to_pandas(), dtype=_read_dtype(dtypes[name])).set_axis(index)
         for i, name in enumerate(names)
     }
-    geometry = shapely.from_wkb(table.column("geom").to_numpy(zero_copy_only=False))
+    chunks = [_unhex(c) for c in table.column("geom").chunks]
+    geometry = shapely.from_wkb(np.concatenate(chunks) if chunks else np.empty(0, dtype=object))
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, index=index, crs="EPSG:4326"), crs="EPSG:4326")
+
+
+def _unhex(hexes: pa.Array) -> np.ndarray:
+    """Hex strings (WKB from the database) as an object array of bytes (None for NULL), decoded in one
+    :func:`binascii.unhexlify` over the Arrow value buffer: GEOS's own hex reader is ten times slower."""
+    validity, offsets_buf, data = hexes.buffers()
+    assert offsets_buf is not None  # a string array always has its offsets
+    offsets = np.frombuffer(memoryview(offsets_buf), dtype=np.int32)[hexes.offset : hexes.offset + len(hexes) + 1]
+    start, end = int(offsets[0]), int(offsets[-1])
+    raw = binascii.unhexlify(memoryview(data)[start:end]) if data is not None and end > start else b""
+    binary = pa.Array.from_buffers(
+        pa.binary(),
+        len(hexes),
+        [validity, pa.py_buffer(((offsets - start) // 2).astype(np.int32)), pa.py_buffer(raw)],
+        null_count=hexes.null_count,
+    )
+    out: np.ndarray = binary.to_numpy(zero_copy_only=False)
+    return out
 
 
 def _csv_rows(attrs: pd.DataFrame, geometry: Any, *, first_fid: int) -> bytes:
