@@ -543,7 +543,7 @@ def _unhex(hexes: pa.Array) -> np.ndarray:
     binary = pa.Array.from_buffers(
         pa.binary(),
         len(hexes),
-        [validity, pa.py_buffer(((offsets - start) // 2).astype(np.int32)), pa.py_buffer(raw)],
+        [validity, pa.py_buffer(((offsets - start) // 2).astype(np.int32).tobytes()), pa.py_buffer(raw)],
         null_count=hexes.null_count,
     )
     out: np.ndarray = binary.to_numpy(zero_copy_only=False)
