@@ -53,8 +53,9 @@ def throwaway_cluster() -> Iterator[str]:
     bin_dir = find_pg_bin()
     if bin_dir is None:
         raise RuntimeError(unavailable_reason())
-    root = Path(tempfile.mkdtemp(prefix="gisapp-pg-"))
     as_root = os.geteuid() == 0
+    # as root the server runs as postgres, which must reach the folder: /tmp, not a private $TMPDIR
+    root = Path(tempfile.mkdtemp(prefix="gisapp-pg-", dir="/tmp" if as_root else None))
     prefix: list[str] = []
     if as_root:
         pg_user = pwd.getpwnam("postgres")
