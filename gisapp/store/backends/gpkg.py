@@ -149,6 +149,7 @@ class GpkgBackend:
                     driver="GPKG",
                     append=schema is not None and tmp.exists(),
                     geometry_type="Unknown",
+                    promote_to_multi=False,  # a Polygon stays a Polygon (as in the file layers and PostGIS)
                     layer_options={"SPATIAL_INDEX": "YES", "FID": FID, "GEOMETRY_NAME": GEOMETRY},
                 )
                 count += len(chunk)
@@ -258,6 +259,9 @@ class GpkgBackend:
         gdf.index.name = FID
         if gdf.crs is None:
             gdf = gdf.set_crs(_WGS84)
+        for name in gdf.columns:  # text with nulls comes back as object: str, as the PostGIS backend gives it
+            if name != gdf.geometry.name and gdf[name].dtype == object:
+                gdf[name] = gdf[name].astype("str")
         return gdf
 
     def _by_fids(self, path: Path, fids: np.ndarray, columns: list[str] | None, bbox: BBox | None) -> gpd.GeoDataFrame:
