@@ -23,4 +23,4 @@ lint-imports --no-cache
 echo "[types] mypy"
 mypy
 # One pytest worker per core (pytest-xdist): the suite is mostly browsers, servers and subprocesses.
-exec python -m pytest -q -n auto "$@"
+exec python -m pytest -q -n auto --dist worksteal "$@"

@@ -396,6 +396,7 @@ def test_a_named_target_set_is_checked_layer_by_layer(app, accounts):
     db, tokens, _path = accounts
     c = app.test_client()
     db.set_layer_rule("zs-farmland", "manage")
+    app.extensions["gisapp.accounts"].refresh()  # the app caches the layer rules for 2 s
     try:
         r = c.post("/api/overlap?target=controls", json=PARCEL, headers=bearer(tokens["analyst"]))
         assert r.status_code == 403 and r.get_json()["error"] == "forbidden_layer"
@@ -404,3 +405,4 @@ def test_a_named_target_set_is_checked_layer_by_layer(app, accounts):
         assert r.status_code == 200 and len(r.get_json()["control_lines"]["lines"]) == 4
     finally:
         db.set_layer_rule("zs-farmland", None)
+        app.extensions["gisapp.accounts"].refresh()

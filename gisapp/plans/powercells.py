@@ -55,17 +55,25 @@ def power_cells(sites: np.ndarray, weights: np.ndarray, box: tuple[float, float,
     minx, miny, maxx, maxy = box
     start = np.array([[minx, miny], [maxx, miny], [maxx, maxy], [minx, maxy]], dtype=float)
     sq = (sites**2).sum(axis=1)
+    n = len(sites)
     cells: list[Polygon] = []
-    for i in range(len(sites)):
+    for i in range(n):
+        others = np.array([j for j in range(n) if j != i], dtype=int)
+        normals = 2.0 * (sites[others] - sites[i])  # the same arithmetic as one half-plane at a time
+        offsets = sq[others] - sq[i] - weights[others] + weights[i]
         poly = start
-        for j in range(len(sites)):
-            if i == j:
-                continue
-            normal = 2.0 * (sites[j] - sites[i])
-            offset = sq[j] - sq[i] - weights[j] + weights[i]
-            poly = _clip_halfplane(poly, normal, offset)
-            if len(poly) == 0:
+        pos = 0
+        while pos < len(others) and len(poly):
+            # Skip the half-planes that hold the whole polygon (most of them: clipping by one is a no-op);
+            # the test errs towards clipping (a margin for rounding), and the clip itself decides as before.
+            side = poly[:, :1] * normals[pos:, 0] + poly[:, 1:] * normals[pos:, 1] - offsets[pos:]
+            margin = 1e-9 * (np.abs(poly).max() * np.abs(normals[pos:]).sum(axis=1) + np.abs(offsets[pos:]))
+            cutting = np.flatnonzero((side > -margin).any(axis=0))
+            if len(cutting) == 0:
                 break
+            pos += int(cutting[0])
+            poly = _clip_halfplane(poly, normals[pos], float(offsets[pos]))
+            pos += 1
         cells.append(Polygon(poly) if len(poly) >= 3 else Polygon())
     return cells
 
