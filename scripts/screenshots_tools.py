@@ -1,0 +1,128 @@
+"""Screenshots of the pages added for accounts, large layers and plan drafting (``screenshots/``).
+
+A copy of the bundled store in a temporary folder, with: a large layer of 2 400 synthetic 图斑
+(GeoPackage backend, drawn from vector tiles), an accounts database with a 管理 user ``boss``, and a
+zone file drafted by ``gisapp plan draft`` from the 南海区 fixture plan. Served on 127.0.0.1 (every
+other request blocked) and shot in Debian's chromium at 1280×800:
+
+``login.png`` the login page · ``admin.png`` the 管理 page (versions, import, audit trail) ·
+``review.png`` the review page of a drafted plan, an element selected · ``map-large.png`` the large
+layer drawn from tiles · ``map-user.png`` the map with the user badge.
+
+Run: ``python scripts/screenshots_tools.py [--out DIR]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from gisapp.accounts.accountsdb import AccountsDB  # noqa: E402
+from gisapp.core import paths  # noqa: E402
+from gisapp.store.layerstore import LayerStore  # noqa: E402
+from gisapp.web import create_app  # noqa: E402
+from scripts.screenshots import Shooter, ensure_cjk_font  # noqa: E402
+from tests.browser import CHROMIUM, LAUNCH_ARGS  # noqa: E402
+from tests.test_store_gpkg import _meta, synthetic_dltb  # noqa: E402
+
+FIXTURE_PLAN = REPO / "tests" / "fixtures" / "plans" / "nanhai-services-2026-2030-fixture.txt"
+
+
+def prepare(tmp: Path) -> dict[str, str]:
+    """The temporary store, zones and accounts; returns the app's settings."""
+    layers, zones, plans = tmp / "layers", tmp / "zones", tmp / "plans"
+    shutil.copytree(paths.plans_dir(), plans)  # the plan texts, plus the fixture plan the review page shows
+    shutil.copy(FIXTURE_PLAN, plans / FIXTURE_PLAN.name)
+    shutil.copytree(REPO / "layers", layers, ignore=shutil.ignore_patterns("large"))
+    shutil.copytree(REPO / "zones", zones)
+    LayerStore(layers).write_large([synthetic_dltb()], _meta("dltb"))
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gisapp",
+            "plan",
+            "draft",
+            str(FIXTURE_PLAN),
+            "--city",
+            "佛山市",
+            "-o",
+            str(zones / "nanhai.yaml"),
+        ],
+        check=True,
+        cwd=REPO,
+        capture_output=True,
+    )
+    db = AccountsDB(f"sqlite:///{tmp / 'accounts.sqlite'}")
+    db.add_user("boss", "boss-password", "管理")
+    return {
+        "GISAPP_LAYERS_DIR": str(layers),
+        "GISAPP_ZONES_DIR": str(zones),
+        "GISAPP_PLANS_DIR": str(plans),
+        "GISAPP_ACCOUNTS_DB": str(tmp / "accounts.sqlite"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the screenshots; return 1 if a page tried to leave 127.0.0.1."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "screenshots", help="output directory")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    ensure_cjk_font()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="gisapp-shots-") as tmp:
+        settings = prepare(Path(tmp))
+        server = make_server("127.0.0.1", 0, create_app({"TESTING": True, **settings}), threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{server.server_port}"
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+                s = Shooter(browser, base, args.out)
+                s.context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+                page = s.context.new_page()
+                page.route("**/*", s._route)
+                s.page = page
+                page.goto(f"{base}/login", wait_until="load")
+                s.shot("login.png")
+                page.fill("#login-name", "boss")
+                page.fill("#login-password", "boss-password")
+                page.click("#login-submit")
+                page.wait_for_selector("body[data-ready=true]", state="attached", timeout=30_000)
+                s.shot("map-user.png")
+                box = page.locator("#gisapp-large input[data-layer=dltb]")
+                box.check()
+                page.wait_for_timeout(2500)
+                s.shot("map-large.png")
+                page.goto(f"{base}/admin", wait_until="load")
+                page.wait_for_selector("#history tbody tr")
+                page.wait_for_timeout(500)
+                s.shot("admin.png")
+                page.goto(f"{base}/plans/review?file=nanhai.yaml", wait_until="load")
+                page.wait_for_selector("#element-list li")
+                page.locator("#element-list li").nth(1).click()
+                page.wait_for_timeout(800)
+                s.shot("review.png")
+                browser.close()
+        finally:
+            server.shutdown()
+    if s.outside:
+        print("requests outside 127.0.0.1 were blocked:", *sorted(set(s.outside)), sep="\n  ", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
