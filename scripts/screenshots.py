@@ -28,7 +28,7 @@ import sys
 import threading
 from pathlib import Path
 
-from werkzeug.serving import make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -119,22 +119,33 @@ class Shooter:
             self.context.close()
 
 
+def output_folder(argv: list[str] | None, description: str) -> Path:
+    """The ``--out`` folder of a screenshot script (created), once a CJK font is installed."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", type=Path, default=REPO / "screenshots", help="output directory")
+    out: Path = parser.parse_args(argv).out
+    out.mkdir(parents=True, exist_ok=True)
+    ensure_cjk_font()
+    return out
+
+
+def serve(config: dict[str, object]) -> tuple[BaseWSGIServer, str]:
+    """Serve ``create_app(config)`` on 127.0.0.1 (a free port) in a thread: ``(server, base URL)``."""
+    server = make_server("127.0.0.1", 0, create_app({"TESTING": True, **config}), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write the screenshots; return 1 if the page tried to leave 127.0.0.1."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO / "screenshots", help="output directory")
-    args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    ensure_cjk_font()
+    out = output_folder(argv, __doc__.splitlines()[0])
     from playwright.sync_api import sync_playwright
 
-    server = make_server("127.0.0.1", 0, create_app({"TESTING": True}), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
+    server, base = serve({})
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-            s = Shooter(browser, base, args.out)
+            s = Shooter(browser, base, out)
 
             page = s.open()
             plans = [p["id"] for p in json.loads(page.locator("#gisapp-config").text_content())["plans"]]

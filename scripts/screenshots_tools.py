@@ -14,15 +14,11 @@ Run: ``python scripts/screenshots_tools.py [--out DIR]``.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
-
-from werkzeug.serving import make_server
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -30,8 +26,7 @@ sys.path.insert(0, str(REPO))
 from gisapp.accounts.accountsdb import AccountsDB  # noqa: E402
 from gisapp.core import paths  # noqa: E402
 from gisapp.store.layerstore import LayerStore  # noqa: E402
-from gisapp.web import create_app  # noqa: E402
-from scripts.screenshots import Shooter, ensure_cjk_font  # noqa: E402
+from scripts.screenshots import Shooter, output_folder, serve  # noqa: E402
 from tests.browser import CHROMIUM, LAUNCH_ARGS  # noqa: E402
 from tests.test_store_gpkg import _meta, synthetic_dltb  # noqa: E402
 
@@ -75,22 +70,15 @@ def prepare(tmp: Path) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Write the screenshots; return 1 if a page tried to leave 127.0.0.1."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO / "screenshots", help="output directory")
-    args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    ensure_cjk_font()
+    out = output_folder(argv, __doc__.splitlines()[0])
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="gisapp-shots-") as tmp:
-        settings = prepare(Path(tmp))
-        server = make_server("127.0.0.1", 0, create_app({"TESTING": True, **settings}), threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        base = f"http://127.0.0.1:{server.server_port}"
+        server, base = serve(dict(prepare(Path(tmp))))
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-                s = Shooter(browser, base, args.out)
+                s = Shooter(browser, base, out)
                 s.context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
                 page = s.context.new_page()
                 page.route("**/*", s._route)

@@ -11,25 +11,15 @@ import json
 import os
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from gisapp.accounts.accountsdb import AccountsDB
 from gisapp.web import create_app
 from tests.helpers import live_server_for
+from tests.qgisrun import DEBIAN_PYTHON, needs_qgis
 
-DEBIAN_PYTHON = "/usr/bin/python3"
-
-
-def _has_qgis() -> bool:
-    if not Path(DEBIAN_PYTHON).exists():
-        return False
-    probe = subprocess.run([DEBIAN_PYTHON, "-c", "import qgis.core"], capture_output=True, timeout=60)
-    return probe.returncode == 0
-
-
-pytestmark = pytest.mark.skipif(not _has_qgis(), reason="QGIS not installed (Debian python3-qgis)")
+pytestmark = needs_qgis
 
 QGIS_CLIENT = r"""
 import json, os, sys

@@ -16,22 +16,11 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-import pytest
-
 from gisapp.io import formats
 from tests.helpers import BUNDLED
+from tests.qgisrun import DEBIAN_PYTHON, needs_qgis
 
-DEBIAN_PYTHON = "/usr/bin/python3"
-
-
-def _has_qgis() -> bool:
-    if not Path(DEBIAN_PYTHON).exists():
-        return False
-    probe = subprocess.run([DEBIAN_PYTHON, "-c", "import qgis.core"], capture_output=True, timeout=60)
-    return probe.returncode == 0
-
-
-pytestmark = pytest.mark.skipif(not _has_qgis(), reason="QGIS not installed (Debian python3-qgis: scripts/test.sh)")
+pytestmark = needs_qgis
 
 QGIS_CLIENT = r"""
 import json, os, sys

@@ -246,8 +246,15 @@ def import_redline_to_store(
 
     directory = directory or paths.layers_dir()
     gdf, meta = import_redline(path, id_field, tier_field, layercheck.city_outline(directory))
+    return _store_official(gdf, meta, directory, f"redline import {path.name}", path, log)
+
+
+def _store_official(
+    gdf: gpd.GeoDataFrame, meta: LayerMeta, directory: Path, command: str, path: Path, log: Callable[[str], None]
+) -> Manifest | None:
+    """Store one checked official layer (EPSG:4326) as a new version of the store, in one transaction."""
     checkpoint("validated")
-    with VersionedStore(directory).transaction(f"redline import {path.name}") as txn:
+    with VersionedStore(directory).transaction(command) as txn:
         write_layer(gdf, meta, txn.stage_dir)
         checkpoint("staging")
         manifest = txn.commit()
@@ -284,11 +291,4 @@ def import_line_to_store(
 
     directory = directory or paths.layers_dir()
     gdf, meta = import_line(key, path, id_field, name_field, layer, layercheck.city_outline(directory))
-    checkpoint("validated")
-    with VersionedStore(directory).transaction(f"lines import {key} {path.name}") as txn:
-        write_layer(gdf, meta, txn.stage_dir)
-        checkpoint("staging")
-        manifest = txn.commit()
-    log(f"{meta.id}: {len(gdf)} official blocks imported from {path.name}")
-    _log_commit(manifest, log)
-    return manifest
+    return _store_official(gdf, meta, directory, f"lines import {key} {path.name}", path, log)
