@@ -50,7 +50,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from gisapp.core.crs import PROJECTED, WGS84, planar_area_m2, to_wgs84
+from gisapp.core.crs import PROJECTED, WGS84, planar_area_m2
 from gisapp.core.errors import InputError
 from gisapp.core.registry import Registry
 from gisapp.store.layerstore import LayerMeta
@@ -463,13 +463,9 @@ def import_line(
         from gisapp.plans.redline import import_redline
 
         return import_redline(path, id_field, None, outline)
-    raw = read_line_file(path, layer)
-    if len(raw) == 0:
-        raise InputError(f"{path.name} holds no features", code="empty_layer")
-    for f in (id_field, name_field):
-        if f and f not in raw.columns:
-            raise InputError(f"{path.name} has no field '{f}'", code="missing_field")
-    raw = to_wgs84(raw)
+    from gisapp.plans.redline import checked_line_frame
+
+    raw = checked_line_frame(read_line_file(path, layer), path, id_field, name_field)
     id_field = id_field or next((c for c in ("block_id", "id", "BSM") if c in raw.columns), None)
     n = len(raw)
     ids = (

@@ -165,13 +165,7 @@ def import_redline(
     """
     from gisapp.store import layercheck
 
-    raw = layercheck.read_file(path)
-    if len(raw) == 0:
-        raise InputError(f"{path.name} holds no features", code="empty_layer")
-    for f in (id_field, tier_field):
-        if f and f not in raw.columns:
-            raise InputError(f"{path.name} has no field '{f}'", code="missing_field")
-    raw = to_wgs84(raw)
+    raw = checked_line_frame(layercheck.read_file(path), path, id_field, tier_field)
     id_field = id_field or next((c for c in ("block_id", "id") if c in raw.columns), None)
     ids = raw[id_field].astype(str).str.strip().to_list() if id_field else [f"B{i:04d}" for i in range(1, len(raw) + 1)]
     layercheck.check_unique(ids, f"block id ('{id_field}')" if id_field else "block id", path.name)
@@ -207,3 +201,22 @@ def import_redline(
         geometry_basis="official",
         description=f"Official red line read from {path.name}.",
     )
+
+
+def checked_line_frame(raw: gpd.GeoDataFrame, path: Path, *fields: str | None) -> gpd.GeoDataFrame:
+    """An official control line as read from ``path``, in EPSG:4326, once it has features and the named fields.
+
+    Args:
+        raw: the file's features (any declared CRS).
+        path: the file, for messages.
+        fields: field names the user named (None: not named).
+
+    Raises:
+        InputError: ``empty_layer``, ``missing_field``; ``missing_crs`` (:func:`gisapp.core.crs.to_wgs84`).
+    """
+    if len(raw) == 0:
+        raise InputError(f"{path.name} holds no features", code="empty_layer")
+    for f in fields:
+        if f and f not in raw.columns:
+            raise InputError(f"{path.name} has no field '{f}'", code="missing_field")
+    return to_wgs84(raw)
