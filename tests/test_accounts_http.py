@@ -406,3 +406,33 @@ def test_a_named_target_set_is_checked_layer_by_layer(app, accounts):
     finally:
         db.set_layer_rule("zs-farmland", None)
         app.extensions["gisapp.accounts"].refresh()
+
+
+def test_a_control_line_of_sanqu_sanxian_is_imported_over_http(store_copy, tmp_path):
+    """永久基本农田 through the 管理 import: preview with its diff by town, publish, then roll back."""
+    db = AccountsDB(f"sqlite:///{tmp_path / 'layers.accounts.sqlite'}")
+    db.add_user("boss", "boss-password", "manage")
+    h = bearer(db.create_token("boss"))
+    c = create_app({"TESTING": True, "GISAPP_LAYERS_DIR": str(store_copy)}).test_client()
+    src = tmp_path / "farmland.gpkg"
+    gpd.GeoDataFrame({"TBBH": ["F1"]}, geometry=[square_4547(*ZHONGSHANGANG, 1000)], crs="EPSG:4547").to_file(
+        src, driver="GPKG"
+    )
+    form = {"kind": "farmland", "id_field": "TBBH", "file": (io.BytesIO(src.read_bytes()), "farmland.gpkg")}
+    r = c.post("/api/admin/imports", data=form, headers=h)
+    assert r.status_code == 200, r.get_json()
+    p = r.get_json()
+    assert p["layer"] == "zs-farmland" and p["title"].startswith("永久基本农田")
+    assert p["report"]["features"] == 1 and p["diff"]["added"] == ["F1"]
+    assert p["diff"]["total"]["new_km2"] == pytest.approx(1.0, abs=1e-3)
+    assert {x["key"]: x["new_km2"] for x in p["diff"]["by_town"]}["中山港街道"] == pytest.approx(1.0, abs=1e-3)
+    r = c.post(f"/api/admin/imports/{p['id']}/publish", headers=h)
+    assert r.get_json() == {"version": 2, "changed": ["zs-farmland"], "unchanged": False}
+    meta = c.get("/api/layers/zs-farmland", headers=h).get_json()
+    assert meta["geometry_basis"] == "official"
+    assert c.post("/api/admin/rollback", headers=h).get_json() == {"from_version": 2, "to_version": 1}
+    assert c.get("/api/layers/zs-farmland", headers=h).get_json()["geometry_basis"] == "illustrative"
+    bad = {"kind": "mines", "file": (io.BytesIO(src.read_bytes()), "x.gpkg")}
+    r = c.post("/api/admin/imports", data=bad, headers=h)
+    assert r.status_code == 400 and r.get_json()["error"] == "unknown_import_kind"
+    assert "farmland" in r.get_json()["message"]

@@ -22,13 +22,16 @@ import shapely
 
 from gisapp.core.crs import PROJECTED
 from gisapp.core.errors import InputError, LayerNotFound
+from gisapp.plans.controllines import CONTROL_LINES
 from gisapp.store.layerstore import LayerMeta, LayerStore
 from gisapp.store.storetxn import Manifest
 
-#: What can be imported: kind → (layer id, Chinese and English title).
+#: What can be imported: kind → (layer id, Chinese and English title): the industrial red line, the
+#: 镇街, and the other control lines of :data:`gisapp.plans.controllines.CONTROL_LINES` (三区三线).
 IMPORT_KINDS: dict[str, tuple[str, str, str]] = {
     "redline": ("zs-industrial-redline", "工业用地保护红线", "industrial land protection red line"),
     "towns": ("zs-towns", "镇街", "towns (镇街)"),
+    **{k.key: (k.layer_id, k.title, k.title_en) for k in CONTROL_LINES.values() if k.key != "industrial"},
 }
 
 
@@ -36,7 +39,8 @@ def _kind(kind: str) -> tuple[str, str, str]:
     try:
         return IMPORT_KINDS[kind]
     except KeyError:
-        raise InputError(f"unknown import kind {kind!r}: use redline or towns", code="unknown_import_kind") from None
+        names = ", ".join(IMPORT_KINDS)
+        raise InputError(f"unknown import kind {kind!r}: use one of {names}", code="unknown_import_kind") from None
 
 
 def validate_import(
@@ -45,10 +49,11 @@ def validate_import(
     """Read and fully check an upload (nothing is written).
 
     Args:
-        kind: ``redline`` or ``towns`` (:data:`IMPORT_KINDS`).
+        kind: ``redline``, ``towns``, ``farmland``, ``ecology`` or ``udb`` (:data:`IMPORT_KINDS`).
         path: the file (GeoJSON, GeoPackage, zipped Shapefile …; it must declare its CRS).
         directory: the layer store (its ``base-city`` outline bounds the check).
-        options: ``id_field``, ``tier_field`` (red line) or ``name_field`` (towns); empty values ignored.
+        options: ``id_field``, ``tier_field`` (red line), ``name_field`` (towns; a control line's display
+            name); empty values ignored.
 
     Returns:
         the layer as it would be stored (EPSG:4326) and its metadata.
@@ -65,6 +70,12 @@ def validate_import(
         from gisapp.plans.redline import import_redline
 
         return import_redline(path, options.get("id_field") or None, options.get("tier_field") or None, outline)
+    if kind != "towns":
+        from gisapp.plans.controllines import import_line
+
+        return import_line(
+            kind, path, options.get("id_field") or None, options.get("name_field") or None, None, outline
+        )
     from gisapp.plans.towns import replace_towns
 
     return replace_towns(path, options.get("name_field") or "name", outline)
@@ -160,11 +171,11 @@ def preview_import(kind: str, path: Path, directory: Path, options: dict[str, st
     except LayerNotFound:
         old = None
     towns = None if kind == "towns" else (store.read("zs-towns") if store.exists("zs-towns") else None)
-    id_column = "block_id" if kind == "redline" else "name"
+    id_column = "name" if kind == "towns" else "block_id"
     checks = [
         "可读取且声明了坐标系 readable, CRS declared",
         "均为有效面要素 valid polygons only",
-        "编号唯一 ids unique" if kind == "redline" else "23 个镇街各一次 each of the 23 镇街 once",
+        "23 个镇街各一次 each of the 23 镇街 once" if kind == "towns" else "编号唯一 ids unique",
         "位于中山市范围内 inside 中山市",
     ]
     return {
@@ -196,13 +207,16 @@ def publish_import(
     Raises:
         InputError: a failed check (nothing is written).
     """
-    from gisapp.plans.build import import_redline_to_store, replace_towns_in_store
+    from gisapp.plans.build import import_line_to_store, import_redline_to_store, replace_towns_in_store
 
     _kind(kind)
     if kind == "redline":
         return import_redline_to_store(
             path, options.get("id_field") or None, options.get("tier_field") or None, directory, log=log
         )
+    if kind != "towns":
+        id_field, name_field = options.get("id_field") or None, options.get("name_field") or None
+        return import_line_to_store(kind, path, id_field, name_field, None, directory, log=log)
     return replace_towns_in_store(path, options.get("name_field") or "name", directory, log=log)
 
 

@@ -2,7 +2,7 @@
 diff, publish it, roll back, read the audit trail.
 
 * ``GET  /admin``                         — the page (``templates/admin/page.html``, ``static/admin/admin.js``);
-* ``POST /api/admin/imports``             — multipart ``file`` + ``kind`` (``redline``/``towns``) and the
+* ``POST /api/admin/imports``             — multipart ``file`` + ``kind`` (``redline``/``towns``/``farmland``/``ecology``/``udb``) and the
   field options: validates, stores the upload as *pending* and answers the preview
   (:func:`gisapp.plans.publish.preview_import`) with its ``id``; audited as ``import``;
 * ``POST /api/admin/imports/<id>/publish`` — stores it as a new version (audited ``publish``);
@@ -65,7 +65,7 @@ def upload() -> Response:
     """Validate an upload and compare it with the stored layer; nothing is published yet."""
     kind = request.form.get("kind", "")
     if kind not in publish.IMPORT_KINDS:
-        raise InputError("kind must be redline or towns", code="unknown_import_kind")
+        raise InputError(f"kind must be one of {', '.join(publish.IMPORT_KINDS)}", code="unknown_import_kind")
     upload = request.files.get("file")
     if upload is None:
         raise InputError("upload a file in the field 'file'", code="missing_file")
