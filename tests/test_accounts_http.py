@@ -436,3 +436,28 @@ def test_a_control_line_of_sanqu_sanxian_is_imported_over_http(store_copy, tmp_p
     r = c.post("/api/admin/imports", data=bad, headers=h)
     assert r.status_code == 400 and r.get_json()["error"] == "unknown_import_kind"
     assert "farmland" in r.get_json()["message"]
+
+
+def test_a_restricted_mixed_layer_is_hidden_in_each_geometry_type_collection(app, accounts):
+    """A mixed layer is served as one OGC collection per geometry type (for QGIS): restricting the layer
+    restricts every part — items 403, absent from the collections (JSON and HTML) and from the OpenAPI
+    document. Before, ``gz-services-structure-points`` answered 200 with 93 features to a 浏览 account."""
+    db, tokens, _path = accounts
+    c = app.test_client()
+    layer = "gz-services-structure"
+    db.set_layer_rule(layer, "analyse")
+    app.extensions["gisapp.accounts"].refresh()
+    try:
+        viewer, analyst = bearer(tokens["viewer"]), bearer(tokens["analyst"])
+        for part in (f"{layer}-points", f"{layer}-polygons"):
+            r = c.get(f"/ogc/collections/{part}/items?f=json", headers=viewer)
+            assert r.status_code == 403 and r.get_json()["error"] == "forbidden_layer", part
+            assert c.get(f"/ogc/collections/{part}/items?f=json", headers=analyst).status_code == 200
+        ids = {x["id"] for x in c.get("/ogc/collections?f=json", headers=viewer).get_json()["collections"]}
+        assert not [i for i in ids if i.startswith(layer)] and "zs-towns" in ids
+        assert layer not in c.get("/ogc/collections?f=html", headers=viewer).get_data(as_text=True)
+        assert layer not in c.get("/ogc/openapi?f=json", headers=viewer).get_data(as_text=True)
+        assert f"/collections/{layer}-points" in c.get("/ogc/openapi?f=json", headers=analyst).get_data(as_text=True)
+    finally:
+        db.set_layer_rule(layer, None)
+        app.extensions["gisapp.accounts"].refresh()

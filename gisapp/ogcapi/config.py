@@ -12,6 +12,7 @@ CRS84. Paging: 10 features per page by default, at most :data:`MAX_ITEMS`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -69,6 +70,29 @@ def collection_parts(gdf: gpd.GeoDataFrame, layer_id: str) -> list[tuple[str, st
         return [(layer_id, None)]
     suffix = {f: s for f, s, _, _ in FAMILIES}
     return [(f"{layer_id}-{suffix[f]}", f) for f in families]
+
+
+def collection_ids(layer_id: str) -> list[str]:
+    """Every OGC collection id a layer may be served as: its own id and ``<layer>-polygons|-lines|-points``."""
+    return [layer_id] + [f"{layer_id}-{suffix}" for _, suffix, _, _ in FAMILIES]
+
+
+def layer_of_collection(collection_id: str, exists: Callable[[str], bool]) -> str:
+    """The layer id behind an OGC collection id: itself when such a layer exists, else the layer a
+    ``-polygons``/``-lines``/``-points`` collection is a part of (:func:`collection_parts`); the id
+    unchanged when neither exists.
+
+    Args:
+        collection_id: as in ``/ogc/collections/<collection_id>``.
+        exists: layer id → the store holds it (:meth:`gisapp.store.layerstore.LayerStore.exists`).
+    """
+    if exists(collection_id):
+        return collection_id
+    for _, suffix, _, _ in FAMILIES:
+        base = collection_id.removesuffix(f"-{suffix}")
+        if base != collection_id and exists(base):
+            return base
+    return collection_id
 
 
 def _collection(meta: LayerMeta, bbox: list[float], store: LayerStore, family: str | None = None) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 :class:`gisapp.accounts.accountsdb.AccountsDB`), applied to responses by :mod:`gisapp.web.accounts`.
 
 JSON lists (``/api/layers``, the map's ``/api/map/layers`` with its tree, search results, OGC
-collections), the map page's embedded configuration and the OGC collections HTML page are filtered;
+collections — every geometry-type part of a mixed layer included), the map page's embedded
+configuration, the OGC collections HTML page and the OpenAPI document are filtered;
 reading a hidden layer is refused before the route runs (:func:`gisapp.web.policy.layers_named`).
 """
 
@@ -14,6 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response
+
+from gisapp.ogcapi.config import collection_ids
 
 #: JSON layer lists filtered by the layer rules: endpoint → (list key, the key holding the layer id).
 LIST_FILTERS: dict[str, tuple[str, str]] = {
@@ -76,6 +79,22 @@ def drop_html_rows(response: Response, layer_ids: list[str]) -> None:
     response.set_data(body)
 
 
+def drop_openapi_collections(response: Response, collection_ids: list[str]) -> None:
+    """Remove the paths ``/collections/<id>…`` and the tags named after ``collection_ids`` from the
+    OpenAPI document, so that a restricted layer is not even named to an account that may not see it."""
+    doc = json.loads(response.get_data())
+    if not isinstance(doc, dict):
+        return
+    hidden = set(collection_ids)
+    paths = doc.get("paths") or {}
+    doc["paths"] = {k: v for k, v in paths.items() if not (k.startswith("/collections/") and k.split("/")[2] in hidden)}
+    if isinstance(doc.get("tags"), list):
+        doc["tags"] = [t for t in doc["tags"] if not (isinstance(t, dict) and t.get("name") in hidden)]
+    response.set_data(json.dumps(doc, ensure_ascii=False))
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers.pop("ETag", None)
+
+
 def filter_response(response: Response, endpoint: str, visible: Callable[[str], bool], hidden: list[str]) -> None:
     """Drop hidden layers from ``response`` when ``endpoint`` lists layers.
 
@@ -88,6 +107,9 @@ def filter_response(response: Response, endpoint: str, visible: Callable[[str], 
         list_key, id_key = LIST_FILTERS[endpoint]
         doc = json.loads(response.get_data())
         if isinstance(doc, dict) and isinstance(doc.get(list_key), list):
+            if endpoint == "ogc.collections":  # a collection may be one geometry type of a layer
+                hidden_ids = {c for layer_id in hidden for c in collection_ids(layer_id)}
+                doc[list_key] = [x for x in doc[list_key] if not (isinstance(x, dict) and x.get(id_key) in hidden_ids)]
             doc[list_key] = [
                 x for x in doc[list_key] if not (isinstance(x, dict) and x.get(id_key) and not visible(str(x[id_key])))
             ]
@@ -98,4 +120,6 @@ def filter_response(response: Response, endpoint: str, visible: Callable[[str], 
     elif endpoint in PAGE_CONFIGS and response.mimetype == "text/html":
         filter_page_config(response, visible)
     elif endpoint == "ogc.collections" and response.mimetype == "text/html":
-        drop_html_rows(response, hidden)
+        drop_html_rows(response, [c for layer_id in hidden for c in collection_ids(layer_id)])
+    elif endpoint == "ogc.openapi" and response.is_json:
+        drop_openapi_collections(response, [c for layer_id in hidden for c in collection_ids(layer_id)])

@@ -69,6 +69,11 @@ def layers_named() -> list[str]:
     """The layer ids the current request names: URL parts, query parameters (a target's ``[FIELD=VALUE]``
     filter dropped), an accounting request's control line and an overlap's default targets."""
     named = [str(v) for k in LAYER_VIEW_ARGS if (v := (request.view_args or {}).get(k))]
+    if (request.view_args or {}).get("collection_id"):  # a mixed layer's per-geometry-type collection
+        from gisapp.ogcapi.config import layer_of_collection
+        from gisapp.web.context import current_store
+
+        named = [layer_of_collection(n, current_store().exists) for n in named]
     for key in LAYER_QUERY_ARGS:
         for value in request.args.getlist(key):
             named += [p.strip() for p in value.split(",") if p.strip()]
