@@ -109,3 +109,20 @@ def test_overlap_geoparquet_keeps_the_input_crs_unless_asked(tmp_path, capsys):
     assert main(["overlap", str(src), "-o", str(out), "--output-crs", "EPSG:4326"]) == 0
     assert gpd.read_parquet(out).crs.to_epsg() == 4326
     assert main(["overlap", str(src), "-o", str(out), "--output-crs", "EPSG:999999"]) == 2
+
+
+def test_overlap_csv_file_gets_its_field_types_and_crs_beside_it(tmp_path, capsys):
+    """``gisapp overlap -o out.csv`` writes ``out.csvt`` and ``out.prj`` as ``gisapp export`` does, so GDAL and
+    QGIS open the CSV with its types and CRS (before: a bare CSV)."""
+    import pyogrio
+
+    src = tmp_path / "p.geojson"
+    src.write_text(json.dumps(feature_collection([square_4547(*ZHONGSHANGANG, 100, dx=-50, dy=-50)], crs="EPSG:4547")))
+    out = tmp_path / "o.csv"
+    assert main(["overlap", str(src), "-o", str(out), "--output-crs", "EPSG:4547"]) == 0
+    assert out.with_suffix(".prj").read_text().startswith('PROJCS["CGCS2000 / 3-degree Gauss-Kruger CM 114E"')
+    types = out.with_suffix(".csvt").read_text().strip().split(",")
+    header = out.read_text("utf-8").splitlines()[0].split(",")
+    assert len(types) == len(header) and types[-1] == '"WKT"' and types[header.index("overlap_m2")] == '"Real"'
+    info = pyogrio.read_info(out)
+    assert info["crs"] == "EPSG:4547" and info["features"] == 1

@@ -124,6 +124,8 @@ def cmd_overlap(args: argparse.Namespace) -> int:
     out = render(_table(result, info, wanted_crs), info, fmt, bom=args.bom, store=store)
     if args.output:
         write_atomic(out.body, args.output)
+        for suffix, sidecar in out.sidecars.items():  # CSV: .csvt and .prj, which GDAL and QGIS read beside it
+            write_atomic(sidecar, Path(args.output).with_suffix(suffix))
         print(f"wrote {args.output}", file=sys.stderr)
     elif not out.text:
         sys.stdout.buffer.write(out.body)

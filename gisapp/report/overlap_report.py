@@ -35,7 +35,7 @@ import io
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -114,11 +114,14 @@ def analysis_feature_collection(analysis: Any) -> dict[str, Any]:
 
 @dataclass
 class Rendered:
-    """One output file: ``body`` (bytes), ``mimetype`` (with charset for text) and a suggested ``filename``."""
+    """One output file: ``body`` (bytes), ``mimetype`` (with charset for text), a suggested ``filename``
+    and the ``sidecars`` a file of that format needs beside it (CSV: ``.csvt`` field types and ``.prj``
+    CRS, keyed by suffix; written next to the file by the CLI)."""
 
     body: bytes
     mimetype: str
     filename: str
+    sidecars: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def inline(self) -> bool:
@@ -258,7 +261,7 @@ def render(
     lonlat = writer.lonlat_only or writer.key == "geojson"
     out_crs = OUTPUT_CRS["epsg:4326"] if lonlat else frame_crs(table.crs)
     out = export_frame(table, metadata, writer, out_crs, bom=bom, precision=15 if writer.binary else None)
-    return Rendered(out.data, out.media_type, out.filename)
+    return Rendered(out.data, out.media_type, out.filename, dict(out.sidecars))
 
 
 # --------------------------------------------------------------------------- map
