@@ -53,7 +53,7 @@ from shapely.geometry.base import BaseGeometry
 from gisapp.core.crs import PROJECTED, WGS84, planar_area_m2
 from gisapp.core.errors import InputError
 from gisapp.core.registry import Registry
-from gisapp.store.layerstore import LayerMeta
+from gisapp.store.layerstore import LayerMeta, supplied_provenance
 
 #: Radius of the illustrative 城镇开发边界 disc around each 镇街 seat (m).
 UDB_RADIUS_M = 2500.0
@@ -499,9 +499,6 @@ def import_line(
         WGS84,
         title=kind.title,
         title_en=kind.title_en,
-        source=f"official layer supplied by the user: {path.name}",
-        licence="as supplied by the user",
-        datum="WGS 84 (EPSG:4326), transformed from the file's declared CRS",
-        geometry_basis="official",
+        **supplied_provenance(path.name),
         description=f"Official {kind.title_en.lower()} read from {path.name}.",
     )

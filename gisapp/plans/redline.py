@@ -23,7 +23,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gisapp.core.crs import PROJECTED, WGS84, planar_area_m2, to_wgs84
 from gisapp.core.errors import InputError
-from gisapp.store.layerstore import LayerMeta
+from gisapp.store.layerstore import LayerMeta, supplied_provenance
 
 LAYER_ID = "zs-industrial-redline"
 PLAN = "zhongshan-industrial-restructuring.txt"
@@ -195,10 +195,7 @@ def import_redline(
         WGS84,
         title="工业用地保护红线",
         title_en="Industrial land protection red line",
-        source=f"official layer supplied by the user: {path.name}",
-        licence="as supplied by the user",
-        datum="WGS 84 (EPSG:4326), transformed from the file's declared CRS",
-        geometry_basis="official",
+        **supplied_provenance(path.name),
         description=f"Official red line read from {path.name}.",
     )
 

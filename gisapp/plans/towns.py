@@ -43,7 +43,7 @@ from gisapp.core.errors import InputError
 from gisapp.core.settings import Settings
 from gisapp.plans.basemaps import city_outline
 from gisapp.plans.powercells import tile_by_area
-from gisapp.store.layerstore import COORDINATE_PRECISION, LayerMeta
+from gisapp.store.layerstore import COORDINATE_PRECISION, LayerMeta, supplied_provenance
 
 LAYER_ID = "zs-towns"
 FACTS_FILE = "zhongshan_towns.csv"
@@ -629,10 +629,7 @@ def replace_towns(
         title_en="Zhongshan towns and subdistricts",
         kind="towns",
         geometry_type="Polygon",
-        source=f"official layer supplied by the user: {path.name}",
-        licence="as supplied by the user",
-        datum="WGS 84 (EPSG:4326), transformed from the file's declared CRS",
-        geometry_basis="official",
+        **supplied_provenance(path.name),
         description=f"Official 镇街 layer read from {path.name} (field '{name_field}').",
         notes=[],
     )

@@ -29,7 +29,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -50,6 +50,26 @@ COORDINATE_PRECISION = 7
 #: (below it the map shows the layer's extent only; see :meth:`LayerStore.write_large`).
 TILE_FEATURES = 600
 LAYER_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+class Provenance(TypedDict):
+    """Where a layer comes from: the provenance fields of :class:`LayerMeta`."""
+
+    source: str
+    licence: str
+    datum: str
+    geometry_basis: str
+
+
+def supplied_provenance(filename: str) -> Provenance:
+    """The provenance fields of :class:`LayerMeta` for an official layer a user supplied as ``filename``
+    (read in its declared CRS, stored in EPSG:4326): ``source``, ``licence``, ``datum``, ``geometry_basis``."""
+    return Provenance(
+        source=f"official layer supplied by the user: {filename}",
+        licence="as supplied by the user",
+        datum="WGS 84 (EPSG:4326), transformed from the file's declared CRS",
+        geometry_basis="official",
+    )
 
 
 @dataclass
