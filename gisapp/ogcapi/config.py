@@ -21,6 +21,7 @@ from pygeoapi.api import API
 from pygeoapi.openapi import get_oas
 
 from gisapp.core import paths
+from gisapp.ogcapi.oas import bundled_openapi
 from gisapp.store.layerstore import LayerMeta, LayerStore
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -217,7 +218,8 @@ def _quiet_api(config: dict[str, Any]) -> API:
     guard = logging.NullHandler()
     root.addHandler(guard)
     try:
-        return API(config, get_oas(config, fail_on_invalid_collection=False))
+        # the OpenAPI document made self-contained once, when the API is built (not per request)
+        return API(config, bundled_openapi(get_oas(config, fail_on_invalid_collection=False)))
     finally:
         root.removeHandler(guard)
 

@@ -72,12 +72,16 @@ class LayerStoreProvider(BaseProvider):
             raise ProviderQueryError(exc.message) from exc
 
     def _frame(self) -> gpd.GeoDataFrame:
-        """The whole (small, file) layer, or only its features of ``geometry_family``."""
+        """The whole (small, file) layer indexed by fid, or only its features of ``geometry_family``:
+        the store's shared cached frame (read-only here), not a copy per request."""
+        family = self.geometry_family
         try:
-            gdf = self.store.query(self.data)
+            gdf = self.store.indexed(self.data)
+            if family is None:
+                return gdf
+            return self.store.derived("ogc-family", self.data, lambda: gdf[family_mask(gdf, family)], family)
         except InputError as exc:
             raise ProviderQueryError(exc.message) from exc
-        return gdf if self.geometry_family is None else gdf[family_mask(gdf, self.geometry_family)]
 
     def get_fields(self) -> dict[str, dict[str, str]]:
         """Field names and JSON Schema types of the layer (geometry excluded)."""

@@ -448,8 +448,12 @@ class LayerStore:
         self.path(meta.id).unlink(missing_ok=True)
         return meta
 
-    def _indexed(self, layer_id: str) -> gpd.GeoDataFrame:
-        """A file layer with its fid (1-based row number) as index, cached."""
+    def indexed(self, layer_id: str) -> gpd.GeoDataFrame:
+        """A file layer with its fid (1-based row number) as index: cached and shared, do not modify it.
+
+        Raises:
+            LayerNotFound: unknown layer (404). InputError: invalid id; ``large_layer`` (422) for a large one.
+        """
 
         def make() -> gpd.GeoDataFrame:
             gdf = self.frame(layer_id).copy()
@@ -472,7 +476,7 @@ class LayerStore:
         """
         if self._large_meta(layer_id) is not None:
             return self.backend.count(layer_id, bbox)
-        return len(self._positions(self._indexed(layer_id), bbox))
+        return len(self._positions(self.indexed(layer_id), bbox))
 
     def query(
         self,
@@ -502,7 +506,7 @@ class LayerStore:
         if self._large_meta(layer_id) is not None:
             cols = None if columns is None else [str(c) for c in columns]
             return self.backend.query(layer_id, bbox, limit=limit, offset=offset, columns=cols)
-        gdf = self._indexed(layer_id)
+        gdf = self.indexed(layer_id)
         pos = self._positions(gdf, bbox)
         pos = pos[offset : None if limit is None else offset + limit]
         page = gdf.iloc[pos]
@@ -529,7 +533,7 @@ class LayerStore:
             if find is not None:
                 return self.backend.query(layer_id, fids=[int(f) for f in find(layer_id, boxes)], columns=cols)
         elif boxes:
-            gdf = self._indexed(layer_id)
+            gdf = self.indexed(layer_id)
             hits = gdf.sindex.query(shapely.box(*np.asarray(boxes, dtype=float).T), predicate="intersects")[1]
             page = gdf.iloc[np.unique(hits)]
             return (page if cols is None else page[[*cols, gdf.geometry.name]]).copy()
@@ -590,7 +594,7 @@ class LayerStore:
             if z < self.tile_min_zoom(layer_id):
                 return b""
             return self.backend.tile(layer_id, z, x, y)
-        gdf = self._indexed(layer_id)
+        gdf = self.indexed(layer_id)
         return encode_tile(gdf.iloc[self._positions(gdf, tile_bbox_4326(z, x, y))], layer_id, z, x, y)
 
     # -- cache -------------------------------------------------------------------------

@@ -35,7 +35,6 @@ from gisapp.io.formats import export_frame
 from gisapp.io.writers import WRITERS, Writer
 from gisapp.ogcapi.config import CRS84, get_api
 from gisapp.ogcapi.config import conformance as conformance_classes
-from gisapp.ogcapi.oas import bundled_openapi
 from gisapp.web.context import current_store
 
 URL_PREFIX = "/ogc"
@@ -143,10 +142,7 @@ def landing_page() -> Response:
 @blueprint.get("/openapi")
 def openapi() -> Response:
     """The OpenAPI 3.0 document (``?f=json``, self-contained: no ``$ref`` to the web; HTML is a plain offline page)."""
-    response = _run(core_api.openapi_)
-    if response.status_code == 200 and "json" in response.headers.get("Content-Type", ""):
-        response.set_data(json.dumps(bundled_openapi(json.loads(response.get_data())), ensure_ascii=False))
-    return response
+    return _run(core_api.openapi_)  # bundled when the API is built (gisapp.ogcapi.config)
 
 
 @blueprint.get("/conformance")
