@@ -103,9 +103,10 @@ def cmd_overlap(args: argparse.Namespace) -> int:
     for msg in info.get("dropped", []):
         print(f"dropped: {msg}", file=sys.stderr)
     store = options["store"]
+    table = None  # the result as a table, built once when a report or a rendered format needs it
     if report_fmt:
-        result = _table(result, info, wanted_crs)
-        write_atomic(render(result, info, report_fmt, store=store, documents_only=True).body, args.report)
+        table = _table(result, info, wanted_crs)
+        write_atomic(render(table, info, report_fmt, store=store, documents_only=True).body, args.report)
         print(f"wrote {args.report}", file=sys.stderr)
     if args.report and not args.output and not args.format:
         return 0
@@ -121,7 +122,9 @@ def cmd_overlap(args: argparse.Namespace) -> int:
             else:
                 sys.stdout.buffer.write(parquet.to_bytes())
             return 0
-    out = render(_table(result, info, wanted_crs), info, fmt, bom=args.bom, store=store)
+    if table is None:
+        table = _table(result, info, wanted_crs)
+    out = render(table, info, fmt, bom=args.bom, store=store)
     if args.output:
         write_atomic(out.body, args.output)
         for suffix, sidecar in out.sidecars.items():  # CSV: .csvt and .prj, which GDAL and QGIS read beside it

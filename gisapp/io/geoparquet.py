@@ -65,13 +65,11 @@ class GeoColumn:
         wkb: the geometries as ISO WKB (2D/3D as the geometries are), one Arrow chunk per thread chunk.
         types: GeoParquet ``geometry_types`` (sorted names, ``" Z"`` for 3D).
         bbox: ``[minx, miny, maxx, maxy]`` in the column's CRS, or None when every geometry is empty/missing.
-        flags: the masks a ``transform`` returned, concatenated (None without one).
     """
 
     wkb: pa.ChunkedArray
     types: list[str]
     bbox: list[float] | None
-    flags: np.ndarray | None = None
 
 
 def wkb_column(geoms: np.ndarray, workers: int | None = None, transform: Any = None) -> GeoColumn:
@@ -80,22 +78,21 @@ def wkb_column(geoms: np.ndarray, workers: int | None = None, transform: Any = N
     Args:
         geoms: object array of shapely geometries (None allowed: null rows), any CRS.
         workers: threads (default: CPU count).
-        transform: optional ``array -> (array, bool mask)`` applied to each chunk before encoding
-            (e.g. :func:`export_geometries`), so that the transformed copy never exists whole; the
-            masks are returned as :attr:`GeoColumn.flags`.
+        transform: optional ``array -> array`` applied to each chunk before encoding (e.g. the export
+            steps of :func:`export_geometries`), so that the transformed copy never exists whole.
 
     Returns:
         the :class:`GeoColumn`; ISO WKB as geopandas writes it (``flavor="iso"``).
     """
 
-    def one(a: int, b: int) -> tuple[pa.Array, set[int], np.ndarray, np.ndarray | None]:
-        part, flags = (geoms[a:b], None) if transform is None else transform(geoms[a:b])
+    def one(a: int, b: int) -> tuple[pa.Array, set[int], np.ndarray]:
+        part = geoms[a:b] if transform is None else transform(geoms[a:b])
         type_ids = shapely.get_type_id(part)
         type_ids[shapely.has_z(part)] += 8
         type_ids = np.unique(type_ids)
         bounds = shapely.total_bounds(part) if len(part) else np.full(4, np.nan)
         wkb = pa.array(shapely.to_wkb(part, flavor="iso"), type=pa.binary())
-        return wkb, set(type_ids.tolist()), bounds, flags
+        return wkb, set(type_ids.tolist()), bounds
 
     parts = _map_chunks(one, len(geoms), workers)
     ids = sorted(set().union(*(p[1] for p in parts)) - {-1})
@@ -108,9 +105,8 @@ def wkb_column(geoms: np.ndarray, workers: int | None = None, transform: Any = N
             float(np.nanmax(b[:, 2])),
             float(np.nanmax(b[:, 3])),
         ]
-    flags = np.concatenate([p[3] for p in parts]) if transform is not None else None
     wkb = pa.chunked_array([p[0] for p in parts], type=pa.binary())
-    return GeoColumn(wkb, types, bbox if np.isfinite(bbox).all() else None, flags)
+    return GeoColumn(wkb, types, bbox if np.isfinite(bbox).all() else None)
 
 
 def _crs_json(crs: CRS | None) -> dict[str, Any] | None:

@@ -63,16 +63,14 @@ class OverlapGeoParquet:
         analysis: the result (its geometries may have been released: see ``consume``).
         column: the encoded geometry, in the output CRS.
         crs: the output CRS.
-        metadata: the ``gisapp`` record.
-        invalid: rows (their ``id``, else their number) snap-rounded by the export steps (always empty: a
-            result that needs snap rounding takes the rendered path), the export's ``snap_rounded``.
+        metadata: the ``gisapp`` record. Nothing on this path is snap-rounded (a result that would need
+            it takes the rendered path), so the export's ``snap_rounded`` is always empty.
     """
 
     analysis: OverlapAnalysis
     column: Any
     crs: Any
     metadata: dict[str, Any]
-    invalid: list[str]
 
     def write(self, target: str | Path | BinaryIO) -> None:
         """Write the file to a path or a binary file object (one that can ``tell``, e.g. an open file)."""
@@ -87,7 +85,7 @@ class OverlapGeoParquet:
             self.crs,
             target,
             metadata=GeoParquetWriter.metadata_entry(WriteOptions("overlap", self.metadata, BINARY_PRECISION)),
-            attrs={"snap_rounded": self.invalid},
+            attrs={"snap_rounded": []},
         )
 
     def to_bytes(self) -> bytes:
@@ -135,9 +133,9 @@ def overlap_geoparquet(
     if out_crs.datum is not None or not (same or out_crs.epsg == 4326):
         return None
 
-    def chunk(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        reprojected = crs is not None and crs != PROJECTED
-        if crs is not None and reprojected:
+    def chunk(geoms: np.ndarray) -> np.ndarray:
+        reprojected = crs not in (None, PROJECTED)
+        if crs is not None and reprojected:  # (crs is not None: for the type checker)
             with np.errstate(all="ignore"):
                 geoms = transform_geoms(geoms, PROJECTED_CRS, crs)
         if not rounding_is_noop(geoms, BINARY_PRECISION):
@@ -149,7 +147,7 @@ def overlap_geoparquet(
         out, broke = export_geometries(geoms)
         if broke.any():
             raise _RoundingMatters
-        return out, broke
+        return out
 
     try:
         column = wkb_column(analysis.geometries, workers, transform=chunk)
@@ -159,16 +157,8 @@ def overlap_geoparquet(
     if consume:
         analysis.geometries = np.empty(0, dtype=object)
         trim_heap()
-    broke = np.flatnonzero(np.tile(column.flags if column.flags is not None else np.zeros(n, bool), k))
-    if len(broke):
-        ids = analysis.properties["id"].to_numpy() if "id" in analysis.properties.columns else None
-        invalid = [str(ids[i % n]) if ids is not None else str(i) for i in broke]
-    else:
-        invalid = []
     columns = list(_no_rows(analysis).attributes().columns)
     metadata = export_metadata(
         overlap_metadata(info, store), WRITERS["parquet"], out_crs, BINARY_PRECISION, n * k, None, columns
     )
-    if invalid:
-        metadata["export"]["snap_rounded"] = invalid
-    return OverlapGeoParquet(analysis, column, file_crs, metadata, invalid)
+    return OverlapGeoParquet(analysis, column, file_crs, metadata)
