@@ -461,3 +461,17 @@ def test_a_restricted_mixed_layer_is_hidden_in_each_geometry_type_collection(app
     finally:
         db.set_layer_rule(layer, None)
         app.extensions["gisapp.accounts"].refresh()
+
+
+def test_cross_origin_writes_are_refused_also_in_single_user_mode(store_copy):
+    """Without accounts (loopback, single user) nothing else stands between another site's page and the
+    server: a POST whose Origin is another site is 403 before any route runs (before: only the review
+    page checked it; ``/api/admin/rollback`` answered another site)."""
+    c = create_app({"TESTING": True, "GISAPP_LAYERS_DIR": str(store_copy)}).test_client()
+    evil = {"Origin": "http://evil.example"}
+    for url in ("/api/admin/rollback", "/api/overlap", "/api/plans/review?file=x.yaml"):
+        r = c.post(url, json=PARCEL, headers=evil)
+        assert r.status_code == 403 and r.get_json()["error"] == "forbidden_origin", url
+    same = {"Origin": "http://localhost"}
+    assert c.post("/api/overlap", json=PARCEL, headers=same).status_code == 200
+    assert c.post("/api/overlap", json=PARCEL).status_code == 200  # scripts send no Origin

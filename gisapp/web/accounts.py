@@ -38,7 +38,7 @@ from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from gisapp.accounts.accountsdb import AccountsDB, User, database_url, new_record_id
+from gisapp.accounts.accountsdb import AccountsDB, User, database_url, new_record_id, sqlite_file
 from gisapp.accounts.roles import Role
 from gisapp.core.settings import Settings
 from gisapp.web.admission import TooManyRequests, UserLimits
@@ -78,14 +78,16 @@ class AccessControl:
         self.ttl_s = ttl_s
         self.limits = UserLimits(settings.user_rate, settings.user_analyses)
         self._db = AccountsDB(self.url, create=False)
+        self._file = sqlite_file(self.url)
         self._checked = 0.0
         self._enforced = False
         self._rules: dict[str, Role] = {}
 
     @property
     def db(self) -> AccountsDB:
-        """The accounts database (reopened when its SQLite file appeared since the app started)."""
-        if not self._db.exists:
+        """The accounts database (reopened when its SQLite file appeared since the app started; while it is
+        missing, a stat per access, not a new engine)."""
+        if not self._db.exists and self._file is not None and self._file.exists():
             self._db = AccountsDB(self.url, create=False)
         return self._db
 
@@ -163,7 +165,10 @@ def _resolve_user(control: AccessControl) -> tuple[User | None, str]:
             user = control.db.token_user(secret)
             return user, "token" if user else ""
         name = kind.removeprefix("basic:")
-        user = control.db.token_user(secret) or control.db.check_password(name, secret)
+        user = control.db.token_user(secret)
+        if user is None:  # a password: argon2id costs ~0.1 s and 64 MiB, so guesses are bounded per address first
+            control.limits.hit(f"address:{request.remote_addr}")
+            user = control.db.check_password(name, secret)
         return (user, "basic") if user is not None and user.name == name else (None, "")
     if current_user.is_authenticated:
         return current_user.user, "session"
@@ -234,8 +239,14 @@ def audit_now(control: AccessControl, kind: str, user: str, result: dict[str, An
 
 def _before(control: AccessControl, csrf: CSRFProtect) -> Response | WerkzeugResponse | None:
     rule = rule_for(request.endpoint, request.method)
+    origin = request.headers.get("Origin")
+    if request.method in _WRITE_METHODS and origin and origin.rstrip("/") != request.host_url.rstrip("/"):
+        # another site's page posting to this server (also in single-user mode, where no login or CSRF
+        # token stands in the way): refused before any route runs
+        return _error(403, "forbidden_origin", "不接受跨站请求 — cross-origin requests are refused")
     enforced = control.enforced
-    user, how = _resolve_user(control) if enforced else (None, "")
+    needs_user = rule.role is not None or request.endpoint == "auth.me"
+    user, how = _resolve_user(control) if enforced and needs_user else (None, "")
     g.gisapp_user = user
     g.gisapp_auth = how
     if enforced and rule.role is not None:
@@ -255,7 +266,7 @@ def _before(control: AccessControl, csrf: CSRFProtect) -> Response | WerkzeugRes
                 f"需要「{rule.role.label}」权限（当前为「{user.role.label}」）— role {rule.role.key} required, "
                 f"you have {user.role.key}",
             )
-        hidden = [n for n in layers_named() if not control.may_see(n, user.role)]
+        hidden = [n for n in layers_named() if not control.may_see(n, user.role)] if control.layer_rules else []
         if hidden:
             need = control.layer_rules[hidden[0]]
             return _error(
@@ -269,7 +280,7 @@ def _before(control: AccessControl, csrf: CSRFProtect) -> Response | WerkzeugRes
         if request.method in _WRITE_METHODS and rule.kind:
             control.limits.enter(user.name)
             g.gisapp_user_slot = user.name
-    if control.db.exists and (rule.kind or request.method in _WRITE_METHODS):
+    if (rule.kind or request.method in _WRITE_METHODS) and control.db.exists:
         # the body is cached, so the route (and the form parser) read the same bytes after us
         g.gisapp_input_sha256 = (
             hashlib.sha256(request.get_data(cache=True)).hexdigest() if request.content_length else ""
