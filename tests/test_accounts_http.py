@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import sqlite3
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -475,3 +476,33 @@ def test_cross_origin_writes_are_refused_also_in_single_user_mode(store_copy):
     same = {"Origin": "http://localhost"}
     assert c.post("/api/overlap", json=PARCEL, headers=same).status_code == 200
     assert c.post("/api/overlap", json=PARCEL).status_code == 200  # scripts send no Origin
+
+
+def test_an_upload_to_the_manage_page_is_checked_inside_a_zip_too(store_copy, tmp_path):
+    """A zipped GeoPackage gets the GeoPackage schema check (no views, foreign triggers, virtual tables) and a
+    zipped ``.geojson`` that is really a GDAL VRT is opened by no driver but GeoJSON's; before, only a
+    top-level GeoPackage was checked (a zipped one with a view was previewed, 200)."""
+    import sqlite3
+
+    db = AccountsDB(f"sqlite:///{tmp_path / 'layers.accounts.sqlite'}")
+    db.add_user("boss", "boss-password", "manage")
+    h = bearer(db.create_token("boss"))
+    c = create_app({"TESTING": True, "GISAPP_LAYERS_DIR": str(store_copy)}).test_client()
+    gpkg = tmp_path / "red.gpkg"
+    gpd.GeoDataFrame({"BH": ["A1"]}, geometry=[square_4547(*ZHONGSHANGANG, 1000)], crs="EPSG:4547").to_file(
+        gpkg, driver="GPKG"
+    )
+    con = sqlite3.connect(gpkg)
+    con.execute("CREATE VIEW sneaky AS SELECT * FROM sqlite_master")
+    con.commit()
+    con.close()
+    vrt = b'<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>/etc/passwd</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>'
+    for name, data in (("red.gpkg", gpkg.read_bytes()), ("red.geojson", vrt)):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr(name, data)
+        form = {"kind": "redline", "id_field": "BH", "file": (io.BytesIO(buf.getvalue()), "red.zip")}
+        r = c.post("/api/admin/imports", data=form, headers=h)
+        assert r.status_code in (400, 415, 422), (name, r.get_json())
+        assert r.get_json()["error"] in ("invalid_gpkg", "unsupported_format", "unreadable_file"), name
+        assert "/etc/passwd" not in r.get_data(as_text=True)

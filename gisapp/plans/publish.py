@@ -286,13 +286,36 @@ def stage_upload(data: bytes, filename: str, target: Path, limits: Any = None) -
         if safety.gdb_folder(safety.open_zip(data, limits).namelist()) is not None:
             return safety.extract_gdb(data, target / "upload.gdb", limits)
         written = safety.extract(data, target, limits)
-        main = [p for p in written if p.suffix.lower() in (".shp", ".gpkg", ".geojson", ".json")]
+        main = [p for p in written if p.suffix.lower() in _DRIVERS]
         if not main:
             raise InputError("the zip holds no .shp, .gpkg or .geojson file", code="invalid_zip")
-        return main[0]
+        return _checked(main[0], filename, target)
     stem = re.sub(r"[^\w-]", "_", Path(filename).stem)[:64] or "upload"  # the store history names the file
     path = target / f"{stem}{suffix}"
     path.write_bytes(data)
-    if suffix == ".gpkg":
+    return _checked(path, filename, target)
+
+
+#: The GDAL driver each staged file must be opened with (as the upload Readers require).
+_DRIVERS = {
+    ".shp": ("ESRI Shapefile",),
+    ".gpkg": ("GPKG",),
+    ".geojson": ("GeoJSON",),
+    ".json": ("GeoJSON",),
+}
+
+
+def _checked(path: Path, filename: str, folder: Path) -> Path:
+    """``path`` once a GeoPackage's schema is checked and GDAL opens it with its format's own driver
+    (:func:`gisapp.io.readers.safety.check_gpkg`, :func:`~gisapp.io.readers.safety.check_driver`), in a
+    zip as at the top level.
+
+    Raises:
+        InputError: ``invalid_gpkg``, ``unsupported_format`` (415), ``unreadable_file``.
+    """
+    from gisapp.io.readers import safety
+
+    if path.suffix.lower() == ".gpkg":
         safety.check_gpkg(path, filename)
+    safety.check_driver(path, None, _DRIVERS[path.suffix.lower()], filename, folder)
     return path
