@@ -521,26 +521,21 @@ class LayerStore:
         intersecting a box, and for a large layer possibly some whose envelope only meets one (e.g. the
         targets near a set of parcels, one box per parcel; the overlap tests intersection exactly).
 
-        A backend with ``fids_in_boxes(layer_id, boxes)`` (the GeoPackage one) answers with one index
-        lookup per box and one read; another gets one :meth:`query` per box.
+        A large layer's backend answers with its spatial index (``fids_in_boxes``) and one read.
 
         Raises:
             as :meth:`query`.
         """
         cols = None if columns is None else [str(c) for c in columns]
-        if self._large_meta(layer_id) is not None:
-            find = getattr(self.backend, "fids_in_boxes", None)
-            if find is not None:
-                return self.backend.query(layer_id, fids=[int(f) for f in find(layer_id, boxes)], columns=cols)
-        elif boxes:
-            gdf = self.indexed(layer_id)
-            hits = gdf.sindex.query(shapely.box(*np.asarray(boxes, dtype=float).T), predicate="intersects")[1]
-            page = gdf.iloc[np.unique(hits)]
-            return (page if cols is None else page[[*cols, gdf.geometry.name]]).copy()
         if not boxes:
             return self.query(layer_id, (0.0, 0.0, 0.0, 0.0), limit=0, columns=cols)
-        both = pd.concat([self.query(layer_id, b, columns=cols) for b in boxes])
-        return both[~both.index.duplicated()].sort_index()
+        if self._large_meta(layer_id) is not None:
+            fids = self.backend.fids_in_boxes(layer_id, boxes)
+            return self.backend.query(layer_id, fids=[int(f) for f in fids], columns=cols)
+        gdf = self.indexed(layer_id)
+        hits = gdf.sindex.query(shapely.box(*np.asarray(boxes, dtype=float).T), predicate="intersects")[1]
+        page = gdf.iloc[np.unique(hits)]
+        return (page if cols is None else page[[*cols, gdf.geometry.name]]).copy()
 
     def columns(self, layer_id: str) -> dict[str, str]:
         """Attribute columns of a layer (file or large) and their pandas dtypes, geometry excluded.
@@ -590,10 +585,9 @@ class LayerStore:
             check_tile(z, x, y)
         except ValueError as exc:
             raise InputError(str(exc), code="invalid_tile") from exc
-        if self._large_meta(layer_id) is not None:
-            if z < self.tile_min_zoom(layer_id):
-                return b""
-            return self.backend.tile(layer_id, z, x, y)
+        meta = self._large_meta(layer_id)
+        if meta is not None:
+            return b"" if z < int(meta.extra.get("tile_min_zoom", 0)) else self.backend.tile(layer_id, z, x, y)
         gdf = self.indexed(layer_id)
         return encode_tile(gdf.iloc[self._positions(gdf, tile_bbox_4326(z, x, y))], layer_id, z, x, y)
 

@@ -18,7 +18,6 @@ self-contained (:mod:`gisapp.ogcapi.oas`: the OGC schemas it referred to on the 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -31,10 +30,10 @@ from pygeoapi.api import APIRequest
 
 from gisapp.core.bbox import parse_bbox
 from gisapp.core.errors import InputError
-from gisapp.io.formats import export_frame
+from gisapp.io.formats import export_frame, parse_output_crs
 from gisapp.io.writers import WRITERS, Writer
-from gisapp.ogcapi.config import CRS84, get_api
 from gisapp.ogcapi.config import conformance as conformance_classes
+from gisapp.ogcapi.config import get_api
 from gisapp.web.context import current_store
 
 URL_PREFIX = "/ogc"
@@ -200,7 +199,7 @@ def _items_as_file(collection_id: str, writer: Writer) -> Response:
     Raises:
         InputError: ``invalid_bbox``, ``unknown_crs`` (400); LayerNotFound (404).
     """
-    out_crs = _crs_name(request.args.get("crs"))
+    out_crs = parse_output_crs(request.args.get("crs"))  # 400 before the page is read
     args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("f", "crs")] + [("f", "json")]
     environ = {**request.environ, "QUERY_STRING": urlencode(args)}
     as_json = Request(environ)
@@ -228,20 +227,6 @@ def _items_as_file(collection_id: str, writer: Writer) -> Response:
         content_type=result.media_type,
         headers={"Content-Disposition": f'attachment; filename="{result.filename}"'},
     )
-
-
-def _crs_name(uri: str | None) -> str:
-    """``EPSG:n`` for an OGC CRS URI (``…/EPSG/0/n``; CRS84 and none → ``EPSG:4326``, lon/lat).
-
-    Raises:
-        InputError: ``unknown_crs`` for anything else.
-    """
-    if not uri or uri.rstrip("/").endswith("/CRS84"):
-        return "EPSG:4326"
-    match = re.fullmatch(r"https?://www\.opengis\.net/def/crs/EPSG/0/(\d+)", uri.strip())
-    if not match:
-        raise InputError(f"crs must be an OGC CRS URI such as {CRS84}, not {uri[:80]!r}", code="unknown_crs")
-    return f"EPSG:{match.group(1)}"
 
 
 @blueprint.get("/collections/<collection_id>/items/<item_id>")

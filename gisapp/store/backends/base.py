@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
 import geopandas as gpd
+import numpy as np
 
 BBox = tuple[float, float, float, float]
 
@@ -68,6 +69,12 @@ class FeatureBackend(Protocol):
         ``limit``/``offset``; ``columns`` limits the attributes (None = all); ``fids`` selects by id.
         Uses the spatial index: cost grows with the result, not the layer. The frame's index is
         the fid; CRS EPSG:4326."""
+        ...
+
+    def fids_in_boxes(self, layer_id: str, boxes: Iterable[BBox]) -> np.ndarray:
+        """Sorted fids of the features whose index envelope meets any of ``boxes`` (EPSG:4326): a superset
+        of those intersecting them, found through the spatial index without reading a geometry (e.g. the
+        targets near 10 000 parcels)."""
         ...
 
     def tile(self, layer_id: str, z: int, x: int, y: int, *, columns: list[str] | None = None) -> bytes:

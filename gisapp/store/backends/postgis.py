@@ -482,11 +482,6 @@ def _as_dtype(dtype: str) -> Any:
         return np.dtype("O")
 
 
-def _read_dtype(dtype: str) -> str:
-    """The dtype a column is rebuilt with from database values (``str`` for text, NULL → NaN)."""
-    return _reported_dtype(dtype)
-
-
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "boolean": pa.bool_(),
     "smallint": pa.int16(),
@@ -524,7 +519,7 @@ def _csv_frame(data: bytes, names: list[str], dtypes: dict[str, str]) -> gpd.Geo
         table = pa.table({n: pa.array([], type=types[n]) for n in column_names})
     index = pd.Index(table.column("fid").to_numpy(), name="fid", dtype="int64")
     frame = {
-        name: pd.Series(table.column(f"c{i}").to_pandas(), dtype=_read_dtype(dtypes[name])).set_axis(index)
+        name: pd.Series(table.column(f"c{i}").to_pandas(), dtype=_reported_dtype(dtypes[name])).set_axis(index)
         for i, name in enumerate(names)
     }
     chunks = [_unhex(c) for c in table.column("geom").chunks]
