@@ -59,13 +59,11 @@ def build_dependents(
     Returns:
         the ids of the layers written (all of them built from ``towns``).
 
-    Raises:
-        DraftElementsError: when a zone file still holds elements ``status: draft``.
+    The callers (:func:`build_store`, :func:`replace_towns_in_store`) have refused drafted zone files first.
     """
     from gisapp.plans.gazetteer import load_gazetteer
 
     source = source or directory
-    refuse_drafts(definition_files())  # drafted elements are reviewed before anything is built from them
     written = []
 
     def base(layer_id: str) -> gpd.GeoDataFrame | None:
@@ -207,6 +205,7 @@ def replace_towns_in_store(
     from gisapp.store import layercheck
 
     directory = directory or paths.layers_dir()
+    refuse_drafts(definition_files())  # every structure is rebuilt: drafted elements are reviewed first
     gdf, meta = replace_towns(path, name_field, layercheck.city_outline(directory))
     checkpoint("validated")
     with VersionedStore(directory).transaction(f"towns replace {path.name}") as txn:

@@ -158,7 +158,9 @@ class Manifest:
             raise InputError(f"the store manifest {path.name} is unreadable: {exc}", code="bad_manifest") from exc
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a uniquely named temporary file in the same folder, fsync and
+    :func:`os.replace`: readers see the old file or the new one, and two writers never share a temporary file."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         os.fchmod(fd, 0o644)
@@ -402,7 +404,7 @@ class VersionedStore:
             ids = layer_ids_in(self.directory)
             layers = {i: self.layer_entry(i) | {"depends_on": {}} for i in ids}
             m = Manifest(1, _now(), command, ids, layers)
-            _atomic_write_bytes(self.meta_dir / MANIFEST, m.to_bytes())
+            atomic_write_bytes(self.meta_dir / MANIFEST, m.to_bytes())
             return m
 
     # -- writing ---------------------------------------------------------------------------
@@ -422,7 +424,7 @@ class VersionedStore:
                 m = Manifest(
                     1, _now(), "store init (implicit)", ids, {i: self.layer_entry(i) | {"depends_on": {}} for i in ids}
                 )
-                _atomic_write_bytes(self.meta_dir / MANIFEST, m.to_bytes())
+                atomic_write_bytes(self.meta_dir / MANIFEST, m.to_bytes())
             stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.meta_dir))
             txn = Transaction(self, command, stage)
             try:
@@ -433,7 +435,7 @@ class VersionedStore:
     def _switch(self, new: Manifest, stage: Path, moves: list[str], deletes: list[str], save: bool) -> None:
         """Save the previous version (if ``save``), write the journal, rename, drop the journal."""
         old = self.manifest()
-        _atomic_write_bytes(stage / MANIFEST, new.to_bytes())
+        atomic_write_bytes(stage / MANIFEST, new.to_bytes())
         with _flock(self.meta_dir, fcntl.LOCK_EX):
             if save and old is not None:
                 tmp = self.versions_dir / f".tmp-{old.version:06d}"
@@ -515,7 +517,7 @@ class VersionedStore:
             + [[str(rel_stage / MANIFEST), f"{STORE_DIR}/{MANIFEST}"]],
             "deletes": deletes,
         }
-        _atomic_write_bytes(self.meta_dir / JOURNAL, json.dumps(journal, indent=1).encode("utf-8"))
+        atomic_write_bytes(self.meta_dir / JOURNAL, json.dumps(journal, indent=1).encode("utf-8"))
         _fsync_dir(self.meta_dir)
         checkpoint("journal")
         _roll_forward(self.directory)

@@ -7,6 +7,8 @@ from typing import Any
 
 import yaml
 
+from gisapp.store.storetxn import atomic_write_bytes
+
 HEADER = """\
 # DRAFT drafted by `gisapp plan draft` from {plan}: every element is `status: draft` until a person
 # accepts or rejects it (`gisapp plan review {name}` or /plans/review?file={name}); `gisapp validate`
@@ -37,6 +39,4 @@ def write_draft(data: dict[str, Any], path: Path) -> None:
     drafts = sum(1 for el in data.get("elements", []) if isinstance(el, dict) and el.get("status") == "draft")
     header = HEADER if drafts else REVIEWED
     text = header.format(plan=data.get("plan", "?"), name=path.name) + dump_definition(data)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_bytes(path, text.encode("utf-8"))  # a unique temporary name: two saves never share one
