@@ -254,6 +254,10 @@ def test_users_and_audit_commands(tmp_path, monkeypatch, capsys):
     assert rows[0].startswith("seq,record_id,time,user_name") and len(rows) == 2 and ",overlap," in rows[1]
     assert main(["audit", "verify", "--store", str(store)]) == 0
     assert "audit trail intact: 3 record(s)" in capsys.readouterr().out
+    # a failed login records whatever name was typed: no formula reaches a spreadsheet
+    db.append_audit(user='=HYPERLINK("http://x","y")', address="10.0.0.2", kind="login_failed")
+    assert main(["audit", "log", "--kind", "login_failed", "--format", "csv", "--store", str(store)]) == 0
+    assert "'=HYPERLINK" in capsys.readouterr().out
     second = db.audit_records()[1]
     con = sqlite3.connect(tmp_path / "layers.accounts.sqlite")
     con.execute("drop trigger audit_no_update")

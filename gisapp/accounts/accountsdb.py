@@ -339,7 +339,7 @@ class AccountsDB:
                 prev_hash=last.hash if last else GENESIS,
             )
             rec.hash = rec.compute_hash()
-            values = {k: v for k, v in rec.__dict__.items() if k != "extra"}
+            values = dict(rec.__dict__)
             try:
                 with self.engine.begin() as c:
                     c.execute(a.insert().values(**values))

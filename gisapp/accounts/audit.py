@@ -17,13 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 GENESIS = "0" * 64
-
-#: The kinds of record the app writes (others may be added; verification does not depend on them).
-KINDS = ("login", "login_failed", "overlap", "accounting", "export", "figure", "import", "publish", "rollback")
 
 
 def canonical_json(value: Any) -> str:
@@ -51,16 +48,15 @@ class AuditRecord:
     result: str
     prev_hash: str
     hash: str = ""
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def compute_hash(self) -> str:
         """The SHA-256 (hex) of this record's content and ``prev_hash``."""
-        body = {k: v for k, v in asdict(self).items() if k not in ("hash", "extra")}
+        body = {k: v for k, v in asdict(self).items() if k != "hash"}
         return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
         """The record as plain data, with ``parameters``, ``layers`` and ``result`` decoded from JSON."""
-        out = {k: v for k, v in asdict(self).items() if k != "extra"}
+        out = asdict(self)
         for k in ("parameters", "layers", "result"):
             try:
                 out[k] = json.loads(out[k])

@@ -30,6 +30,7 @@ import base64
 import hashlib
 import json
 import logging
+import secrets
 import time
 from typing import Any
 
@@ -363,7 +364,7 @@ def install_accounts(app: Flask) -> AccessControl:
     app.extensions[ACCESS_KEY] = control
     if not app.config.get("SECRET_KEY"):
         db = control.db
-        app.config["SECRET_KEY"] = db.secret("session") if db.exists else __import__("secrets").token_hex(32)
+        app.config["SECRET_KEY"] = db.secret("session") if db.exists else secrets.token_hex(32)
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked by the policy hook for session users only
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid for the session's life
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")

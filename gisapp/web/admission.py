@@ -11,6 +11,7 @@ free slot waits up to ``wait_s`` seconds, then gets ``503 {"error": "busy", …}
 from __future__ import annotations
 
 import threading
+import time
 
 from flask import current_app
 
@@ -101,8 +102,6 @@ class UserLimits:
         """
         if not self.per_minute:
             return
-        import time
-
         now = time.monotonic()
         rate = self.per_minute / 60.0
         with self._lock:
