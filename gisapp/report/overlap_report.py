@@ -341,9 +341,11 @@ def map_model(result: gpd.GeoDataFrame, info: dict[str, Any], store: LayerStore)
         shown = geoms[order]
         caption = f"{MAP_MAX_PARCELS} of {len(geoms)} parcels drawn (largest overlaps first)"
     minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+    # each target read once (for a large layer: the features near the parcels), to frame and to draw the map
+    controls = {t["target"]: load_control(t["target"], store, near=geoms) for t in info.get("targets", [])}
     for t in info.get("targets", []):  # show the touched features whole, within 20 km
         touched = set((info.get("summaries") or {}).get(t["target"], {}).get("features_touched", []))
-        control = load_control(t["target"], store, near=geoms)
+        control = controls[t["target"]]
         hit = control.geometries[np.isin(control.ids, list(touched))]
         if len(hit):
             fx0, fy0, fx1, fy1 = shapely.total_bounds(hit)
@@ -361,7 +363,7 @@ def map_model(result: gpd.GeoDataFrame, info: dict[str, Any], store: LayerStore)
         clipped = shapely.clip_by_rect(towns.geometries, *box)
         layers.append(MapLayer("towns", "镇街 towns", _page_rings(clipped, origin, k), "none", 0.0, "#9e9e9e", 0.6))
     for n, t in enumerate(info.get("targets", [])):
-        control = load_control(t["target"], store, near=geoms)
+        control = controls[t["target"]]
         kind = kind_of_layer(control.layer_id, control.meta)
         colour = kind.style.colour if kind is not None else _TARGET_COLOURS[n % len(_TARGET_COLOURS)]
         clipped = shapely.clip_by_rect(control.geometries, *box)
