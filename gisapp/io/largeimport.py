@@ -27,7 +27,7 @@ import shapely
 from gisapp.core.crs import to_wgs84
 from gisapp.core.errors import READ_ERRORS, InputError
 from gisapp.core.limits import DEFAULT_LIMITS, Limits
-from gisapp.io.readers.safety import check_driver, check_gpkg, extract_gdb, gdb_folder, open_zip, scrub
+from gisapp.io.readers.safety import check_driver, check_gpkg, extract_gdb, scrub
 from gisapp.store.layerstore import LayerMeta, LayerStore
 
 #: Features per batch read and written (about 50 MB of 三调 polygons).
@@ -147,10 +147,7 @@ def import_large(
     with tempfile.TemporaryDirectory(prefix="gisapp-large-") as tmp:
         path = source
         if source.is_file() and _is_zip(source):
-            data = source.read_bytes()
-            if gdb_folder(open_zip(data, lim).namelist()) is None:
-                raise InputError(f"{label}: a zip must hold a .gdb folder (a File Geodatabase)", code="invalid_zip")
-            path = extract_gdb(data, Path(tmp) / "upload.gdb", lim)
+            path = extract_gdb(source, Path(tmp) / "upload.gdb", lim)  # read from the file as it goes
         elif source.suffix.lower() == ".gpkg":
             check_gpkg(source, label)
         if source.suffix.lower() in (".parquet", ".geoparquet"):

@@ -62,15 +62,15 @@ def _member_name(info: zipfile.ZipInfo) -> str:
     return PurePosixPath(raw).name
 
 
-def open_zip(data: bytes, limits: Limits | None = None) -> zipfile.ZipFile:
-    """Open a zip held in memory and check its directory (member count, names).
+def open_zip(data: bytes | Path, limits: Limits | None = None) -> zipfile.ZipFile:
+    """Open a zip (held in memory, or a file read as needed) and check its directory (member count, names).
 
     Raises:
         InputError: ``invalid_zip`` (unreadable, unsafe names), ``zip_too_large`` (413, too many members).
     """
     lim = resolve(limits)
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = zipfile.ZipFile(data if isinstance(data, Path) else io.BytesIO(data))
         infos = zf.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise InputError(f"not a readable zip file: {exc}", code="invalid_zip") from exc
@@ -301,8 +301,9 @@ def gdb_folder(names: list[str]) -> str | None:
     return "" if "gdb" in top and "a00000001.gdbtable" in top else None
 
 
-def extract_gdb(data: bytes, target: Path, limits: Limits | None = None) -> Path:
-    """Extract the File Geodatabase a zip holds into the folder ``target`` (created), counting every byte.
+def extract_gdb(data: bytes | Path, target: Path, limits: Limits | None = None) -> Path:
+    """Extract the File Geodatabase a zip (bytes, or a file: never read whole) holds into the folder
+    ``target`` (created), counting every byte.
 
     Only the folder's own files are written (names as :data:`_GDB_MEMBER`: ``a…….gdbtable`` and
     its index files, ``gdb``, ``timestamps``); sub-folders, hidden and other files are skipped, so
@@ -321,7 +322,7 @@ def extract_gdb(data: bytes, target: Path, limits: Limits | None = None) -> Path
     folder = gdb_folder([i.filename for i in infos])
     if folder is None:
         raise InputError("the zip holds no .gdb folder (a File Geodatabase)", code="invalid_zip")
-    budget = _Budget(len(data), lim)
+    budget = _Budget(data.stat().st_size if isinstance(data, Path) else len(data), lim)
     target.mkdir(parents=True, exist_ok=True)
     written = 0
     prefix = folder + "/" if folder else ""
