@@ -68,6 +68,39 @@ def prepare(tmp: Path) -> dict[str, str]:
     }
 
 
+SIZES = ((1280, 800), (1920, 1080))
+
+
+def shoot(browser, s: Shooter, base: str, width: int, height: int) -> None:  # type: ignore[no-untyped-def]
+    """Every page at one window size; files ``<page>.png`` at 1280 px, ``<page>-1920.png`` at 1920 px."""
+    suffix = "" if width == 1280 else f"-{width}"
+    if s.context is not None:
+        s.context.close()
+    s.context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+    page = s.context.new_page()
+    page.route("**/*", s._route)
+    s.page = page
+    page.goto(f"{base}/login", wait_until="load")
+    s.shot(f"login{suffix}.png")
+    page.fill("#login-name", "boss")
+    page.fill("#login-password", "boss-password")
+    page.click("#login-submit")
+    page.wait_for_selector("body[data-ready=true]", state="attached", timeout=30_000)
+    s.shot(f"map-user{suffix}.png")
+    page.locator("#gisapp-large input[data-layer=dltb]").check()
+    page.wait_for_timeout(2500)
+    s.shot(f"map-large{suffix}.png")
+    page.goto(f"{base}/admin", wait_until="load")
+    page.wait_for_selector("#history tbody tr")
+    page.wait_for_timeout(500)
+    s.shot(f"admin{suffix}.png")
+    page.goto(f"{base}/plans/review?file=nanhai.yaml", wait_until="load")
+    page.wait_for_selector("#element-list li")
+    page.locator("#element-list li").nth(1).click()
+    page.wait_for_timeout(800)
+    s.shot(f"review{suffix}.png")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write the screenshots; return 1 if a page tried to leave 127.0.0.1."""
     out = output_folder(argv, __doc__.splitlines()[0])
@@ -79,30 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
                 s = Shooter(browser, base, out)
-                s.context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-                page = s.context.new_page()
-                page.route("**/*", s._route)
-                s.page = page
-                page.goto(f"{base}/login", wait_until="load")
-                s.shot("login.png")
-                page.fill("#login-name", "boss")
-                page.fill("#login-password", "boss-password")
-                page.click("#login-submit")
-                page.wait_for_selector("body[data-ready=true]", state="attached", timeout=30_000)
-                s.shot("map-user.png")
-                box = page.locator("#gisapp-large input[data-layer=dltb]")
-                box.check()
-                page.wait_for_timeout(2500)
-                s.shot("map-large.png")
-                page.goto(f"{base}/admin", wait_until="load")
-                page.wait_for_selector("#history tbody tr")
-                page.wait_for_timeout(500)
-                s.shot("admin.png")
-                page.goto(f"{base}/plans/review?file=nanhai.yaml", wait_until="load")
-                page.wait_for_selector("#element-list li")
-                page.locator("#element-list li").nth(1).click()
-                page.wait_for_timeout(800)
-                s.shot("review.png")
+                for width, height in SIZES:
+                    shoot(browser, s, base, width, height)
                 browser.close()
         finally:
             server.shutdown()
